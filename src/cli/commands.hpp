@@ -1,0 +1,19 @@
+#pragma once
+// The subcommands of the dropperc program. Each add_* registers a subcommand with its options
+// on `app` and returns it with the action to run once the command line has been parsed; the
+// action returns the process exit code.
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace dropperc::cli {
+
+struct Command {
+  CLI::App* app;
+  std::function<int()> run;
+};
+
+Command add_theory_command(CLI::App& app);
+Command add_sample_command(CLI::App& app);
+
+}  // namespace dropperc::cli

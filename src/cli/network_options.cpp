@@ -1,0 +1,129 @@
+#include "network_options.hpp"
+
+#include <charconv>
+#include <sstream>
+
+namespace dropperc::cli {
+
+namespace {
+
+template <class T>
+std::string show(T value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+int require_width(std::optional<int> value, int fallback, const char* option) {
+  const int width = value.value_or(fallback);
+  if (width < 1) throw UsageError(std::string(option) + ": must be at least 1, got " + show(width));
+  return width;
+}
+
+void require_probability(std::optional<double> value, const char* option) {
+  if (value && !(*value >= 0.0 && *value <= 1.0)) {
+    throw UsageError(std::string(option) + ": a drop probability must lie in [0, 1], got " +
+                     show(*value));
+  }
+}
+
+double parse_number(const std::string& field, const std::string& text) {
+  double value = 0.0;
+  const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), value);
+  if (error != std::errc{} || end != field.data() + field.size()) {
+    throw UsageError("--p-grid: '" + field + "' in '" + text + "' is not a number");
+  }
+  return value;
+}
+
+// Which probabilities a site+bond grid scans: those not fixed by --p-site / --p-bond.
+ScanLine site_bond_line(const NetworkOptions& o) {
+  if (o.p && (o.p_site || o.p_bond)) {
+    throw UsageError("--p sets both probabilities of site+bond; give it or --p-site/--p-bond");
+  }
+  ScanLine line{DropoutModel::site_bond, !o.p_site, !o.p_bond, o.p_site.value_or(0.0),
+                o.p_bond.value_or(0.0)};
+  if (o.p_grid && !line.scan_site && !line.scan_bond) {
+    throw UsageError("--p-grid: both --p-site and --p-bond are fixed, so nothing is scanned");
+  }
+  if (!o.p_grid && !o.p && (line.scan_site || line.scan_bond)) {
+    throw UsageError("--model site+bond needs --p, or both --p-site and --p-bond, or --p-grid");
+  }
+  return line;
+}
+
+}  // namespace
+
+void add_network_options(CLI::App& command, NetworkOptions& o) {
+  command.add_option("--width", o.width, "Width W of every hidden layer")->required();
+  command.add_option("--depth", o.depth, "Number L of hidden layers")->required();
+  command.add_option("--input-width", o.input_width, "Input width W_in (default: --width)");
+  command.add_option("--output-width", o.output_width, "Output width W_out (default: --width)");
+  command.add_option("--model", o.model, "Dropout model: site, bond or site+bond")->required();
+  command.add_option("--p", o.p, "Drop probability (site+bond: both probabilities)");
+  command.add_option("--p-site", o.p_site, "site+bond only: fixed unit drop probability");
+  command.add_option("--p-bond", o.p_bond, "site+bond only: fixed weight drop probability");
+  command.add_option("--p-grid", o.p_grid,
+                     "Scan p over START:STOP:NUM, NUM >= 2 equally spaced values, STOP included");
+  command.add_option("--format", o.format, "Output format: text or csv")
+      ->check(CLI::IsMember({"text", "csv"}));
+}
+
+std::vector<double> parse_grid(const std::string& text) {
+  const auto first = text.find(':');
+  const auto second = first == std::string::npos ? first : text.find(':', first + 1);
+  if (second == std::string::npos || text.find(':', second + 1) != std::string::npos) {
+    throw UsageError("--p-grid: expected START:STOP:NUM, got '" + text + "'");
+  }
+  const double start = parse_number(text.substr(0, first), text);
+  const double stop = parse_number(text.substr(first + 1, second - first - 1), text);
+  const double count = parse_number(text.substr(second + 1), text);
+  if (!(count >= 2) || count != static_cast<int>(count) || count > 1e6) {
+    throw UsageError("--p-grid: NUM must be a whole number from 2 to 1000000, got '" +
+                     text.substr(second + 1) + "'");
+  }
+  for (double p : {start, stop}) {
+    if (!(p >= 0.0 && p <= 1.0)) {
+      throw UsageError("--p-grid: " + show(p) + " in '" + text + "' is outside [0, 1]");
+    }
+  }
+  if (!(start < stop)) throw UsageError("--p-grid: START must be below STOP, got '" + text + "'");
+  const int n = static_cast<int>(count);
+  std::vector<double> grid(n);
+  for (int k = 0; k < n; ++k) grid[k] = start + (stop - start) * k / (n - 1);
+  grid.back() = stop;
+  return grid;
+}
+
+NetworkRequest resolve(const NetworkOptions& o) {
+  NetworkRequest request;
+  Architecture& arch = request.arch;
+  arch.width = require_width(o.width, 0, "--width");
+  if (o.depth < 1) throw UsageError("--depth: must be at least 1 hidden layer, got " + show(o.depth));
+  arch.depth = o.depth;
+  arch.input_width = require_width(o.input_width, arch.width, "--input-width");
+  arch.output_width = require_width(o.output_width, arch.width, "--output-width");
+
+  const auto model = parse_dropout_model(o.model);
+  if (!model) {
+    throw UsageError("--model: unknown model '" + o.model + "' (expected site, bond or site+bond)");
+  }
+  require_probability(o.p, "--p");
+  require_probability(o.p_site, "--p-site");
+  require_probability(o.p_bond, "--p-bond");
+  if (*model != DropoutModel::site_bond && (o.p_site || o.p_bond)) {
+    throw UsageError(std::string(o.p_site ? "--p-site" : "--p-bond") +
+                     " applies to --model site+bond only; use --p");
+  }
+  if (o.p && o.p_grid) throw UsageError("--p and --p-grid exclude each other: give one");
+  if (*model == DropoutModel::site_bond) {
+    request.line = site_bond_line(o);
+  } else {
+    if (!o.p && !o.p_grid) throw UsageError("give the drop probability with --p or --p-grid");
+    request.line = ScanLine::of(*model);
+  }
+  request.grid = o.p_grid ? parse_grid(*o.p_grid) : std::vector<double>{o.p.value_or(0.0)};
+  return request;
+}
+
+}  // namespace dropperc::cli

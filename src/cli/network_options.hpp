@@ -1,0 +1,47 @@
+#pragma once
+// Options shared by every subcommand that describes a network under dropout, and their
+// resolution into library types. Every failure is a UsageError whose message names the option
+// and the bad value; main() turns it into exit code 2.
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "dropperc/mask.hpp"
+#include "dropperc/network.hpp"
+
+namespace dropperc::cli {
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct NetworkOptions {
+  int width = 0;
+  int depth = 0;
+  std::optional<int> input_width;
+  std::optional<int> output_width;
+  std::string model;
+  std::optional<double> p;
+  std::optional<double> p_site;
+  std::optional<double> p_bond;
+  std::optional<std::string> p_grid;
+  std::string format = "text";
+};
+
+/// The network, the scan line and the grid of line parameters the options describe.
+struct NetworkRequest {
+  Architecture arch;
+  ScanLine line;
+  std::vector<double> grid;  ///< ascending; one point unless --p-grid was given
+};
+
+void add_network_options(CLI::App& command, NetworkOptions& options);
+NetworkRequest resolve(const NetworkOptions& options);
+
+/// "start:stop:num" -> num equally spaced values from start to stop inclusive.
+std::vector<double> parse_grid(const std::string& text);
+
+}  // namespace dropperc::cli

@@ -1,0 +1,58 @@
+#pragma once
+// A table of numbers printed either aligned for people (text) or as CSV for programs.
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace dropperc::cli {
+
+class Table {
+ public:
+  explicit Table(std::vector<std::string> columns) : columns_(std::move(columns)) {}
+
+  void add_row(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+
+  /// CSV: a header row, then one row per line. Text: right-aligned columns.
+  void print(std::FILE* out, bool csv) const {
+    if (csv) {
+      print_csv_row(out, columns_);
+      for (const auto& row : rows_) print_csv_row(out, row);
+      return;
+    }
+    std::vector<std::size_t> widths;
+    for (const auto& c : columns_) widths.push_back(c.size());
+    for (const auto& row : rows_) {
+      for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+    }
+    print_aligned_row(out, columns_, widths);
+    for (const auto& row : rows_) print_aligned_row(out, row, widths);
+  }
+
+ private:
+  static void print_csv_row(std::FILE* out, const std::vector<std::string>& cells) {
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      std::fprintf(out, "%s%s", c == 0 ? "" : ",", cells[c].c_str());
+    }
+    std::fputc('\n', out);
+  }
+  static void print_aligned_row(std::FILE* out, const std::vector<std::string>& cells,
+                                const std::vector<std::size_t>& widths) {
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      std::fprintf(out, "%s%*s", c == 0 ? "" : "  ", static_cast<int>(widths[c]), cells[c].c_str());
+    }
+    std::fputc('\n', out);
+  }
+
+  std::vector<std::string> columns_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+/// printf "%.*g": `digits` significant digits, "nan" and "inf" spelled as such.
+inline std::string number(double value, int digits = 15) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*g", digits, value);
+  return buffer;
+}
+
+}  // namespace dropperc::cli

@@ -1,0 +1,173 @@
+#include "dropperc/rng.hpp"
+
+#include <boost/math/distributions/binomial.hpp>
+#include <boost/math/distributions/chi_squared.hpp>
+#include <cmath>
+#include <gtest/gtest.h>
+#include <vector>
+
+namespace dropperc {
+namespace {
+
+std::vector<double> uniforms(const StreamKey& key, int n) {
+  RandomStream rng(key);
+  std::vector<double> u(n);
+  for (double& x : u) x = rng.uniform();
+  return u;
+}
+
+double correlation(const std::vector<double>& a, const std::vector<double>& b, int lag) {
+  const int n = static_cast<int>(a.size()) - lag;
+  double sa = 0, sb = 0, sab = 0, saa = 0, sbb = 0;
+  for (int i = 0; i < n; ++i) {
+    sa += a[i], sb += b[i + lag], sab += a[i] * b[i + lag];
+    saa += a[i] * a[i], sbb += b[i + lag] * b[i + lag];
+  }
+  const double cov = sab / n - (sa / n) * (sb / n);
+  return cov / std::sqrt((saa / n - sa * sa / n / n) * (sbb / n - sb * sb / n / n));
+}
+
+TEST(Rng, SameKeyGivesSameStream) {
+  const StreamKey key{42, 7, 3, 1};
+  RandomStream a(key), b(key);
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(a.next(), b.next());
+}
+
+TEST(Rng, SeekReproducesSequentialDraws) {
+  RandomStream sequential({1, 2, 3, 4});
+  std::vector<std::uint64_t> words(64);
+  for (auto& w : words) w = sequential.next();
+  for (std::uint64_t position : {0u, 1u, 3u, 4u, 5u, 17u, 63u}) {
+    RandomStream jumped({1, 2, 3, 4});
+    jumped.seek(position);
+    EXPECT_EQ(jumped.position(), position);
+    EXPECT_EQ(jumped.next(), words[position]) << "position " << position;
+    EXPECT_EQ(jumped.position(), position + 1);
+  }
+}
+
+// Changing any one field of the key gives a stream uncorrelated with the original (at lags 0
+// and 1) and itself uniform: |r| < 4 / sqrt(n) and the mean within 4 sigma of 1/2.
+TEST(Rng, DistinctKeysGiveIndependentStreams) {
+  const int n = 200000;
+  const StreamKey base{1, 0, 0, 0};
+  const auto reference = uniforms(base, n);
+  for (StreamKey other : {StreamKey{2, 0, 0, 0}, StreamKey{1, 1, 0, 0}, StreamKey{1, 0, 1, 0},
+                          StreamKey{1, 0, 0, 1}}) {
+    const auto u = uniforms(other, n);
+    EXPECT_LT(std::abs(correlation(reference, u, 0)), 4.0 / std::sqrt(n));
+    EXPECT_LT(std::abs(correlation(reference, u, 1)), 4.0 / std::sqrt(n));
+    double mean = 0;
+    for (double x : u) mean += x / n;
+    EXPECT_LT(std::abs(mean - 0.5), 4.0 * std::sqrt(1.0 / 12 / n));
+  }
+}
+
+TEST(Rng, UniformLiesInOpenIntervalAndIsSymmetric) {
+  EXPECT_EQ(to_uniform(0), 0x1p-53);
+  EXPECT_EQ(to_uniform(~std::uint64_t{0}), 1.0 - 0x1p-53);
+  RandomStream rng({5, 5, 5, 5});
+  for (int i = 0; i < 10000; ++i) {
+    const std::uint64_t x = rng.next();
+    ASSERT_EQ(to_uniform(~x), 1.0 - to_uniform(x));
+  }
+}
+
+// The integer keep rule equals "u > p" for every word, including p on a cell midpoint, just
+// beside one, at 0 and 1, and far below the grid.
+TEST(Rng, KeepThresholdEqualsUniformComparison) {
+  std::vector<double> ps = {0.0, 1.0, 0.5, 0.25, 1e-300, 0x1p-53, 0x1p-52, 1.0 - 0x1p-53, 0.3, 0.7};
+  for (std::uint64_t m : {0ull, 1ull, 12345ull, (1ull << 51), (1ull << 52) - 1}) {
+    const double midpoint = (static_cast<double>(m) + 0.5) * 0x1p-52;
+    ps.insert(ps.end(), {midpoint, std::nextafter(midpoint, 0.0), std::nextafter(midpoint, 1.0)});
+  }
+  RandomStream rng({9, 9, 9, 9});
+  for (double p : ps) {
+    const KeepThreshold keep(p);
+    const std::uint64_t k = keep.cells_dropped();
+    for (std::uint64_t cell : {k, k - 1, k + 1, std::uint64_t{0}, (std::uint64_t{1} << 52) - 1}) {
+      if (cell >= (std::uint64_t{1} << 52)) continue;
+      const std::uint64_t x = (cell << 12) | 0xabc;
+      ASSERT_EQ(keep.keep(x), to_uniform(x) > p) << "p = " << p << ", cell " << cell;
+    }
+    for (int i = 0; i < 1000; ++i) {
+      const std::uint64_t x = rng.next();
+      ASSERT_EQ(keep.keep(x), to_uniform(x) > p) << "p = " << p;
+    }
+  }
+}
+
+TEST(Rng, BernoulliFrequencyMatchesP) {
+  const int n = 200000;
+  for (double p : {0.0, 0.1, 0.5, 0.9, 0.999, 1.0}) {
+    const KeepThreshold keep(p);
+    RandomStream rng({3, 1, 4, 1});
+    int dropped = 0;
+    for (int i = 0; i < n; ++i) dropped += !keep.keep(rng.next());
+    EXPECT_LE(std::abs(dropped - n * p), 4.0 * std::sqrt(n * p * (1 - p)) + 1e-9) << "p = " << p;
+  }
+}
+
+// Pearson's chi-square of observed against expected counts, bins pooled from the left until
+// each expects at least 10; returns the statistic's upper tail probability.
+double chi_square_tail(const std::vector<int>& observed, const std::vector<double>& expected) {
+  double statistic = 0, pooled_observed = 0, pooled_expected = 0;
+  int bins = 0;
+  for (std::size_t k = 0; k < observed.size(); ++k) {
+    pooled_observed += observed[k];
+    pooled_expected += expected[k];
+    if (pooled_expected >= 10 || k + 1 == observed.size()) {
+      statistic += std::pow(pooled_observed - pooled_expected, 2) / pooled_expected;
+      pooled_observed = pooled_expected = 0;
+      ++bins;
+    }
+  }
+  if (bins < 2) return 1.0;
+  return boost::math::cdf(boost::math::complement(boost::math::chi_squared(bins - 1), statistic));
+}
+
+// The draws follow the exact pmf (Boost.Math): chi-square tail probability above 6.3e-5, the
+// two-sided 4 sigma level. Small and large n, both sides of 1/2, a success probability of
+// 1 - 1e-20 and an n whose pmf(0) underflows.
+TEST(Rng, BinomialMatchesExactDistribution) {
+  struct Case {
+    int n;
+    double success;
+    double failure;
+    int draws;
+  };
+  for (Case c : {Case{10, 0.3, 0.7, 100000}, Case{64, 0.5, 0.5, 100000}, Case{64, 0.9, 0.1, 100000},
+                 Case{2000, 0.5, 0.5, 20000}}) {
+    RandomStream rng({11, static_cast<std::uint64_t>(c.n), 0, 0});
+    std::vector<int> counts(c.n + 1, 0);
+    for (int i = 0; i < c.draws; ++i) ++counts[draw_binomial(rng, c.n, c.success, c.failure)];
+    const boost::math::binomial_distribution<> exact(c.n, c.success);
+    std::vector<double> expected(c.n + 1);
+    for (int k = 0; k <= c.n; ++k) expected[k] = c.draws * boost::math::pdf(exact, k);
+    EXPECT_GT(chi_square_tail(counts, expected), 6.3e-5) << "n = " << c.n << ", p = " << c.success;
+  }
+  // Degenerate and near-degenerate cases are exact.
+  RandomStream rng({12, 0, 0, 0});
+  for (int i = 0; i < 10000; ++i) {
+    ASSERT_EQ(draw_binomial(rng, 64, 1.0 - 1e-20, 1e-20), 64);
+    ASSERT_EQ(draw_binomial(rng, 7, 0.0, 1.0), 0);
+    ASSERT_EQ(draw_binomial(rng, 7, 1.0, 0.0), 7);
+    ASSERT_EQ(draw_binomial(rng, 0, 0.5, 0.5), 0);
+  }
+}
+
+TEST(Rng, ExponentialHasUnitMeanAndVariance) {
+  RandomStream rng({2, 7, 1, 8});
+  const int n = 200000;
+  double sum = 0, squares = 0;
+  for (int i = 0; i < n; ++i) {
+    const double e = draw_exponential(rng);
+    sum += e;
+    squares += e * e;
+  }
+  EXPECT_LT(std::abs(sum / n - 1.0), 4.0 / std::sqrt(n));  // sd of Exp(1) is 1
+  EXPECT_LT(std::abs(squares / n - 2.0), 4.0 * std::sqrt(20.0 / n));  // Var(E^2) = 24 - 4
+}
+
+}  // namespace
+}  // namespace dropperc
