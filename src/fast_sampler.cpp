@@ -18,7 +18,8 @@ class BottleneckLayer {
  public:
   // The value g(e) for nondecreasing successive e: m* only moves forward.
   double next_value(std::span<const double> y, double e) {
-    while (m_ < y.size() && static_cast<double>(m_ + 1) * y[m_] <= e) ++m_;
+    while (m_ < y.size() && static_cast<double>(m_ + 1) * y[m_] <= e)
+      ++m_;
     const double above = m_ < y.size() ? y[m_] : kInf;
     return m_ == 0 ? above : std::min(above, e / static_cast<double>(m_));
   }

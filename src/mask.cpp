@@ -15,26 +15,35 @@ namespace {
 constexpr double kAlwaysKept = std::numeric_limits<double>::infinity();
 
 // Fills `row` (the words of one bitset of `bits` bits) with keep decisions drawn from the stream.
-void draw_row(std::span<std::uint64_t> row, int bits, const KeepThreshold& keep, RandomStream& rng) {
+void draw_row(std::span<std::uint64_t> row, int bits, const KeepThreshold& keep,
+              RandomStream& rng) {
   for (int i = 0; i < bits; ++i) {
     if (keep.keep(rng.next())) row[i / 64] |= std::uint64_t{1} << (i % 64);
   }
 }
 
 void fill_row(std::span<std::uint64_t> row, int bits) {
-  for (int i = 0; i < bits; ++i) row[i / 64] |= std::uint64_t{1} << (i % 64);
+  for (int i = 0; i < bits; ++i)
+    row[i / 64] |= std::uint64_t{1} << (i % 64);
 }
 
 }  // namespace
 
-bool drops_units(DropoutModel model) { return model != DropoutModel::bond; }
-bool drops_edges(DropoutModel model) { return model != DropoutModel::site; }
+bool drops_units(DropoutModel model) {
+  return model != DropoutModel::bond;
+}
+bool drops_edges(DropoutModel model) {
+  return model != DropoutModel::site;
+}
 
 std::string_view name(DropoutModel model) {
   switch (model) {
-    case DropoutModel::site: return "site";
-    case DropoutModel::bond: return "bond";
-    case DropoutModel::site_bond: return "site+bond";
+    case DropoutModel::site:
+      return "site";
+    case DropoutModel::bond:
+      return "bond";
+    case DropoutModel::site_bond:
+      return "site+bond";
   }
   return "?";
 }
@@ -80,11 +89,13 @@ SampleUniforms draw_uniforms(const Architecture& arch, DropoutModel model, Rando
   SampleUniforms uniforms;
   if (drops_units(model)) {
     uniforms.units.resize(arch.hidden_units());
-    for (double& u : uniforms.units) u = rng.uniform();
+    for (double& u : uniforms.units)
+      u = rng.uniform();
   }
   if (drops_edges(model)) {
     uniforms.edges.resize(arch.edges());
-    for (double& u : uniforms.edges) u = rng.uniform();
+    for (double& u : uniforms.edges)
+      u = rng.uniform();
   }
   return uniforms;
 }
@@ -114,10 +125,12 @@ ElementThresholds element_thresholds(const Architecture& arch, const SampleUnifo
 UnitSet::UnitSet(const Architecture& arch, bool filled) {
   offset_.reserve(arch.layers() + 1);
   offset_.push_back(0);
-  for (int k = 0; k < arch.layers(); ++k) offset_.push_back(offset_.back() + words_for(arch.layer_width(k)));
+  for (int k = 0; k < arch.layers(); ++k)
+    offset_.push_back(offset_.back() + words_for(arch.layer_width(k)));
   words_.assign(offset_.back(), 0);
   if (filled) {
-    for (int k = 0; k < arch.layers(); ++k) fill_row(layer(k), arch.layer_width(k));
+    for (int k = 0; k < arch.layers(); ++k)
+      fill_row(layer(k), arch.layer_width(k));
   }
 }
 
@@ -129,7 +142,8 @@ void UnitSet::set(int layer, int i, bool value) {
 
 int UnitSet::count(int layer_index) const {
   int n = 0;
-  for (std::uint64_t w : layer(layer_index)) n += std::popcount(w);
+  for (std::uint64_t w : layer(layer_index))
+    n += std::popcount(w);
   return n;
 }
 
@@ -188,13 +202,15 @@ Mask Mask::at(const ElementThresholds& thresholds, double p) {
   const Architecture& arch = thresholds.arch;
   Mask mask(arch);
   for (int k = 0; k < arch.layers(); ++k) {
-    for (int i = 0; i < arch.layer_width(k); ++i) mask.set_unit(k, i, thresholds.unit(k, i) > p);
+    for (int i = 0; i < arch.layer_width(k); ++i)
+      mask.set_unit(k, i, thresholds.unit(k, i) > p);
   }
   if (thresholds.edges.empty()) return mask;
   std::size_t e = 0;
   for (int g = 0; g < arch.gaps(); ++g) {
     for (int j = 0; j < arch.layer_width(g + 1); ++j) {
-      for (int i = 0; i < arch.layer_width(g); ++i) mask.set_edge(g, i, j, thresholds.edges[e++] > p);
+      for (int i = 0; i < arch.layer_width(g); ++i)
+        mask.set_edge(g, i, j, thresholds.edges[e++] > p);
     }
   }
   assert(e == thresholds.edges.size());

@@ -13,7 +13,9 @@ int Architecture::layer_width(int layer) const {
   return width;
 }
 
-std::int64_t Architecture::edges() const { return gap_edge_offset(gaps()); }
+std::int64_t Architecture::edges() const {
+  return gap_edge_offset(gaps());
+}
 
 std::int64_t Architecture::gap_edge_offset(int gap) const {
   if (gap == 0) return 0;

@@ -21,7 +21,8 @@ bool intersects(std::span<const std::uint64_t> a, std::span<const std::uint64_t>
 
 int common_count(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) {
   int n = 0;
-  for (std::size_t w = 0; w < a.size(); ++w) n += std::popcount(a[w] & b[w]);
+  for (std::size_t w = 0; w < a.size(); ++w)
+    n += std::popcount(a[w] & b[w]);
   return n;
 }
 
@@ -44,7 +45,8 @@ class Clusters {
   }
 
   std::size_t find(std::size_t a) {
-    while (parent_[a] != a) a = parent_[a] = parent_[parent_[a]];
+    while (parent_[a] != a)
+      a = parent_[a] = parent_[parent_[a]];
     return a;
   }
 
@@ -159,7 +161,8 @@ std::vector<SweepEvent> sweep_events(const ElementThresholds& t) {
   const Architecture& arch = t.arch;
   std::vector<SweepEvent> events;
   events.reserve(static_cast<std::size_t>(arch.units() + arch.edges()));
-  for (std::int64_t u = 0; u < arch.units(); ++u) events.push_back({t.units[u], u, -1});
+  for (std::int64_t u = 0; u < arch.units(); ++u)
+    events.push_back({t.units[u], u, -1});
   std::int64_t e = 0;
   for (int g = 0; g < arch.gaps(); ++g) {
     for (int j = 0; j < arch.layer_width(g + 1); ++j) {
@@ -181,11 +184,14 @@ std::vector<SweepEvent> sweep_events(const ElementThresholds& t) {
 class Sweep {
  public:
   explicit Sweep(const ElementThresholds& t)
-      : arch_(t.arch), events_(sweep_events(t)), clusters_(static_cast<std::size_t>(arch_.units())) {}
+      : arch_(t.arch),
+        events_(sweep_events(t)),
+        clusters_(static_cast<std::size_t>(arch_.units())) {}
 
   // Adds every element with threshold > p.
   void advance_past(double p) {
-    while (next_ < events_.size() && events_[next_].threshold > p) apply(events_[next_++]);
+    while (next_ < events_.size() && events_[next_].threshold > p)
+      apply(events_[next_++]);
   }
   // Adds elements until input and output join; returns the threshold at which they did.
   double spanning_threshold() {
@@ -236,16 +242,19 @@ UnitSet forward_reachable(const Mask& mask) {
 UnitSet backward_reachable(const Mask& mask) {
   const Architecture& arch = mask.architecture();
   UnitSet back(arch, false);
-  std::ranges::copy(mask.units().layer(arch.output_layer()), back.layer(arch.output_layer()).begin());
+  std::ranges::copy(mask.units().layer(arch.output_layer()),
+                    back.layer(arch.output_layer()).begin());
   for (int g = arch.gaps() - 1; g >= 0; --g) {
     auto into = back.layer(g);
     for (int j = 0; j < arch.layer_width(g + 1); ++j) {
       if (!back.contains(g + 1, j)) continue;
       const auto row = mask.incoming(g, j);
-      for (std::size_t w = 0; w < into.size(); ++w) into[w] |= row[w];
+      for (std::size_t w = 0; w < into.size(); ++w)
+        into[w] |= row[w];
     }
     const auto kept = mask.units().layer(g);
-    for (std::size_t w = 0; w < into.size(); ++w) into[w] &= kept[w];
+    for (std::size_t w = 0; w < into.size(); ++w)
+      into[w] &= kept[w];
   }
   return back;
 }
@@ -284,7 +293,8 @@ Observation observe(const Mask& mask, bool undirected) {
   const UnitSet forward = forward_reachable(mask);
   const UnitSet backward = backward_reachable(mask);
   Observation result;
-  for (int k = 0; k < arch.layers(); ++k) result.reachable.push_back(forward.count(k));
+  for (int k = 0; k < arch.layers(); ++k)
+    result.reachable.push_back(forward.count(k));
   result.directed_spanning = result.reachable.back() > 0;
   result.extinction_depth = extinction_depth(result.reachable);
   for (int k = 1; k <= arch.depth; ++k) {
@@ -323,7 +333,8 @@ PathThresholds path_thresholds(const ElementThresholds& t) {
       if (!t.edges.empty()) {
         const double* edge = t.edges.data() + arch.gap_edge_offset(g) + std::int64_t{j} * tails;
         best = -kInf;
-        for (int i = 0; i < tails; ++i) best = std::max(best, std::min(b[i], edge[i]));
+        for (int i = 0; i < tails; ++i)
+          best = std::max(best, std::min(b[i], edge[i]));
       }
       const auto n = arch.unit_offset(g + 1) + j;
       forward[n] = std::min(unit[n], best);
@@ -341,11 +352,13 @@ PathThresholds path_thresholds(const ElementThresholds& t) {
     best.assign(tails, -kInf);
     for (int j = 0; j < arch.layer_width(g + 1); ++j) {
       if (t.edges.empty()) {
-        for (int i = 0; i < tails; ++i) best[i] = std::max(best[i], c[j]);
+        for (int i = 0; i < tails; ++i)
+          best[i] = std::max(best[i], c[j]);
         continue;
       }
       const double* edge = t.edges.data() + arch.gap_edge_offset(g) + std::int64_t{j} * tails;
-      for (int i = 0; i < tails; ++i) best[i] = std::max(best[i], std::min(edge[i], c[j]));
+      for (int i = 0; i < tails; ++i)
+        best[i] = std::max(best[i], std::min(edge[i], c[j]));
     }
     for (int i = 0; i < tails; ++i) {
       const auto n = arch.unit_offset(g) + i;
@@ -368,12 +381,14 @@ std::vector<Observation> observe_on_grid(const ElementThresholds& t, std::span<c
   std::vector<Observation> result(points);
   CountAbove count(grid);
 
-  for (std::size_t k = 0; k < points; ++k) result[k].directed_spanning = grid[k] < path.directed;
+  for (std::size_t k = 0; k < points; ++k)
+    result[k].directed_spanning = grid[k] < path.directed;
 
   // Reachable units of layer l at p: forward > p.
   for (int l = 0; l < arch.layers(); ++l) {
     const double* b = path.forward.data() + arch.unit_offset(l);
-    for (int i = 0; i < arch.layer_width(l); ++i) count.add(b[i]);
+    for (int i = 0; i < arch.layer_width(l); ++i)
+      count.add(b[i]);
     const auto reachable = count.take();
     for (std::size_t k = 0; k < points; ++k) {
       result[k].reachable.push_back(static_cast<int>(reachable[k]));
@@ -407,19 +422,24 @@ std::vector<Observation> observe_on_grid(const ElementThresholds& t, std::span<c
     const int tails = arch.layer_width(g);
     const int heads = arch.layer_width(g + 1);
     if (t.edges.empty()) {
-      for (int i = 0; i < tails; ++i) count.add(b[i]);
+      for (int i = 0; i < tails; ++i)
+        count.add(b[i]);
       const auto tail_counts = count.take();
-      for (int j = 0; j < heads; ++j) count.add(c[j]);
+      for (int j = 0; j < heads; ++j)
+        count.add(c[j]);
       const auto head_counts = count.take();
-      for (std::size_t k = 0; k < points; ++k) weights[k] += tail_counts[k] * head_counts[k];
+      for (std::size_t k = 0; k < points; ++k)
+        weights[k] += tail_counts[k] * head_counts[k];
       continue;
     }
     const double* edge = t.edges.data() + arch.gap_edge_offset(g);
     for (int j = 0; j < heads; ++j) {
-      for (int i = 0; i < tails; ++i) count.add(std::min({b[i], edge[j * tails + i], c[j]}));
+      for (int i = 0; i < tails; ++i)
+        count.add(std::min({b[i], edge[j * tails + i], c[j]}));
     }
     const auto gap_counts = count.take();
-    for (std::size_t k = 0; k < points; ++k) weights[k] += gap_counts[k];
+    for (std::size_t k = 0; k < points; ++k)
+      weights[k] += gap_counts[k];
   }
   for (std::size_t k = 0; k < points; ++k) {
     result[k].backbone_units = units[k];
@@ -442,7 +462,8 @@ double directed_threshold(const Architecture& arch, DropoutModel model, RandomSt
   // Hidden-unit thresholds come first in the canonical order (+inf when units are not dropped).
   std::vector<double> unit(static_cast<std::size_t>(arch.hidden_units()), kInf);
   if (drops_units(model)) {
-    for (double& u : unit) u = rng.uniform();
+    for (double& u : unit)
+      u = rng.uniform();
   }
   if (!drops_edges(model)) {
     // Site: p* = min over hidden layers of the max over the layer's units (docs/theory.md §2).
@@ -464,10 +485,13 @@ double directed_threshold(const Architecture& arch, DropoutModel model, RandomSt
     next.assign(heads, -kInf);
     row.resize(tails);
     for (int j = 0; j < heads; ++j) {
-      for (double& u : row) u = rng.uniform();
+      for (double& u : row)
+        u = rng.uniform();
       double best = -kInf;
-      for (int i = 0; i < tails; ++i) best = std::max(best, std::min(b[i], row[i]));
-      next[j] = arch.is_hidden(g + 1) ? std::min(unit[std::int64_t{g} * arch.width + j], best) : best;
+      for (int i = 0; i < tails; ++i)
+        best = std::max(best, std::min(b[i], row[i]));
+      next[j] =
+          arch.is_hidden(g + 1) ? std::min(unit[std::int64_t{g} * arch.width + j], best) : best;
     }
     b.swap(next);
   }

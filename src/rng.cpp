@@ -37,7 +37,9 @@ KeepThreshold::KeepThreshold(double drop_probability) {
   k_ = std::min<std::uint64_t>(k, std::uint64_t{1} << 52);
 }
 
-double draw_exponential(RandomStream& rng) { return -std::log(rng.uniform()); }
+double draw_exponential(RandomStream& rng) {
+  return -std::log(rng.uniform());
+}
 
 namespace {
 

@@ -50,7 +50,8 @@ void add(PointEstimate& estimate, const Observation& o, const SamplingPlan& plan
   put(Observable::undirected_spanning, o.undirected_spanning);
   put(Observable::extinction_depth, o.extinction_depth);
   std::int64_t reachable_hidden = 0;
-  for (int k = 1; k <= arch.depth; ++k) reachable_hidden += o.reachable[k];
+  for (int k = 1; k <= arch.depth; ++k)
+    reachable_hidden += o.reachable[k];
   const auto hidden = static_cast<double>(arch.hidden_units());
   put(Observable::reachable_fraction, static_cast<double>(reachable_hidden) / hidden);
   put(Observable::backbone_units, static_cast<double>(o.backbone_units));
@@ -60,7 +61,8 @@ void add(PointEstimate& estimate, const Observation& o, const SamplingPlan& plan
       static_cast<double>(o.backbone_weights) / static_cast<double>(arch.edges()));
   put(Observable::largest_cluster, static_cast<double>(o.largest_cluster));
   put(Observable::mean_other_cluster_size, o.mean_other_cluster_size);
-  for (int k = 0; k < arch.layers(); ++k) estimate.reachable[k].add(o.reachable[k]);
+  for (int k = 0; k < arch.layers(); ++k)
+    estimate.reachable[k].add(o.reachable[k]);
 }
 
 void sample_masks(const SamplingPlan& plan, std::int64_t s, std::vector<PointEstimate>& out) {
@@ -73,9 +75,10 @@ void sample_masks(const SamplingPlan& plan, std::int64_t s, std::vector<PointEst
 void sample_thresholds(const SamplingPlan& plan, std::int64_t s, std::vector<PointEstimate>& out) {
   RandomStream rng = stream(plan, kCoupledUniforms, s);
   const SampleUniforms uniforms = draw_uniforms(plan.arch, plan.line.model, rng);
-  const auto observations =
-      observe_on_grid(element_thresholds(plan.arch, uniforms, plan.line), plan.grid, plan.undirected);
-  for (std::size_t j = 0; j < plan.grid.size(); ++j) add(out[j], observations[j], plan);
+  const auto observations = observe_on_grid(element_thresholds(plan.arch, uniforms, plan.line),
+                                            plan.grid, plan.undirected);
+  for (std::size_t j = 0; j < plan.grid.size(); ++j)
+    add(out[j], observations[j], plan);
 }
 
 // Spanning and extinction from the p* samplers where the line scans a pure site or bond model,
@@ -94,8 +97,8 @@ void sample_fast(const SamplingPlan& plan, std::int64_t s, std::vector<PointEsti
     if (thresholds) {
       const double p = plan.grid[j];
       o.directed_spanning = p < thresholds->directed;
-      o.extinction_depth =
-          1 + static_cast<int>(std::ranges::count_if(thresholds->alive, [p](double a) { return a > p; }));
+      o.extinction_depth = 1 + static_cast<int>(std::ranges::count_if(
+                                   thresholds->alive, [p](double a) { return a > p; }));
     } else {
       o.directed_spanning = o.reachable.back() > 0;
       o.extinction_depth = extinction_depth(o.reachable);
@@ -108,9 +111,12 @@ void sample_fast(const SamplingPlan& plan, std::int64_t s, std::vector<PointEsti
 
 std::string_view name(Method method) {
   switch (method) {
-    case Method::masks: return "masks";
-    case Method::thresholds: return "thresholds";
-    case Method::fast: return "fast";
+    case Method::masks:
+      return "masks";
+    case Method::thresholds:
+      return "thresholds";
+    case Method::fast:
+      return "fast";
   }
   return "?";
 }
@@ -124,16 +130,26 @@ std::optional<Method> parse_method(std::string_view text) {
 
 std::string_view name(Observable observable) {
   switch (observable) {
-    case Observable::directed_spanning: return "theta";
-    case Observable::undirected_spanning: return "theta_undirected";
-    case Observable::extinction_depth: return "extinction_depth";
-    case Observable::reachable_fraction: return "reachable_fraction";
-    case Observable::backbone_units: return "backbone_units";
-    case Observable::backbone_unit_fraction: return "backbone_unit_fraction";
-    case Observable::backbone_weights: return "backbone_weights";
-    case Observable::backbone_weight_fraction: return "backbone_weight_fraction";
-    case Observable::largest_cluster: return "largest_cluster";
-    case Observable::mean_other_cluster_size: return "mean_other_cluster_size";
+    case Observable::directed_spanning:
+      return "theta";
+    case Observable::undirected_spanning:
+      return "theta_undirected";
+    case Observable::extinction_depth:
+      return "extinction_depth";
+    case Observable::reachable_fraction:
+      return "reachable_fraction";
+    case Observable::backbone_units:
+      return "backbone_units";
+    case Observable::backbone_unit_fraction:
+      return "backbone_unit_fraction";
+    case Observable::backbone_weights:
+      return "backbone_weights";
+    case Observable::backbone_weight_fraction:
+      return "backbone_weight_fraction";
+    case Observable::largest_cluster:
+      return "largest_cluster";
+    case Observable::mean_other_cluster_size:
+      return "mean_other_cluster_size";
   }
   return "?";
 }
@@ -159,11 +175,13 @@ void validate(const SamplingPlan& plan) {
   if (!std::ranges::is_sorted(plan.grid)) {
     throw std::invalid_argument("the p grid must be in ascending order");
   }
-  for (double p : plan.grid) validate(plan.line.at(p));
+  for (double p : plan.grid)
+    validate(plan.line.at(p));
   if (plan.samples < 1) {
-    throw std::invalid_argument("samples = " + std::to_string(plan.samples) + ": must be at least 1");
+    throw std::invalid_argument("samples = " + std::to_string(plan.samples) +
+                                ": must be at least 1");
   }
-  const std::int64_t limit = plan.method == Method::masks ? kMaxMaskEdges
+  const std::int64_t limit = plan.method == Method::masks        ? kMaxMaskEdges
                              : plan.method == Method::thresholds ? kMaxThresholdEdges
                                                                  : plan.arch.edges();
   if (plan.arch.edges() > limit) {
@@ -185,9 +203,15 @@ std::vector<PointEstimate> run_sampling(const SamplingPlan& plan, std::int64_t f
   }
   for (std::int64_t s = first; s < last; ++s) {
     switch (plan.method) {
-      case Method::masks: sample_masks(plan, s, out); break;
-      case Method::thresholds: sample_thresholds(plan, s, out); break;
-      case Method::fast: sample_fast(plan, s, out); break;
+      case Method::masks:
+        sample_masks(plan, s, out);
+        break;
+      case Method::thresholds:
+        sample_thresholds(plan, s, out);
+        break;
+      case Method::fast:
+        sample_fast(plan, s, out);
+        break;
     }
     if (progress) progress(s - first + 1);
   }
@@ -204,7 +228,8 @@ void merge(std::vector<PointEstimate>& into, const std::vector<PointEstimate>& l
     into[j].samples += later[j].samples;
     into[j].directed_spans += later[j].directed_spans;
     into[j].undirected_spans += later[j].undirected_spans;
-    for (std::size_t o = 0; o < kObservables.size(); ++o) into[j].means[o].merge(later[j].means[o]);
+    for (std::size_t o = 0; o < kObservables.size(); ++o)
+      into[j].means[o].merge(later[j].means[o]);
     for (std::size_t k = 0; k < into[j].reachable.size(); ++k) {
       into[j].reachable[k].merge(later[j].reachable[k]);
     }

@@ -1,8 +1,9 @@
 #include "dropperc/statistics.hpp"
 
-#include <boost/math/distributions/beta.hpp>
 #include <cassert>
 #include <cmath>
+
+#include <boost/math/distributions/beta.hpp>
 
 namespace dropperc {
 

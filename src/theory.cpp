@@ -1,9 +1,10 @@
 #include "dropperc/theory.hpp"
 
-#include <boost/math/tools/roots.hpp>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+
+#include <boost/math/tools/roots.hpp>
 
 namespace dropperc {
 
@@ -25,7 +26,9 @@ class CompensatedSum {
 };
 
 // m log x, with 0 log 0 = 0.
-double times_log(int m, double log_x) { return m == 0 ? 0.0 : m * log_x; }
+double times_log(int m, double log_x) {
+  return m == 0 ? 0.0 : m * log_x;
+}
 
 // T[n][m] = P(N_{k+1} = m | N_k = n) for n = 1..tails, m = 0..heads, as a dense row-major
 // (tails + 1) x (heads + 1) table (row 0 unused). The Binomial pmf is evaluated in log space,
@@ -41,8 +44,8 @@ std::vector<double> transition(const Dropout& dropout, int tails, int heads, boo
     const double log_success = std::log(success);
     const double log_failure = std::log(failure);
     for (int m = 0; m <= heads; ++m) {
-      table[n * (heads + 1) + m] = std::exp(log_choose[m] + times_log(m, log_success) +
-                                            times_log(heads - m, log_failure));
+      table[n * (heads + 1) + m] =
+          std::exp(log_choose[m] + times_log(m, log_success) + times_log(heads - m, log_failure));
     }
   }
   return table;
@@ -60,6 +63,8 @@ ReachableChain reachable_chain(const Architecture& arch, const Dropout& dropout)
   ReachableChain result;
   result.expected_reachable.assign(arch.layers(), 0.0);
   result.expected_reachable[0] = arch.input_width;
+  result.survival.assign(arch.layers(), 0.0);
+  result.survival[0] = 1.0;
   // pi[n] = P(N_k = n | N_k >= 1); log_survival = log P(N_k >= 1).
   std::vector<double> pi(arch.input_width + 1, 0.0);
   pi[arch.input_width] = 1.0;
@@ -74,20 +79,22 @@ ReachableChain reachable_chain(const Architecture& arch, const Dropout& dropout)
     const bool hidden_target = arch.is_hidden(g + 1);
     const bool is_middle = g >= 1 && hidden_target;
     if (is_middle && middle.empty()) middle = transition(dropout, tails, heads, true);
-    const std::vector<double> own = is_middle ? std::vector<double>{}
-                                              : transition(dropout, tails, heads, hidden_target);
+    const std::vector<double> own =
+        is_middle ? std::vector<double>{} : transition(dropout, tails, heads, hidden_target);
     const std::vector<double>& table = is_middle ? middle : own;
 
     next.assign(heads + 1, 0.0);
     for (int n = 1; n <= tails; ++n) {
       if (pi[n] == 0.0) continue;
       const double* row = table.data() + std::size_t(n) * (heads + 1);
-      for (int m = 0; m <= heads; ++m) next[m] += pi[n] * row[m];
+      for (int m = 0; m <= heads; ++m)
+        next[m] += pi[n] * row[m];
     }
     // P(N_{k+1} = 0 | N_k >= 1) and its complement, each summed from positive terms.
     const double absorbed = next[0];
     double survived = 0.0;
-    for (int m = 1; m <= heads; ++m) survived += next[m];
+    for (int m = 1; m <= heads; ++m)
+      survived += next[m];
     if (survived == 0.0) {
       result.spanning = {0.0, 1.0, -std::numeric_limits<double>::infinity()};
       result.expected_extinction_depth = expected_depth;
@@ -103,6 +110,7 @@ ReachableChain reachable_chain(const Architecture& arch, const Dropout& dropout)
     pi.swap(next);
     const double survival = std::exp(log_survival.value());
     result.expected_reachable[g + 1] = survival * mean;
+    result.survival[g + 1] = survival;
     if (g + 1 <= arch.depth) expected_depth += survival;
   }
   const double log_theta = log_survival.value();

@@ -12,9 +12,9 @@ namespace dropperc {
 
 /// Thresholds of one sample along the scan line of the whole model (every probability = p).
 struct ExtinctionThresholds {
-  double directed = 0.0;       ///< p*: the sample spans iff p < directed
-  std::vector<double> alive;   ///< alive[k-1], k = 1..L: hidden layers 1..k all keep a
-                               ///< forward-reachable unit iff p < alive[k-1]
+  double directed = 0.0;      ///< p*: the sample spans iff p < directed
+  std::vector<double> alive;  ///< alive[k-1], k = 1..L: hidden layers 1..k all keep a
+                              ///< forward-reachable unit iff p < alive[k-1]
 };
 
 /// Site model. A layer's max of W uniforms is distributed as u^(1/W), so a sample costs L

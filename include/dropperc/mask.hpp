@@ -156,6 +156,8 @@ class Mask {
 };
 
 /// Words needed for a bitset of n bits.
-constexpr std::size_t words_for(int bits) { return (std::size_t(bits) + 63) / 64; }
+constexpr std::size_t words_for(int bits) {
+  return (std::size_t(bits) + 63) / 64;
+}
 
 }  // namespace dropperc

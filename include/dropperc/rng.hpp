@@ -8,9 +8,9 @@
 // draws are written out here (docs/theory.md §8) instead of using std:: distributions, whose
 // output differs between standard libraries.
 
-#include <Random123/philox.h>
-
 #include <cstdint>
+
+#include <Random123/philox.h>
 
 namespace dropperc {
 
@@ -67,7 +67,9 @@ inline double to_uniform(std::uint64_t x) {
   return (static_cast<double>(x >> 12) + 0.5) * 0x1p-52;
 }
 
-inline double RandomStream::uniform() { return to_uniform(next()); }
+inline double RandomStream::uniform() {
+  return to_uniform(next());
+}
 
 /// The keep rule "u(x) > p" of a drop probability p as one integer comparison on the raw
 /// word: u(x) > p  <=>  floor(x / 2^12) >= k(p), with k(p) = #{m : (m + 1/2) 2^-52 <= p}.

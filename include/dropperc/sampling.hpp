@@ -40,11 +40,11 @@ enum class Observable {
   mean_other_cluster_size,   ///< sum s^2 / sum s over the other clusters
 };
 inline constexpr std::array kObservables = {
-    Observable::directed_spanning,      Observable::undirected_spanning,
-    Observable::extinction_depth,       Observable::reachable_fraction,
-    Observable::backbone_units,         Observable::backbone_unit_fraction,
-    Observable::backbone_weights,       Observable::backbone_weight_fraction,
-    Observable::largest_cluster,        Observable::mean_other_cluster_size};
+    Observable::directed_spanning, Observable::undirected_spanning,
+    Observable::extinction_depth,  Observable::reachable_fraction,
+    Observable::backbone_units,    Observable::backbone_unit_fraction,
+    Observable::backbone_weights,  Observable::backbone_weight_fraction,
+    Observable::largest_cluster,   Observable::mean_other_cluster_size};
 std::string_view name(Observable observable);
 
 /// Whether `method` measures `observable`. The fast method measures directed spanning, the

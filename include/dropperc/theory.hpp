@@ -23,9 +23,12 @@ SpanningProbability site_spanning_probability(const Architecture& arch, double p
 /// The Markov chain of forward-reachable counts (docs/theory.md §3, §4):
 /// N_0 = W_in, N_{k+1} | N_k = n ~ Binomial(W_{k+1}, reach_probability(n)), 0 absorbing.
 struct ReachableChain {
-  SpanningProbability spanning;          ///< P(N_{L+1} >= 1)
+  SpanningProbability spanning;            ///< P(N_{L+1} >= 1)
   std::vector<double> expected_reachable;  ///< E[N_k], k = 0..L+1
-  double expected_extinction_depth = 0;  ///< sum_{k=0}^{L} P(N_k >= 1)
+  /// s_k = P(N_k >= 1), k = 0..L+1. The extinction depth D has P(D >= d) = s_{d-1} for
+  /// d in [1, L+1], hence E[D] = sum_{k=0}^{L} s_k (docs/theory.md §5).
+  std::vector<double> survival;
+  double expected_extinction_depth = 0;
 };
 /// Exact for every model in O(L W^2) time and O(W^2) memory (plus the O(L) profile). The
 /// distribution is propagated conditioned on survival and the log survival probability is

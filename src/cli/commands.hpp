@@ -3,8 +3,9 @@
 // on `app` and returns it with the action to run once the command line has been parsed; the
 // action returns the process exit code.
 
-#include <CLI/CLI.hpp>
 #include <functional>
+
+#include <CLI/CLI.hpp>
 
 namespace dropperc::cli {
 

@@ -1,13 +1,14 @@
 // dropperc: one program, one subcommand per task. main() only dispatches and turns errors into
 // exit codes: 0 success, 2 bad usage (the message names the option and the value), 1 failure.
 
-#include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <string>
 
 #include "commands.hpp"
 #include "network_options.hpp"
+#include <CLI/CLI.hpp>
 
 int main(int argc, char** argv) {
   using namespace dropperc::cli;
@@ -15,6 +16,13 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const Command commands[] = {add_theory_command(app), add_sample_command(app)};
   try {
+    // CLI11 would only say that a subcommand is required; name the word it did not know.
+    if (argc > 1 && argv[1][0] != '-') {
+      const std::string word = argv[1];
+      const bool known =
+          std::ranges::any_of(commands, [&](const Command& c) { return c.app->check_name(word); });
+      if (!known) throw UsageError("unknown subcommand '" + word + "' (expected theory or sample)");
+    }
     app.parse(argc, argv);
     for (const Command& command : commands) {
       if (command.app->parsed()) return command.run();

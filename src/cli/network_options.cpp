@@ -90,7 +90,8 @@ std::vector<double> parse_grid(const std::string& text) {
   if (!(start < stop)) throw UsageError("--p-grid: START must be below STOP, got '" + text + "'");
   const int n = static_cast<int>(count);
   std::vector<double> grid(n);
-  for (int k = 0; k < n; ++k) grid[k] = start + (stop - start) * k / (n - 1);
+  for (int k = 0; k < n; ++k)
+    grid[k] = start + (stop - start) * k / (n - 1);
   grid.back() = stop;
   return grid;
 }
@@ -99,7 +100,8 @@ NetworkRequest resolve(const NetworkOptions& o) {
   NetworkRequest request;
   Architecture& arch = request.arch;
   arch.width = require_width(o.width, 0, "--width");
-  if (o.depth < 1) throw UsageError("--depth: must be at least 1 hidden layer, got " + show(o.depth));
+  if (o.depth < 1)
+    throw UsageError("--depth: must be at least 1 hidden layer, got " + show(o.depth));
   arch.depth = o.depth;
   arch.input_width = require_width(o.input_width, arch.width, "--input-width");
   arch.output_width = require_width(o.output_width, arch.width, "--output-width");

@@ -3,11 +3,12 @@
 // resolution into library types. Every failure is a UsageError whose message names the option
 // and the bad value; main() turns it into exit code 2.
 
-#include <CLI/CLI.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "dropperc/mask.hpp"
 #include "dropperc/network.hpp"

@@ -6,9 +6,10 @@
 #include <sstream>
 
 #include "commands.hpp"
-#include "dropperc/sampling.hpp"
 #include "network_options.hpp"
 #include "table.hpp"
+
+#include "dropperc/sampling.hpp"
 
 namespace dropperc::cli {
 
@@ -56,8 +57,9 @@ SamplingPlan make_plan(const SampleOptions& options) {
   if (options.samples < 1) {
     throw UsageError("--samples: must be at least 1, got " + std::to_string(options.samples));
   }
-  SamplingPlan plan{request.arch, request.line, request.grid, *method, options.samples,
-                    options.seed, 0, !options.directed_only};
+  SamplingPlan plan{
+      request.arch,          request.line, request.grid, *method, options.samples, options.seed, 0,
+      !options.directed_only};
   try {
     validate(plan);
   } catch (const std::invalid_argument& e) {
@@ -94,7 +96,8 @@ std::vector<std::string> row(const SamplingPlan& plan, const PointEstimate& e) {
     if (o == Observable::directed_spanning || o == Observable::undirected_spanning) {
       const auto spans = o == Observable::directed_spanning ? e.directed_spans : e.undirected_spans;
       const Interval ci = measured ? clopper_pearson(spans, e.samples) : Interval{nan, nan};
-      cells.insert(cells.end(), {number(measured ? m.mean() : nan), number(ci.low), number(ci.high)});
+      cells.insert(cells.end(),
+                   {number(measured ? m.mean() : nan), number(ci.low), number(ci.high)});
     } else {
       cells.insert(cells.end(), {number(measured ? m.mean() : nan),
                                  number(measured ? m.standard_error() : nan)});
@@ -134,7 +137,8 @@ int run_sample(const SampleOptions& options) {
 
   if (options.network.format == "csv") {
     Table table(columns(plan));
-    for (const auto& e : estimates) table.add_row(row(plan, e));
+    for (const auto& e : estimates)
+      table.add_row(row(plan, e));
     table.print(stdout, true);
     return 0;
   }
@@ -158,7 +162,8 @@ int run_sample(const SampleOptions& options) {
   Table table(names);
   for (const auto& e : estimates) {
     const Interval ci = clopper_pearson(e.directed_spans, e.samples);
-    std::vector<std::string> cells = {number(e.p, 6), number(e.mean(Observable::directed_spanning).mean(), 6),
+    std::vector<std::string> cells = {number(e.p, 6),
+                                      number(e.mean(Observable::directed_spanning).mean(), 6),
                                       number(ci.low, 6), number(ci.high, 6)};
     for (Observable o : kObservables) {
       if (o != Observable::directed_spanning && measures(plan.method, o, plan.undirected)) {
@@ -175,17 +180,19 @@ int run_sample(const SampleOptions& options) {
 
 Command add_sample_command(CLI::App& app) {
   auto* command = app.add_subcommand(
-      "sample", "Monte Carlo theta with a 95% Clopper-Pearson interval, and the means of the "
-                "other percolation observables, at one p or over a p grid");
+      "sample",
+      "Monte Carlo theta with a 95% Clopper-Pearson interval, and the means of the "
+      "other percolation observables, at one p or over a p grid");
   auto options = std::make_shared<SampleOptions>();
   add_network_options(*command, options->network);
   command->add_option("--samples", options->samples, "Number of samples (masks) per p")
       ->capture_default_str();
   command->add_option("--seed", options->seed, "Seed: equal seeds give equal results")
       ->capture_default_str();
-  command->add_option("--method", options->method,
-                      "masks: a fresh mask per p; thresholds: per-sample thresholds, every p from "
-                      "one sample; fast: exact samplers without per-edge randomness")
+  command
+      ->add_option("--method", options->method,
+                   "masks: a fresh mask per p; thresholds: per-sample thresholds, every p from "
+                   "one sample; fast: exact samplers without per-edge randomness")
       ->capture_default_str();
   command->add_flag("--directed-only", options->directed_only,
                     "Skip undirected spanning and clusters (they sort every weight of a sample)");

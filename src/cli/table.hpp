@@ -17,16 +17,20 @@ class Table {
   void print(std::FILE* out, bool csv) const {
     if (csv) {
       print_csv_row(out, columns_);
-      for (const auto& row : rows_) print_csv_row(out, row);
+      for (const auto& row : rows_)
+        print_csv_row(out, row);
       return;
     }
     std::vector<std::size_t> widths;
-    for (const auto& c : columns_) widths.push_back(c.size());
+    for (const auto& c : columns_)
+      widths.push_back(c.size());
     for (const auto& row : rows_) {
-      for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+      for (std::size_t c = 0; c < row.size(); ++c)
+        widths[c] = std::max(widths[c], row[c].size());
     }
     print_aligned_row(out, columns_, widths);
-    for (const auto& row : rows_) print_aligned_row(out, row, widths);
+    for (const auto& row : rows_)
+      print_aligned_row(out, row, widths);
   }
 
  private:

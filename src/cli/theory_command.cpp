@@ -5,9 +5,10 @@
 #include <stdexcept>
 
 #include "commands.hpp"
-#include "dropperc/theory.hpp"
 #include "network_options.hpp"
 #include "table.hpp"
+
+#include "dropperc/theory.hpp"
 
 namespace dropperc::cli {
 
@@ -59,9 +60,9 @@ int run_theory(const TheoryOptions& options) {
     const SpanningProbability theta = spanning_probability(request.arch, dropout);
     std::vector<std::string> row = {number(p)};
     if (site_bond) row.insert(row.end(), {number(dropout.p_site), number(dropout.p_bond)});
-    row.insert(row.end(), {number(theta.theta), number(theta.one_minus_theta),
-                           number(theta.log_theta),
-                           number(reachable_chain(request.arch, dropout).expected_extinction_depth)});
+    row.insert(row.end(),
+               {number(theta.theta), number(theta.one_minus_theta), number(theta.log_theta),
+                number(reachable_chain(request.arch, dropout).expected_extinction_depth)});
     table.add_row(row);
   }
   if (!csv) print_header(request);

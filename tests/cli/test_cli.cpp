@@ -1,1 +1,201 @@
+// The dropperc program as users run it: exit codes, error messages, output formats.
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+
+namespace {
+
+struct Outcome {
+  int exit_code;
+  std::string out;
+  std::string err;
+};
+
+Outcome run(const std::string& arguments) {
+  const std::string err_file = ::testing::TempDir() + "dropperc_cli_stderr.txt";
+  const std::string command = std::string(DROPPERC_EXECUTABLE) + " " + arguments + " 2>" + err_file;
+  Outcome result{-1, {}, {}};
+  FILE* pipe = popen(command.c_str(), "r");
+  char buffer[4096];
+  for (std::size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;)
+    result.out.append(buffer, n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(err_file);
+  result.err.assign(std::istreambuf_iterator<char>(err), {});
+  return result;
+}
+
+// CSV output as one map per row, keyed by the header.
+std::vector<std::map<std::string, std::string>> parse_csv(const std::string& text) {
+  std::istringstream in(text);
+  std::string line;
+  std::vector<std::string> header;
+  std::vector<std::map<std::string, std::string>> rows;
+  auto split = [](const std::string& l) {
+    std::vector<std::string> cells;
+    std::istringstream cells_in(l);
+    for (std::string cell; std::getline(cells_in, cell, ',');)
+      cells.push_back(cell);
+    return cells;
+  };
+  if (std::getline(in, line)) header = split(line);
+  while (std::getline(in, line)) {
+    const auto cells = split(line);
+    EXPECT_EQ(cells.size(), header.size()) << line;
+    std::map<std::string, std::string> row;
+    for (std::size_t c = 0; c < std::min(cells.size(), header.size()); ++c)
+      row[header[c]] = cells[c];
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+double value(const std::map<std::string, std::string>& row, const std::string& column) {
+  const auto it = row.find(column);
+  if (it == row.end()) {
+    ADD_FAILURE() << "no column " << column;
+    return std::nan("");
+  }
+  return std::stod(it->second);
+}
+
+const char* kOracleNetwork = "--model bond --width 4 --depth 6 --input-width 1 --output-width 1";
+
+TEST(Cli, TheoryPrintsExactTheta) {
+  const Outcome r = run(std::string("theory ") + kOracleNetwork + " --p 0.75 --format csv");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = parse_csv(r.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_NEAR(value(rows[0], "theta"), 0.10151244249530, 1e-13);
+  EXPECT_NEAR(value(rows[0], "one_minus_theta"), 1 - 0.10151244249530, 1e-13);
+  EXPECT_EQ(value(rows[0], "p"), 0.75);
+  const Outcome text = run("theory --model bond --width 8 --depth 100 --p 0.5");
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("one_minus_theta"), std::string::npos);
+  EXPECT_NE(text.out.find("p_half"), std::string::npos);
+}
+
+TEST(Cli, TheoryGridHasOneRowPerPoint) {
+  const Outcome r =
+      run("theory --model site+bond --width 3 --depth 4 --p-grid 0:1:11 --format csv");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = parse_csv(r.out);
+  ASSERT_EQ(rows.size(), 11u);
+  EXPECT_EQ(value(rows.front(), "theta"), 1.0);
+  EXPECT_EQ(value(rows.back(), "theta"), 0.0);
+  EXPECT_NEAR(value(rows[3], "p_site"), 0.3, 1e-15);
+  EXPECT_NEAR(value(rows[3], "p_bond"), 0.3, 1e-15);
+  const Outcome fixed =
+      run("theory --model site+bond --width 3 --depth 4 --p-site 0.2 --p-grid 0:1:5 --format csv");
+  ASSERT_EQ(fixed.exit_code, 0) << fixed.err;
+  for (const auto& row : parse_csv(fixed.out))
+    EXPECT_EQ(value(row, "p_site"), 0.2);
+}
+
+TEST(Cli, TheoryProfileListsEveryLayer) {
+  const Outcome r =
+      run(std::string("theory ") + kOracleNetwork + " --p 0.75 --profile --format csv");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = parse_csv(r.out);
+  ASSERT_EQ(rows.size(), 8u);
+  EXPECT_EQ(value(rows[0], "expected_reachable"), 1.0);
+}
+
+// Every method prints the required columns; the exact theta lies within 5 standard errors.
+TEST(Cli, SampleCsvHasRequiredColumnsForEveryMethod) {
+  for (std::string method : {"masks", "thresholds", "fast"}) {
+    const Outcome r =
+        run(std::string("sample ") + kOracleNetwork +
+            " --p-grid 0.55:0.95:3 --samples 4000 --seed 3 --format csv --method " + method);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto rows = parse_csv(r.out);
+    ASSERT_EQ(rows.size(), 3u) << method;
+    for (const auto& row : rows) {
+      for (std::string column :
+           {"p", "theta", "theta_low", "theta_high", "extinction_depth", "reachable_fraction",
+            "backbone_weight_fraction", "largest_cluster", "theta_undirected",
+            "mean_other_cluster_size"}) {
+        EXPECT_TRUE(row.count(column)) << method << " lacks " << column;
+      }
+      EXPECT_LE(value(row, "theta_low"), value(row, "theta"));
+      EXPECT_LE(value(row, "theta"), value(row, "theta_high"));
+      EXPECT_EQ(std::isnan(value(row, "largest_cluster")), method == "fast");
+    }
+    EXPECT_NEAR(value(rows[2], "p"), 0.95, 1e-15);
+    EXPECT_NEAR(value(rows[1], "theta"), 0.10151244249530, 5 * std::sqrt(0.1015 * 0.8985 / 4000));
+  }
+}
+
+TEST(Cli, SampleTextReportsIntervalAndMeans) {
+  const Outcome r =
+      run("sample --model bond --width 8 --depth 100 --p 0.5 --samples 2000 --seed 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("95% CI"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("backbone_weight_fraction"), std::string::npos) << r.out;
+}
+
+TEST(Cli, SameSeedSameOutputOtherSeedOther) {
+  const std::string command =
+      "sample --model site --width 3 --depth 5 --p 0.5 --samples 500 --format csv";
+  const Outcome a = run(command + " --seed 7"), b = run(command + " --seed 7"),
+                c = run(command + " --seed 8");
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_NE(a.out, c.out);
+}
+
+TEST(Cli, HelpOnEverySubcommand) {
+  for (std::string command : {"--help", "theory --help", "sample --help"}) {
+    const Outcome r = run(command);
+    EXPECT_EQ(r.exit_code, 0) << command;
+    EXPECT_NE(r.out.find("--"), std::string::npos) << command;
+  }
+}
+
+// Bad arguments: exit code 2 and a message naming the option and the bad value.
+TEST(Cli, BadArgumentsExitWithTwoAndNameTheOption) {
+  struct Case {
+    std::string arguments;
+    std::vector<std::string> message;
+  };
+  const std::string net = "--width 4 --depth 3 --model bond";
+  for (const Case& c : std::vector<Case>{
+           {"theory --width -3 --depth 3 --model bond --p 0.5", {"--width", "-3"}},
+           {"theory --width 4 --depth 0 --model bond --p 0.5", {"--depth", "0"}},
+           {"theory --width 4 --depth 3 --model bond --p 1.5", {"--p", "1.5"}},
+           {"theory --width 4 --depth 3 --model bond --p -0.1", {"--p", "-0.1"}},
+           {"theory --width 4 --depth 3 --model dropout --p 0.5", {"--model", "dropout"}},
+           {"theory " + net + " --p-grid 0:1:1", {"--p-grid", "1"}},
+           {"theory " + net + " --p-grid 0:1", {"--p-grid", "0:1"}},
+           {"theory " + net + " --p-grid 0:x:5", {"--p-grid", "x"}},
+           {"theory " + net + " --p-grid 0.9:0.1:5", {"--p-grid", "0.9:0.1:5"}},
+           {"theory " + net + " --input-width 0 --p 0.5", {"--input-width", "0"}},
+           {"theory " + net + " --p-bond 0.5", {"--p-bond"}},
+           {"theory " + net, {"--p"}},
+           {"theory --width 4 --depth 3 --p 0.5", {"--model"}},
+           {"theory --width four --depth 3 --model bond --p 0.5", {"--width", "four"}},
+           {"sample " + net + " --p 0.5 --method exact", {"--method", "exact"}},
+           {"sample " + net + " --p 0.5 --samples 0", {"--samples", "0"}},
+           {"sample " + net + " --p 0.5 --format xml", {"--format", "xml"}},
+           {"sample --width 4096 --depth 4096 --model bond --p 0.5 --method thresholds",
+            {"--method", "thresholds", "fast"}},
+           {"explode", {"explode"}},
+       }) {
+    const Outcome r = run(c.arguments);
+    EXPECT_EQ(r.exit_code, 2) << c.arguments << "\n" << r.err;
+    for (const std::string& word : c.message) {
+      EXPECT_NE(r.err.find(word), std::string::npos) << c.arguments << "\nstderr: " << r.err;
+    }
+    EXPECT_TRUE(r.out.empty()) << c.arguments;
+  }
+}
+
+}  // namespace

@@ -28,13 +28,15 @@ ExactObservables enumerate_masks(const Architecture& arch, const Dropout& dropou
     };
     if (drops_units(dropout.model)) {
       for (int k = 1; k <= arch.depth; ++k) {
-        for (int i = 0; i < arch.width; ++i) mask.set_unit(k, i, decide(dropout.p_site));
+        for (int i = 0; i < arch.width; ++i)
+          mask.set_unit(k, i, decide(dropout.p_site));
       }
     }
     if (drops_edges(dropout.model)) {
       for (int g = 0; g < arch.gaps(); ++g) {
         for (int j = 0; j < arch.layer_width(g + 1); ++j) {
-          for (int i = 0; i < arch.layer_width(g); ++i) mask.set_edge(g, i, j, decide(dropout.p_bond));
+          for (int i = 0; i < arch.layer_width(g); ++i)
+            mask.set_edge(g, i, j, decide(dropout.p_bond));
         }
       }
     }
@@ -47,7 +49,8 @@ ExactObservables enumerate_masks(const Architecture& arch, const Dropout& dropou
     exact.backbone_weights.add(weight, static_cast<double>(o.backbone_weights));
     exact.largest_cluster.add(weight, static_cast<double>(o.largest_cluster));
     exact.mean_other_cluster_size.add(weight, o.mean_other_cluster_size);
-    for (int k = 0; k < arch.layers(); ++k) exact.reachable[k].add(weight, o.reachable[k]);
+    for (int k = 0; k < arch.layers(); ++k)
+      exact.reachable[k].add(weight, o.reachable[k]);
   }
   return exact;
 }

@@ -1,1 +1,150 @@
+#include <cmath>
+#include <stdexcept>
+
 #include <gtest/gtest.h>
+
+#include "dropperc/mask.hpp"
+
+namespace dropperc {
+namespace {
+
+void expect_equal_masks(const Mask& a, const Mask& b) {
+  const Architecture& arch = a.architecture();
+  for (int k = 0; k < arch.layers(); ++k) {
+    for (int i = 0; i < arch.layer_width(k); ++i)
+      ASSERT_EQ(a.unit(k, i), b.unit(k, i));
+  }
+  for (int g = 0; g < arch.gaps(); ++g) {
+    for (int j = 0; j < arch.layer_width(g + 1); ++j) {
+      for (int i = 0; i < arch.layer_width(g); ++i)
+        ASSERT_EQ(a.edge(g, i, j), b.edge(g, i, j));
+    }
+  }
+}
+
+// A scan line through `dropout` whose parameter at `dropout`'s point is p_bond (or p_site).
+ScanLine line_through(const Dropout& d) {
+  if (d.model == DropoutModel::site_bond) return {d.model, false, true, d.p_site, 0.0};
+  return ScanLine::of(d.model);
+}
+double parameter(const Dropout& d) {
+  return d.model == DropoutModel::site ? d.p_site : d.p_bond;
+}
+
+// Drawing a mask directly (integer thresholds on raw words) equals building it from the
+// sample's uniforms, bit for bit, for every model, with two words per row (width 70).
+TEST(Mask, DrawEqualsMaskBuiltFromUniforms) {
+  const Architecture arch{3, 70, 3, 65};
+  for (Dropout d : {Dropout::of(DropoutModel::site, 0.4), Dropout::of(DropoutModel::bond, 0.7),
+                    Dropout{DropoutModel::site_bond, 0.3, 0.6},
+                    Dropout::of(DropoutModel::bond, 0.0), Dropout::of(DropoutModel::site, 1.0)}) {
+    for (std::uint64_t sample = 0; sample < 3; ++sample) {
+      RandomStream direct({1, 2, sample, 0});
+      RandomStream coupled({1, 2, sample, 0});
+      const Mask drawn = Mask::draw(arch, d, direct);
+      const auto thresholds =
+          element_thresholds(arch, draw_uniforms(arch, d.model, coupled), line_through(d));
+      expect_equal_masks(drawn, Mask::at(thresholds, parameter(d)));
+      EXPECT_EQ(direct.position(), coupled.position());
+    }
+  }
+}
+
+TEST(Mask, MasksAtIncreasingPAreNested) {
+  const Architecture arch{2, 5, 4, 3};
+  RandomStream rng({7, 0, 0, 0});
+  const auto thresholds =
+      element_thresholds(arch, draw_uniforms(arch, DropoutModel::site_bond, rng),
+                         ScanLine::of(DropoutModel::site_bond));
+  for (double low : {0.0, 0.2, 0.5}) {
+    const Mask a = Mask::at(thresholds, low);
+    const Mask b = Mask::at(thresholds, low + 0.3);
+    for (int k = 0; k < arch.layers(); ++k) {
+      for (int i = 0; i < arch.layer_width(k); ++i)
+        EXPECT_TRUE(a.unit(k, i) || !b.unit(k, i));
+    }
+    for (int g = 0; g < arch.gaps(); ++g) {
+      for (int j = 0; j < arch.layer_width(g + 1); ++j) {
+        for (int i = 0; i < arch.layer_width(g); ++i) {
+          EXPECT_TRUE(a.edge(g, i, j) || !b.edge(g, i, j));
+        }
+      }
+    }
+  }
+}
+
+TEST(Mask, ModelsDropOnlyTheirOwnElements) {
+  const Architecture arch{4, 6, 3, 2};
+  RandomStream rng({3, 3, 3, 3});
+  const Mask site = Mask::draw(arch, Dropout::of(DropoutModel::site, 0.9), rng);
+  const Mask bond = Mask::draw(arch, Dropout::of(DropoutModel::bond, 0.9), rng);
+  for (int g = 0; g < arch.gaps(); ++g) {
+    for (int j = 0; j < arch.layer_width(g + 1); ++j) {
+      for (int i = 0; i < arch.layer_width(g); ++i)
+        EXPECT_TRUE(site.edge(g, i, j));
+    }
+  }
+  for (int k = 0; k < arch.layers(); ++k) {
+    EXPECT_EQ(bond.units().count(k), arch.layer_width(k));
+    if (!arch.is_hidden(k)) {
+      EXPECT_EQ(site.units().count(k), arch.layer_width(k));
+    }
+  }
+}
+
+TEST(Mask, DroppedFractionMatchesP) {
+  const Architecture arch{1, 100, 100, 1};
+  for (double p : {0.1, 0.5, 0.85}) {
+    RandomStream rng({5, 0, 0, 0});
+    const Mask mask = Mask::draw(arch, Dropout::of(DropoutModel::site, p), rng);
+    int kept = 0;
+    for (int k = 1; k <= arch.depth; ++k)
+      kept += mask.units().count(k);
+    const double n = static_cast<double>(arch.hidden_units());
+    EXPECT_LT(std::abs((n - kept) - n * p), 4 * std::sqrt(n * p * (1 - p))) << "p = " << p;
+  }
+}
+
+TEST(Mask, FixedProbabilitiesOnAScanLineDoNotMove) {
+  const Architecture arch{2, 3, 2, 2};
+  RandomStream rng({8, 0, 0, 0});
+  const auto uniforms = draw_uniforms(arch, DropoutModel::site_bond, rng);
+  const ScanLine line{DropoutModel::site_bond, false, true, 0.5, 0.0};
+  EXPECT_EQ(line.at(0.25), (Dropout{DropoutModel::site_bond, 0.5, 0.25}));
+  const auto thresholds = element_thresholds(arch, uniforms, line);
+  for (double p : {0.0, 0.3, 0.99}) {
+    const Mask mask = Mask::at(thresholds, p);
+    for (int i = 0; i < arch.width; ++i)
+      EXPECT_EQ(mask.unit(1, i), uniforms.units[i] > 0.5);
+  }
+}
+
+TEST(Mask, ModelNamesRoundTrip) {
+  for (auto model : {DropoutModel::site, DropoutModel::bond, DropoutModel::site_bond}) {
+    EXPECT_EQ(parse_dropout_model(name(model)), model);
+  }
+  EXPECT_EQ(name(DropoutModel::site_bond), "site+bond");
+  EXPECT_FALSE(parse_dropout_model("dropconnect"));
+}
+
+TEST(Mask, ValidateRejectsProbabilitiesOutsideUnitInterval) {
+  EXPECT_NO_THROW(validate(Dropout{DropoutModel::site_bond, 0.0, 1.0}));
+  EXPECT_THROW(validate(Dropout{DropoutModel::bond, 0.0, 1.5}), std::invalid_argument);
+  EXPECT_THROW(validate(Dropout{DropoutModel::site, -0.1, 0.0}), std::invalid_argument);
+  EXPECT_THROW(validate(Dropout{DropoutModel::site, std::nan(""), 0.0}), std::invalid_argument);
+}
+
+// The complement is computed without cancellation: 2^-70 survives although 1 - 2^-70 == 1.
+TEST(Mask, ReachProbabilityKeepsTinyFailures) {
+  const auto bond = reach_probability(Dropout::of(DropoutModel::bond, 0.5), 70, true);
+  EXPECT_EQ(bond.failure, 0x1p-70);
+  EXPECT_EQ(bond.success, 1.0);
+  const auto both = reach_probability(Dropout{DropoutModel::site_bond, 0.25, 0.5}, 2, true);
+  EXPECT_DOUBLE_EQ(both.success, 0.75 * 0.75);
+  EXPECT_DOUBLE_EQ(both.failure, 0.25 + 0.75 * 0.25);
+  const auto output = reach_probability(Dropout{DropoutModel::site_bond, 0.25, 0.5}, 2, false);
+  EXPECT_DOUBLE_EQ(output.success, 0.75);  // output units are never site-dropped
+}
+
+}  // namespace
+}  // namespace dropperc

@@ -1,1 +1,195 @@
+#include <cmath>
+#include <limits>
+
 #include <gtest/gtest.h>
+
+#include "dropperc/percolation.hpp"
+
+namespace dropperc {
+namespace {
+
+Mask without_edges(const Architecture& arch) {
+  Mask mask(arch);
+  for (int g = 0; g < arch.gaps(); ++g) {
+    for (int j = 0; j < arch.layer_width(g + 1); ++j) {
+      for (int i = 0; i < arch.layer_width(g); ++i)
+        mask.set_edge(g, i, j, false);
+    }
+  }
+  return mask;
+}
+
+// in -> a1 -> a2 -> out is cut at a2 -> out; b1 -> a2 and b1 -> b2 -> out exist but in -> b1
+// does not. No directed path, but the undirected one in-a1-a2-b1-b2-out zig-zags back.
+TEST(Percolation, ZigZagSpansUndirectedButNotDirected) {
+  const Architecture arch{1, 2, 2, 1};
+  Mask mask = without_edges(arch);
+  mask.set_edge(0, 0, 0, true);  // in -> a1
+  mask.set_edge(1, 0, 0, true);  // a1 -> a2
+  mask.set_edge(1, 1, 0, true);  // b1 -> a2
+  mask.set_edge(1, 1, 1, true);  // b1 -> b2
+  mask.set_edge(2, 1, 0, true);  // b2 -> out
+  const Observation o = observe(mask);
+  EXPECT_FALSE(o.directed_spanning);
+  EXPECT_FALSE(directed_spanning(mask));
+  EXPECT_TRUE(o.undirected_spanning);
+  EXPECT_EQ(o.reachable, (std::vector<int>{1, 1, 1, 0}));
+  EXPECT_EQ(o.extinction_depth, 3);  // the output layer L + 1
+  EXPECT_EQ(o.backbone_units, 0);
+  EXPECT_EQ(o.backbone_weights, 0);
+  EXPECT_EQ(o.largest_cluster, 6);
+  EXPECT_EQ(o.mean_other_cluster_size, 0.0);
+}
+
+// One directed path in -> a1 -> a2 -> out plus a dead end a1 -> b2 and an isolated pair.
+TEST(Percolation, BackboneIsTheUnionOfDirectedPaths) {
+  const Architecture arch{1, 3, 2, 1};
+  Mask mask = without_edges(arch);
+  mask.set_edge(0, 0, 0, true);  // in -> a1
+  mask.set_edge(1, 0, 0, true);  // a1 -> a2
+  mask.set_edge(1, 0, 1, true);  // a1 -> b2 (dead end)
+  mask.set_edge(2, 0, 0, true);  // a2 -> out
+  mask.set_edge(1, 2, 2, true);  // c1 -> c2 (isolated pair)
+  const Observation o = observe(mask);
+  EXPECT_TRUE(o.directed_spanning);
+  EXPECT_EQ(o.reachable, (std::vector<int>{1, 1, 2, 1}));
+  EXPECT_EQ(o.extinction_depth, 3);
+  EXPECT_EQ(o.backbone_units, 2);
+  EXPECT_EQ(o.backbone_weights, 3);
+  // Clusters: {in, a1, a2, b2, out} = 5, {c1, c2} = 2, {b1} = 1: others 2^2 + 1 over 2 + 1.
+  EXPECT_EQ(o.largest_cluster, 5);
+  EXPECT_DOUBLE_EQ(o.mean_other_cluster_size, 5.0 / 3.0);
+  const UnitSet backward = backward_reachable(mask);
+  EXPECT_TRUE(backward.contains(1, 0));
+  EXPECT_FALSE(backward.contains(2, 1));
+}
+
+TEST(Percolation, SiteMaskWithAnEmptyLayerDiesThere) {
+  const Architecture arch{2, 3, 4, 2};
+  Mask mask(arch);
+  for (int i = 0; i < arch.width; ++i)
+    mask.set_unit(3, i, false);
+  const Observation o = observe(mask);
+  EXPECT_FALSE(o.directed_spanning);
+  EXPECT_FALSE(o.undirected_spanning);
+  EXPECT_EQ(o.extinction_depth, 3);
+  EXPECT_EQ(o.reachable, (std::vector<int>{2, 3, 3, 0, 0, 0}));
+  // Layers 0-2 form one cluster (8 units), layers 4-5 another (5 units).
+  EXPECT_EQ(o.largest_cluster, 2 + 3 + 3);
+  EXPECT_DOUBLE_EQ(o.mean_other_cluster_size, 5.0);
+}
+
+// Directed spanning implies undirected spanning; under site dropout they coincide.
+TEST(Percolation, DirectedImpliesUndirectedAndSiteMakesThemEqual) {
+  const Architecture arch{2, 3, 4, 2};
+  int directed = 0, undirected_only = 0;
+  for (std::uint64_t s = 0; s < 2000; ++s) {
+    RandomStream rng({1, 0, s, 0});
+    const Observation bond = observe(Mask::draw(arch, Dropout::of(DropoutModel::bond, 0.6), rng));
+    ASSERT_TRUE(!bond.directed_spanning || bond.undirected_spanning);
+    directed += bond.directed_spanning;
+    undirected_only += bond.undirected_spanning && !bond.directed_spanning;
+    const Observation site = observe(Mask::draw(arch, Dropout::of(DropoutModel::site, 0.6), rng));
+    ASSERT_EQ(site.directed_spanning, site.undirected_spanning);
+    const Mask mask = Mask::draw(arch, Dropout::of(DropoutModel::bond, 0.6), rng);
+    ASSERT_EQ(directed_spanning(mask), observe(mask, false).directed_spanning);
+  }
+  EXPECT_GT(directed, 0);
+  EXPECT_GT(undirected_only, 0);  // the two notions do differ for bond dropout
+}
+
+void expect_same(const Observation& a, const Observation& b, double p) {
+  EXPECT_EQ(a.directed_spanning, b.directed_spanning) << "p = " << p;
+  EXPECT_EQ(a.undirected_spanning, b.undirected_spanning) << "p = " << p;
+  EXPECT_EQ(a.extinction_depth, b.extinction_depth) << "p = " << p;
+  EXPECT_EQ(a.reachable, b.reachable) << "p = " << p;
+  EXPECT_EQ(a.backbone_units, b.backbone_units) << "p = " << p;
+  EXPECT_EQ(a.backbone_weights, b.backbone_weights) << "p = " << p;
+  EXPECT_EQ(a.largest_cluster, b.largest_cluster) << "p = " << p;
+  EXPECT_EQ(a.mean_other_cluster_size, b.mean_other_cluster_size) << "p = " << p;
+}
+
+struct LineCase {
+  Architecture arch;
+  ScanLine line;
+};
+
+std::vector<LineCase> line_cases() {
+  return {{{3, 4, 3, 2}, ScanLine::of(DropoutModel::site)},
+          {{2, 4, 3, 3}, ScanLine::of(DropoutModel::bond)},
+          {{1, 3, 2, 2}, ScanLine::of(DropoutModel::site_bond)},
+          {{2, 3, 3, 1}, ScanLine{DropoutModel::site_bond, false, true, 0.3, 0.0}},
+          {{2, 3, 3, 1}, ScanLine{DropoutModel::site_bond, true, false, 0.0, 0.4}},
+          {{70, 66, 2, 3}, ScanLine::of(DropoutModel::bond)}};
+}
+
+// The whole-curve pass equals measuring the mask at each p, sample by sample, on a grid that
+// also hits thresholds exactly (kept iff threshold > p) and the ends 0 and 1.
+TEST(Percolation, ThresholdsOnGridEqualMasksFromTheSameUniforms) {
+  for (const LineCase& c : line_cases()) {
+    for (std::uint64_t s = 0; s < 40; ++s) {
+      RandomStream rng({4, 1, s, 0});
+      const auto uniforms = draw_uniforms(c.arch, c.line.model, rng);
+      const auto thresholds = element_thresholds(c.arch, uniforms, c.line);
+      const PathThresholds path = path_thresholds(thresholds);
+      std::vector<double> grid = {0.0, 0.1, 0.35, 0.6, 0.8, 1.0};
+      if (path.directed > 0 && path.directed < 1) grid.push_back(path.directed);
+      if (!uniforms.edges.empty()) grid.push_back(uniforms.edges[s % uniforms.edges.size()]);
+      if (!uniforms.units.empty()) grid.push_back(uniforms.units[s % uniforms.units.size()]);
+      std::sort(grid.begin(), grid.end());
+      const auto curve = observe_on_grid(thresholds, grid);
+      for (std::size_t k = 0; k < grid.size(); ++k) {
+        expect_same(curve[k], observe(Mask::at(thresholds, grid[k])), grid[k]);
+      }
+    }
+  }
+}
+
+// p* and the undirected threshold are where the masks stop spanning: spanning just below,
+// not at the threshold itself.
+TEST(Percolation, ThresholdsAreWhereMasksStopSpanning) {
+  for (const LineCase& c : line_cases()) {
+    for (std::uint64_t s = 0; s < 40; ++s) {
+      RandomStream rng({6, 1, s, 0});
+      const auto thresholds =
+          element_thresholds(c.arch, draw_uniforms(c.arch, c.line.model, rng), c.line);
+      const double directed = path_thresholds(thresholds).directed;
+      const double undirected = undirected_threshold(thresholds);
+      EXPECT_LE(directed, undirected);
+      for (auto [threshold, is_directed] :
+           {std::pair{directed, true}, std::pair{undirected, false}}) {
+        if (!(threshold > 0.0 && threshold < 1.0)) continue;
+        const Observation at = observe(Mask::at(thresholds, threshold));
+        const Observation below = observe(Mask::at(thresholds, std::nextafter(threshold, 0.0)));
+        EXPECT_FALSE(is_directed ? at.directed_spanning : at.undirected_spanning);
+        EXPECT_TRUE(is_directed ? below.directed_spanning : below.undirected_spanning);
+      }
+    }
+  }
+}
+
+// The streaming threshold draws the same uniforms in the same order as draw_uniforms.
+TEST(Percolation, StreamingDirectedThresholdEqualsStoredOne) {
+  for (auto model : {DropoutModel::site, DropoutModel::bond, DropoutModel::site_bond}) {
+    for (Architecture arch : {Architecture{3, 5, 4, 2}, Architecture{1, 70, 2, 1}}) {
+      for (std::uint64_t s = 0; s < 20; ++s) {
+        RandomStream streaming({2, 3, s, 0}), stored({2, 3, s, 0});
+        const double expected =
+            path_thresholds(
+                element_thresholds(arch, draw_uniforms(arch, model, stored), ScanLine::of(model)))
+                .directed;
+        EXPECT_EQ(directed_threshold(arch, model, streaming), expected) << name(model);
+      }
+    }
+  }
+}
+
+TEST(Percolation, ExtinctionDepthIsFirstEmptyLayer) {
+  EXPECT_EQ(extinction_depth(std::vector<int>{2, 1, 0, 3, 1}), 2);
+  EXPECT_EQ(extinction_depth(std::vector<int>{2, 1, 1, 1, 0}), 4);  // output empty: L + 1
+  EXPECT_EQ(extinction_depth(std::vector<int>{2, 1, 1, 1, 1}), 4);  // spanning: L + 1
+  EXPECT_EQ(extinction_depth(std::vector<int>{2, 0, 0}), 1);
+}
+
+}  // namespace
+}  // namespace dropperc

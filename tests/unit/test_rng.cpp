@@ -1,10 +1,11 @@
-#include "dropperc/rng.hpp"
+#include <cmath>
+#include <vector>
 
 #include <boost/math/distributions/binomial.hpp>
 #include <boost/math/distributions/chi_squared.hpp>
-#include <cmath>
 #include <gtest/gtest.h>
-#include <vector>
+
+#include "dropperc/rng.hpp"
 
 namespace dropperc {
 namespace {
@@ -12,7 +13,8 @@ namespace {
 std::vector<double> uniforms(const StreamKey& key, int n) {
   RandomStream rng(key);
   std::vector<double> u(n);
-  for (double& x : u) x = rng.uniform();
+  for (double& x : u)
+    x = rng.uniform();
   return u;
 }
 
@@ -30,13 +32,15 @@ double correlation(const std::vector<double>& a, const std::vector<double>& b, i
 TEST(Rng, SameKeyGivesSameStream) {
   const StreamKey key{42, 7, 3, 1};
   RandomStream a(key), b(key);
-  for (int i = 0; i < 1000; ++i) ASSERT_EQ(a.next(), b.next());
+  for (int i = 0; i < 1000; ++i)
+    ASSERT_EQ(a.next(), b.next());
 }
 
 TEST(Rng, SeekReproducesSequentialDraws) {
   RandomStream sequential({1, 2, 3, 4});
   std::vector<std::uint64_t> words(64);
-  for (auto& w : words) w = sequential.next();
+  for (auto& w : words)
+    w = sequential.next();
   for (std::uint64_t position : {0u, 1u, 3u, 4u, 5u, 17u, 63u}) {
     RandomStream jumped({1, 2, 3, 4});
     jumped.seek(position);
@@ -58,7 +62,8 @@ TEST(Rng, DistinctKeysGiveIndependentStreams) {
     EXPECT_LT(std::abs(correlation(reference, u, 0)), 4.0 / std::sqrt(n));
     EXPECT_LT(std::abs(correlation(reference, u, 1)), 4.0 / std::sqrt(n));
     double mean = 0;
-    for (double x : u) mean += x / n;
+    for (double x : u)
+      mean += x / n;
     EXPECT_LT(std::abs(mean - 0.5), 4.0 * std::sqrt(1.0 / 12 / n));
   }
 }
@@ -103,7 +108,8 @@ TEST(Rng, BernoulliFrequencyMatchesP) {
     const KeepThreshold keep(p);
     RandomStream rng({3, 1, 4, 1});
     int dropped = 0;
-    for (int i = 0; i < n; ++i) dropped += !keep.keep(rng.next());
+    for (int i = 0; i < n; ++i)
+      dropped += !keep.keep(rng.next());
     EXPECT_LE(std::abs(dropped - n * p), 4.0 * std::sqrt(n * p * (1 - p)) + 1e-9) << "p = " << p;
   }
 }
@@ -140,10 +146,12 @@ TEST(Rng, BinomialMatchesExactDistribution) {
                  Case{2000, 0.5, 0.5, 20000}}) {
     RandomStream rng({11, static_cast<std::uint64_t>(c.n), 0, 0});
     std::vector<int> counts(c.n + 1, 0);
-    for (int i = 0; i < c.draws; ++i) ++counts[draw_binomial(rng, c.n, c.success, c.failure)];
+    for (int i = 0; i < c.draws; ++i)
+      ++counts[draw_binomial(rng, c.n, c.success, c.failure)];
     const boost::math::binomial_distribution<> exact(c.n, c.success);
     std::vector<double> expected(c.n + 1);
-    for (int k = 0; k <= c.n; ++k) expected[k] = c.draws * boost::math::pdf(exact, k);
+    for (int k = 0; k <= c.n; ++k)
+      expected[k] = c.draws * boost::math::pdf(exact, k);
     EXPECT_GT(chi_square_tail(counts, expected), 6.3e-5) << "n = " << c.n << ", p = " << c.success;
   }
   // Degenerate and near-degenerate cases are exact.
@@ -165,7 +173,7 @@ TEST(Rng, ExponentialHasUnitMeanAndVariance) {
     sum += e;
     squares += e * e;
   }
-  EXPECT_LT(std::abs(sum / n - 1.0), 4.0 / std::sqrt(n));  // sd of Exp(1) is 1
+  EXPECT_LT(std::abs(sum / n - 1.0), 4.0 / std::sqrt(n));             // sd of Exp(1) is 1
   EXPECT_LT(std::abs(squares / n - 2.0), 4.0 * std::sqrt(20.0 / n));  // Var(E^2) = 24 - 4
 }
 

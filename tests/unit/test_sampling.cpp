@@ -1,1 +1,193 @@
+#include <cmath>
+#include <stdexcept>
+
+#include "support/exact_enumeration.hpp"
 #include <gtest/gtest.h>
+
+#include "dropperc/sampling.hpp"
+#include "dropperc/theory.hpp"
+
+namespace dropperc {
+namespace {
+
+using testing::enumerate_masks;
+using testing::ExactObservables;
+using testing::Moments;
+
+SamplingPlan plan_for(const Architecture& arch, const ScanLine& line, std::vector<double> grid,
+                      Method method, std::int64_t samples) {
+  return {arch, line, std::move(grid), method, samples, 2024, 0, true};
+}
+
+// |mean - exact| <= 4 sqrt(Var / N) with the exact variance; a zero-variance observable must
+// be exact.
+void expect_within_4_sigma(const MeanAccumulator& m, const Moments& exact,
+                           const std::string& what) {
+  const double sigma = std::sqrt(std::max(exact.variance(), 0.0) / static_cast<double>(m.count()));
+  EXPECT_NEAR(m.mean(), exact.mean, 4 * sigma + 1e-9) << what;
+}
+
+struct EnumerationCase {
+  Architecture arch;
+  ScanLine line;
+  std::vector<double> grid;
+};
+
+// Every method, every observable it measures, every grid point, against exact enumeration of
+// all masks; W_in != W != W_out, and site+bond with distinct probabilities.
+TEST(Sampling, EveryMethodMatchesExactEnumeration) {
+  const std::vector<EnumerationCase> cases = {
+      {{2, 3, 3, 1}, ScanLine::of(DropoutModel::site), {0.3, 0.65}},
+      {{1, 2, 2, 2}, ScanLine::of(DropoutModel::bond), {0.35, 0.7}},
+      {{2, 2, 2, 1}, ScanLine::of(DropoutModel::bond), {0.5}},
+      {{1, 2, 2, 1}, ScanLine{DropoutModel::site_bond, false, true, 0.3, 0.0}, {0.25, 0.5}},
+  };
+  const std::int64_t samples = 20000;
+  for (const auto& c : cases) {
+    std::vector<ExactObservables> exact;
+    for (double p : c.grid)
+      exact.push_back(enumerate_masks(c.arch, c.line.at(p)));
+    for (Method method : {Method::masks, Method::thresholds, Method::fast}) {
+      const auto estimates = run_sampling(plan_for(c.arch, c.line, c.grid, method, samples));
+      for (std::size_t j = 0; j < c.grid.size(); ++j) {
+        const PointEstimate& e = estimates[j];
+        const ExactObservables& x = exact[j];
+        const std::string where = std::string(name(method)) + " " +
+                                  std::string(name(c.line.model)) +
+                                  " p = " + std::to_string(c.grid[j]) + ": ";
+        auto check = [&](Observable o, const Moments& m) {
+          if (measures(method, o, true))
+            expect_within_4_sigma(e.mean(o), m, where + std::string(name(o)));
+        };
+        EXPECT_EQ(e.samples, samples);
+        check(Observable::directed_spanning, x.directed_spanning);
+        check(Observable::undirected_spanning, x.undirected_spanning);
+        check(Observable::extinction_depth, x.extinction_depth);
+        check(Observable::backbone_units, x.backbone_units);
+        check(Observable::backbone_weights, x.backbone_weights);
+        check(Observable::largest_cluster, x.largest_cluster);
+        check(Observable::mean_other_cluster_size, x.mean_other_cluster_size);
+        for (int k = 0; k < c.arch.layers(); ++k) {
+          expect_within_4_sigma(e.reachable[k], x.reachable[k],
+                                where + "layer " + std::to_string(k));
+        }
+        EXPECT_EQ(e.directed_spans,
+                  std::llround(e.mean(Observable::directed_spanning).mean() * samples));
+      }
+    }
+  }
+}
+
+// theta from every method against exact theory on a (model, W, L, p) grid, each point within
+// 4 sigma; masks are the slowest, so they get the smaller networks.
+TEST(Sampling, ThetaMatchesTheoryOnAGrid) {
+  struct Case {
+    Architecture arch;
+    DropoutModel model;
+    std::vector<Method> methods;
+  };
+  const std::vector<double> grid = {0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
+  const std::vector<Case> cases = {
+      {{1, 4, 6, 1}, DropoutModel::site, {Method::masks, Method::thresholds, Method::fast}},
+      {{1, 4, 6, 1}, DropoutModel::bond, {Method::masks, Method::thresholds, Method::fast}},
+      {{3, 3, 5, 3}, DropoutModel::site_bond, {Method::masks, Method::thresholds, Method::fast}},
+      {{5, 8, 20, 2}, DropoutModel::site, {Method::thresholds, Method::fast}},
+      {{2, 6, 30, 7}, DropoutModel::bond, {Method::thresholds, Method::fast}},
+      {{4, 16, 64, 4}, DropoutModel::bond, {Method::fast}},
+      {{10, 5, 100, 10}, DropoutModel::bond, {Method::fast}},
+  };
+  const std::int64_t samples = 10000;
+  for (const Case& c : cases) {
+    for (Method method : c.methods) {
+      SamplingPlan plan = plan_for(c.arch, ScanLine::of(c.model), grid, method, samples);
+      plan.undirected = false;
+      const auto estimates = run_sampling(plan);
+      for (const PointEstimate& e : estimates) {
+        const ReachableChain exact = reachable_chain(c.arch, e.dropout);
+        const double theta = exact.spanning.theta;
+        const double sigma = std::sqrt(theta * (1 - theta) / samples);
+        EXPECT_NEAR(static_cast<double>(e.directed_spans) / samples, theta, 4 * sigma + 1e-12)
+            << name(method) << " " << name(c.model) << " W=" << c.arch.width << " p = " << e.p;
+      }
+    }
+  }
+}
+
+// ../shared/design/theory.md §3 lists undirected values measured with 1e5 samples (sigma
+// about 1.2e-3, printed to 3 decimals): agree within 4 combined sigma plus the rounding.
+TEST(Sampling, UndirectedMatchesReferenceValues) {
+  struct Case {
+    int width, depth;
+    double p, directed, undirected;
+  };
+  for (Case c : {Case{2, 3, 0.6, 0.1531, 0.164}, Case{4, 6, 0.75, 0.1015, 0.156}}) {
+    const std::int64_t samples = 100000;
+    const auto e = run_sampling(plan_for({1, c.width, c.depth, 1}, ScanLine::of(DropoutModel::bond),
+                                         {c.p}, Method::thresholds, samples))[0];
+    const double theta =
+        spanning_probability({1, c.width, c.depth, 1}, Dropout::of(DropoutModel::bond, c.p)).theta;
+    EXPECT_NEAR(theta, c.directed, 5e-5);
+    const double u = c.undirected;
+    const double sigma = std::sqrt(2 * u * (1 - u) / samples);
+    EXPECT_NEAR(e.mean(Observable::undirected_spanning).mean(), u, 4 * sigma + 5e-4);
+    EXPECT_NEAR(e.mean(Observable::directed_spanning).mean(), theta,
+                4 * std::sqrt(theta * (1 - theta) / samples));
+  }
+}
+
+// Blocks of samples run separately and merged in order give the counts of one run exactly,
+// and the means to rounding; the same plan twice gives the same bits.
+TEST(Sampling, ResultDependsOnPlanAlone) {
+  for (Method method : {Method::masks, Method::thresholds, Method::fast}) {
+    const SamplingPlan plan =
+        plan_for({2, 3, 4, 2}, ScanLine::of(DropoutModel::bond), {0.3, 0.6}, method, 300);
+    const auto whole = run_sampling(plan);
+    const auto again = run_sampling(plan);
+    auto blocks = run_sampling(plan, 0, 100);
+    merge(blocks, run_sampling(plan, 100, 250));
+    merge(blocks, run_sampling(plan, 250, 300));
+    for (std::size_t j = 0; j < whole.size(); ++j) {
+      EXPECT_EQ(blocks[j].samples, whole[j].samples);
+      EXPECT_EQ(blocks[j].directed_spans, whole[j].directed_spans);
+      EXPECT_EQ(blocks[j].undirected_spans, whole[j].undirected_spans);
+      for (Observable o : kObservables) {
+        EXPECT_EQ(again[j].mean(o).mean(), whole[j].mean(o).mean());
+        EXPECT_NEAR(blocks[j].mean(o).mean(), whole[j].mean(o).mean(), 1e-12);
+      }
+    }
+  }
+}
+
+TEST(Sampling, ValidateRejectsBadPlans) {
+  const SamplingPlan good =
+      plan_for({2, 3, 4, 2}, ScanLine::of(DropoutModel::bond), {0.3}, Method::masks, 10);
+  EXPECT_NO_THROW(validate(good));
+  auto with = [&](auto change) {
+    SamplingPlan plan = good;
+    change(plan);
+    return plan;
+  };
+  EXPECT_THROW(validate(with([](auto& p) { p.grid.clear(); })), std::invalid_argument);
+  EXPECT_THROW(validate(with([](auto& p) { p.grid = {0.5, 0.2}; })), std::invalid_argument);
+  EXPECT_THROW(validate(with([](auto& p) { p.grid = {1.5}; })), std::invalid_argument);
+  EXPECT_THROW(validate(with([](auto& p) { p.samples = 0; })), std::invalid_argument);
+  EXPECT_THROW(validate(with([](auto& p) { p.arch.depth = 0; })), std::invalid_argument);
+  EXPECT_THROW(validate(with([](auto& p) {
+                 p.arch = Architecture::uniform(4096, 4096);
+                 p.method = Method::thresholds;
+               })),
+               std::invalid_argument);
+  EXPECT_NO_THROW(validate(with([](auto& p) {
+    p.arch = Architecture::uniform(4096, 4096);
+    p.method = Method::fast;
+  })));
+}
+
+TEST(Sampling, MethodNamesRoundTrip) {
+  for (Method m : {Method::masks, Method::thresholds, Method::fast})
+    EXPECT_EQ(parse_method(name(m)), m);
+  EXPECT_FALSE(parse_method("exact"));
+}
+
+}  // namespace
+}  // namespace dropperc
