@@ -58,6 +58,10 @@ struct ScanLine {
   /// Scans every probability the model uses.
   static ScanLine of(DropoutModel model);
   Dropout at(double p) const;
+  /// Whether p moves anything (site+bond with both probabilities fixed does not).
+  bool scans() const {
+    return (drops_units(model) && scan_site) || (drops_edges(model) && scan_bond);
+  }
 };
 
 /// Given n forward-reachable units in layer k, each unit of layer k+1 is reached

@@ -85,7 +85,7 @@ std::vector<std::string> columns(const SamplingPlan& plan) {
 
 std::vector<std::string> row(const SamplingPlan& plan, const PointEstimate& e) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  std::vector<std::string> cells = {number(e.p)};
+  std::vector<std::string> cells = {number(shown_p(plan.line, e.p))};
   if (plan.line.model == DropoutModel::site_bond) {
     cells.insert(cells.end(), {number(e.dropout.p_site), number(e.dropout.p_bond)});
   }
@@ -108,9 +108,9 @@ std::vector<std::string> row(const SamplingPlan& plan, const PointEstimate& e) {
 
 // One p in text: a line per measured observable, mean with its error bar.
 void print_point(const SamplingPlan& plan, const PointEstimate& e) {
-  std::printf("p = %s", number(e.p).c_str());
+  if (plan.line.scans()) std::printf("p = %s ", number(e.p).c_str());
   if (plan.line.model == DropoutModel::site_bond) {
-    std::printf(" (p_site = %s, p_bond = %s)", number(e.dropout.p_site).c_str(),
+    std::printf("(p_site = %s, p_bond = %s)", number(e.dropout.p_site).c_str(),
                 number(e.dropout.p_bond).c_str());
   }
   std::printf("\n");
@@ -188,6 +188,12 @@ Command add_sample_command(CLI::App& app) {
   command->add_option("--samples", options->samples, "Number of samples (masks) per p")
       ->capture_default_str();
   command->add_option("--seed", options->seed, "Seed: equal seeds give equal results")
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            return text.starts_with('-') ? "must be a whole number >= 0, got " + text
+                                         : std::string();
+          },
+          "SEED >= 0"))
       ->capture_default_str();
   command
       ->add_option("--method", options->method,

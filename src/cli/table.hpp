@@ -2,8 +2,11 @@
 // A table of numbers printed either aligned for people (text) or as CSV for programs.
 
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
+
+#include "dropperc/mask.hpp"
 
 namespace dropperc::cli {
 
@@ -57,6 +60,11 @@ inline std::string number(double value, int digits = 15) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%.*g", digits, value);
   return buffer;
+}
+
+/// The line parameter as printed: nan when the line scans nothing and p means nothing.
+inline double shown_p(const ScanLine& line, double p) {
+  return line.scans() ? p : std::numeric_limits<double>::quiet_NaN();
 }
 
 }  // namespace dropperc::cli

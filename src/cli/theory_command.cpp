@@ -24,6 +24,7 @@ void print_header(const NetworkRequest& request) {
   arch << request.arch;
   std::printf("# dropperc theory: %s dropout, %s\n", std::string(name(request.line.model)).c_str(),
               arch.str().c_str());
+  if (!request.line.scans()) return;
   try {
     std::printf("# p_half = %s (theta = 1/2 on this scan line)\n",
                 number(p_half(request.arch, request.line), 12).c_str());
@@ -58,7 +59,7 @@ int run_theory(const TheoryOptions& options) {
   for (double p : request.grid) {
     const Dropout dropout = request.line.at(p);
     const SpanningProbability theta = spanning_probability(request.arch, dropout);
-    std::vector<std::string> row = {number(p)};
+    std::vector<std::string> row = {number(shown_p(request.line, p))};
     if (site_bond) row.insert(row.end(), {number(dropout.p_site), number(dropout.p_bond)});
     row.insert(row.end(),
                {number(theta.theta), number(theta.one_minus_theta), number(theta.log_theta),

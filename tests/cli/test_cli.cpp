@@ -184,6 +184,7 @@ TEST(Cli, BadArgumentsExitWithTwoAndNameTheOption) {
            {"theory --width four --depth 3 --model bond --p 0.5", {"--width", "four"}},
            {"sample " + net + " --p 0.5 --method exact", {"--method", "exact"}},
            {"sample " + net + " --p 0.5 --samples 0", {"--samples", "0"}},
+           {"sample " + net + " --p 0.5 --seed -1", {"--seed", "-1"}},
            {"sample " + net + " --p 0.5 --format xml", {"--format", "xml"}},
            {"sample --width 4096 --depth 4096 --model bond --p 0.5 --method thresholds",
             {"--method", "thresholds", "fast"}},
