@@ -10,6 +10,14 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// 1/k for k = 0..n (entry 0 unused): the inner loops multiply instead of divide.
+std::vector<double> reciprocals(int n) {
+  std::vector<double> inverse(n + 1, kInf);
+  for (int k = 1; k <= n; ++k)
+    inverse[k] = 1.0 / k;
+  return inverse;
+}
+
 // In log space Y = -ln b, with the previous layer's values sorted, Y_(1) <= ... <= Y_(n), a
 // unit of the next layer has Y' = g(E) = min over m of max(Y_(m), E/m) with E ~ Exp(1)
 // (docs/theory.md §7.2). Because m Y_(m) is nondecreasing, g(E) = min(E/m*, Y_(m*+1)) where
@@ -17,11 +25,11 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 class BottleneckLayer {
  public:
   // The value g(e) for nondecreasing successive e: m* only moves forward.
-  double next_value(std::span<const double> y, double e) {
+  double next_value(std::span<const double> y, double e, std::span<const double> inverse) {
     while (m_ < y.size() && static_cast<double>(m_ + 1) * y[m_] <= e)
       ++m_;
     const double above = m_ < y.size() ? y[m_] : kInf;
-    return m_ == 0 ? above : std::min(above, e / static_cast<double>(m_));
+    return m_ == 0 ? above : std::min(above, e * inverse[m_]);
   }
 
  private:
@@ -29,15 +37,18 @@ class BottleneckLayer {
 };
 
 // Fills `next` with the next layer's `width` values, ascending: ascending exponentials
-// E_(r) = sum_{s <= r} X_s / (width - s + 1) (Renyi), mapped through the monotone g.
-void draw_next_layer(std::span<const double> y, int width, std::vector<double>& next,
-                     RandomStream& rng) {
+// E_(r) = sum_{s <= r} X_s / (width - s + 1) (Renyi), mapped through the monotone g. The X_s
+// are drawn first, all together, so that their logarithms overlap in the pipeline.
+void draw_next_layer(std::span<const double> y, int width, std::span<const double> inverse,
+                     std::vector<double>& next, RandomStream& rng) {
   next.resize(width);
+  for (int r = 0; r < width; ++r)
+    next[r] = draw_exponential(rng) * inverse[width - r];
   BottleneckLayer layer;
   double e = 0.0;
   for (int r = 0; r < width; ++r) {
-    e += draw_exponential(rng) / (width - r);
-    next[r] = layer.next_value(y, e);
+    e += next[r];
+    next[r] = layer.next_value(y, e, inverse);
   }
 }
 
@@ -45,15 +56,18 @@ void draw_next_layer(std::span<const double> y, int width, std::vector<double>& 
 // calling on_layer(k, min Y of hidden layer k) for k = 1..L.
 template <class OnLayer>
 double output_min_log_threshold(const Architecture& arch, RandomStream& rng, OnLayer on_layer) {
+  const std::vector<double> inverse =
+      reciprocals(std::max({arch.input_width, arch.width, arch.output_width}));
   std::vector<double> y(arch.input_width, 0.0);  // b = 1 at the input
   std::vector<double> next;
   for (int k = 1; k <= arch.depth; ++k) {
-    draw_next_layer(y, arch.width, next, rng);
+    draw_next_layer(y, arch.width, inverse, next, rng);
     on_layer(k, next.front());
     y.swap(next);
   }
   // Only the smallest of the W_out output values matters: E_(1) = X / W_out.
-  return BottleneckLayer{}.next_value(y, draw_exponential(rng) / arch.output_width);
+  return BottleneckLayer{}.next_value(y, draw_exponential(rng) * inverse[arch.output_width],
+                                      inverse);
 }
 
 }  // namespace

@@ -14,17 +14,26 @@ namespace {
 
 constexpr double kAlwaysKept = std::numeric_limits<double>::infinity();
 
-// Fills `row` (the words of one bitset of `bits` bits) with keep decisions drawn from the stream.
+// Sets `row` (the words of one bitset of `bits` bits) to keep decisions drawn from the stream,
+// one element per word of randomness in canonical order. Each 64-bit word is assembled without
+// branches: the keep test is unpredictable near p = 1/2.
 void draw_row(std::span<std::uint64_t> row, int bits, const KeepThreshold& keep,
               RandomStream& rng) {
-  for (int i = 0; i < bits; ++i) {
-    if (keep.keep(rng.next())) row[i / 64] |= std::uint64_t{1} << (i % 64);
+  for (std::size_t w = 0; w < row.size(); ++w) {
+    const int n = std::min(64, bits - static_cast<int>(w) * 64);
+    std::uint64_t word = 0;
+    for (int b = 0; b < n; ++b)
+      word |= std::uint64_t{keep.keep(rng.next())} << b;
+    row[w] = word;
   }
 }
 
+// Sets the first `bits` bits of `row`, leaving the bits past the width 0.
 void fill_row(std::span<std::uint64_t> row, int bits) {
-  for (int i = 0; i < bits; ++i)
-    row[i / 64] |= std::uint64_t{1} << (i % 64);
+  for (std::size_t w = 0; w < row.size(); ++w) {
+    const int n = std::min(64, bits - static_cast<int>(w) * 64);
+    row[w] = n == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+  }
 }
 
 }  // namespace
@@ -180,14 +189,11 @@ Mask Mask::draw(const Architecture& arch, const Dropout& dropout, RandomStream& 
   if (drops_units(dropout.model)) {
     const KeepThreshold keep(dropout.p_site);
     for (int k = 1; k <= arch.depth; ++k) {
-      auto row = mask.units_.layer(k);
-      std::fill(row.begin(), row.end(), 0);
-      draw_row(row, arch.width, keep, rng);
+      draw_row(mask.units_.layer(k), arch.width, keep, rng);
     }
   }
   if (drops_edges(dropout.model)) {
     const KeepThreshold keep(dropout.p_bond);
-    std::fill(mask.edge_words_.begin(), mask.edge_words_.end(), 0);
     for (int g = 0; g < arch.gaps(); ++g) {
       for (int j = 0; j < arch.layer_width(g + 1); ++j) {
         draw_row({mask.edge_words_.data() + mask.row_offset(g, j), mask.row_words_[g]},

@@ -11,12 +11,6 @@ RandomStream::RandomStream(const StreamKey& key) : key_(key) {
   counter_ = {{0, key.sample, key.sub, 0}};
 }
 
-void RandomStream::refill() {
-  counter_[0] = next_block_++;
-  words_ = Philox{}(counter_, philox_key_);
-  lane_ = 0;
-}
-
 void RandomStream::seek(std::uint64_t position) {
   next_block_ = position / kLanes;
   lane_ = kLanes;
@@ -35,10 +29,6 @@ KeepThreshold::KeepThreshold(double drop_probability) {
   const double f = std::floor(y);
   const auto k = static_cast<std::uint64_t>(f) + (y - f >= 0.5 ? 1u : 0u);
   k_ = std::min<std::uint64_t>(k, std::uint64_t{1} << 52);
-}
-
-double draw_exponential(RandomStream& rng) {
-  return -std::log(rng.uniform());
 }
 
 namespace {
