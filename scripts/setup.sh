@@ -15,6 +15,7 @@ packages=(
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev librandom123-dev libtomlplusplus-dev libnlopt-cxx-dev
   clang-format
+  python3-h5py python3-numpy                      # tests read and write HDF5 as users' scripts do
 )
 missing=()
 for package in "${packages[@]}"; do

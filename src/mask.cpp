@@ -65,7 +65,7 @@ std::optional<DropoutModel> parse_dropout_model(std::string_view text) {
 }
 
 Dropout Dropout::of(DropoutModel model, double p) {
-  return {model, drops_units(model) ? p : 0.0, drops_edges(model) ? p : 0.0};
+  return {model, drops_units(model) ? p : 0.0, drops_edges(model) ? p : 0.0, 0.0};
 }
 
 void validate(const Dropout& dropout) {
@@ -77,6 +77,7 @@ void validate(const Dropout& dropout) {
   };
   require(dropout.p_site, "p_site");
   require(dropout.p_bond, "p_bond");
+  require(dropout.p_input, "p_input");
 }
 
 ScanLine ScanLine::of(DropoutModel model) {
@@ -85,7 +86,7 @@ ScanLine ScanLine::of(DropoutModel model) {
 
 Dropout ScanLine::at(double p) const {
   return {model, drops_units(model) ? (scan_site ? p : fixed_p_site) : 0.0,
-          drops_edges(model) ? (scan_bond ? p : fixed_p_bond) : 0.0};
+          drops_edges(model) ? (scan_bond ? p : fixed_p_bond) : 0.0, 0.0};
 }
 
 ReachProbability reach_probability(const Dropout& dropout, int reachable, bool hidden_target) {
@@ -201,6 +202,8 @@ Mask Mask::draw(const Architecture& arch, const Dropout& dropout, RandomStream& 
       }
     }
   }
+  if (dropout.p_input > 0.0)
+    draw_row(mask.units_.layer(0), arch.input_width, KeepThreshold(dropout.p_input), rng);
   return mask;
 }
 

@@ -31,6 +31,23 @@ KeepThreshold::KeepThreshold(double drop_probability) {
   k_ = std::min<std::uint64_t>(k, std::uint64_t{1} << 52);
 }
 
+std::uint64_t draw_below(RandomStream& rng, std::uint64_t n) {
+  assert(n >= 1);
+  __extension__ using Wide = unsigned __int128;
+  // floor(x n / 2^64) is uniform on [0, n) once the x whose low product word falls below
+  // 2^64 mod n are rejected (Lemire, ACM TOMACS 2019).
+  Wide product = Wide{rng.next()} * n;
+  auto low = static_cast<std::uint64_t>(product);
+  if (low < n) {
+    const std::uint64_t rejected = (0 - n) % n;
+    while (low < rejected) {
+      product = Wide{rng.next()} * n;
+      low = static_cast<std::uint64_t>(product);
+    }
+  }
+  return static_cast<std::uint64_t>(product >> 64);
+}
+
 namespace {
 
 // Smallest k with F(k) >= u for X ~ Binomial(n, r), r <= 1/2, s = 1 - r, by summing the pmf

@@ -26,8 +26,8 @@ constexpr std::int64_t kMaxThresholdEdges = std::int64_t{1} << 25;
 
 RandomStream stream(const SamplingPlan& plan, StreamTag tag, std::int64_t sample,
                     std::size_t sub = 0) {
-  return RandomStream({plan.seed, plan.stream * kTags + tag, static_cast<std::uint64_t>(sample),
-                       static_cast<std::uint64_t>(sub)});
+  return RandomStream({plan.seed, stream_id(StreamDomain::sampling, plan.stream * kTags + tag),
+                       static_cast<std::uint64_t>(sample), static_cast<std::uint64_t>(sub)});
 }
 
 bool scans_whole_model(const ScanLine& line) {

@@ -37,6 +37,9 @@ struct Dropout {
   DropoutModel model = DropoutModel::bond;
   double p_site = 0.0;
   double p_bond = 0.0;
+  /// Input-unit dropout, a training knob of any model. Percolation sampling and theory keep
+  /// input units (it is 0 there); Mask::draw draws these decisions last, after the model's.
+  double p_input = 0.0;
 
   /// Every probability the model uses set to p.
   static Dropout of(DropoutModel model, double p);

@@ -26,6 +26,24 @@ struct StreamKey {
   friend bool operator==(const StreamKey&, const StreamKey&) = default;
 };
 
+/// What a stream's draws are for. It fills the top 16 bits of StreamKey::stream, so that no two
+/// kinds of draws share a stream, whatever the seed; the low 48 bits index within the domain
+/// (a plan, a task). Never renumber: stored results depend on these values.
+enum class StreamDomain : std::uint64_t {
+  sampling = 1,          ///< sampling.hpp: masks, thresholds, fast samplers
+  training_init = 2,     ///< initial weights of a trained network
+  training_masks = 3,    ///< dropout masks of training steps
+  training_batches = 4,  ///< the order in which training samples are visited
+  teacher = 5,           ///< teacher-student: the teacher's weights
+  data = 6,              ///< teacher-student: inputs and noise
+  split = 7,             ///< the train/test split of a loaded data set
+};
+
+/// StreamKey::stream for draws of `domain`, index `index` < 2^48.
+constexpr std::uint64_t stream_id(StreamDomain domain, std::uint64_t index) {
+  return (static_cast<std::uint64_t>(domain) << 48) | index;
+}
+
 /// A stream of 64-bit words from Philox4x64-10 with key (seed, stream) and counter
 /// (block, sample, sub, 0): word w is lane w % 4 of block w / 4. The whole state is the key
 /// and the position (words drawn so far), so it is saved and restored with two numbers, and
@@ -96,6 +114,17 @@ class KeepThreshold {
 inline double draw_exponential(RandomStream& rng) {
   return -std::log(rng.uniform());
 }
+
+/// Standard normal variate by Box-Muller from two uniforms u1, u2 (in that order):
+/// sqrt(-2 ln u1) cos(2 pi u2). docs/theory.md §8.
+inline double draw_normal(RandomStream& rng) {
+  const double radius = std::sqrt(-2.0 * std::log(rng.uniform()));
+  return radius * std::cos(2.0 * 3.14159265358979323846 * rng.uniform());
+}
+
+/// Uniform integer in [0, n), n >= 1, exactly (Lemire's multiply-shift with rejection).
+/// docs/theory.md §8.
+std::uint64_t draw_below(RandomStream& rng, std::uint64_t n);
 
 /// A Binomial(n, success) draw by inversion of one uniform (docs/theory.md §8). The caller
 /// passes both success and failure = 1 - success, each computed without cancellation, so

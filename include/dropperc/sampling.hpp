@@ -58,7 +58,7 @@ struct SamplingPlan {
   Method method = Method::thresholds;
   std::int64_t samples = 0;
   std::uint64_t seed = 0;
-  std::uint64_t stream = 0;  ///< distinguishes independent plans with the same seed
+  std::uint64_t stream = 0;  ///< distinguishes independent plans with the same seed (< 2^46)
   bool undirected = true;    ///< measure undirected spanning and clusters (masks, thresholds)
 };
 

@@ -119,6 +119,32 @@ TEST(Mask, FixedProbabilitiesOnAScanLineDoNotMove) {
   }
 }
 
+// Input dropout is drawn after the model's decisions, so those do not change, and drops input
+// units with its own probability.
+TEST(Mask, InputDropoutComesLastAndHasItsFrequency) {
+  const Architecture arch{200, 4, 2, 3};
+  int dropped = 0;
+  for (std::uint64_t s = 0; s < 50; ++s) {
+    RandomStream a({6, 0, s, 0}), b({6, 0, s, 0});
+    Dropout with = Dropout::of(DropoutModel::site_bond, 0.4);
+    with.p_input = 0.3;
+    const Mask plain = Mask::draw(arch, Dropout::of(DropoutModel::site_bond, 0.4), a);
+    const Mask input = Mask::draw(arch, with, b);
+    for (int k = 1; k < arch.layers(); ++k) {
+      for (int i = 0; i < arch.layer_width(k); ++i)
+        ASSERT_EQ(plain.unit(k, i), input.unit(k, i));
+    }
+    for (int j = 0; j < arch.width; ++j) {
+      for (int i = 0; i < arch.input_width; ++i)
+        ASSERT_EQ(plain.edge(0, i, j), input.edge(0, i, j));
+    }
+    dropped += arch.input_width - input.units().count(0);
+    EXPECT_EQ(plain.units().count(0), arch.input_width);
+  }
+  const double n = 50.0 * arch.input_width;
+  EXPECT_NEAR(dropped, 0.3 * n, 4 * std::sqrt(n * 0.3 * 0.7));
+}
+
 TEST(Mask, ModelNamesRoundTrip) {
   for (auto model : {DropoutModel::site, DropoutModel::bond, DropoutModel::site_bond}) {
     EXPECT_EQ(parse_dropout_model(name(model)), model);
@@ -132,6 +158,7 @@ TEST(Mask, ValidateRejectsProbabilitiesOutsideUnitInterval) {
   EXPECT_THROW(validate(Dropout{DropoutModel::bond, 0.0, 1.5}), std::invalid_argument);
   EXPECT_THROW(validate(Dropout{DropoutModel::site, -0.1, 0.0}), std::invalid_argument);
   EXPECT_THROW(validate(Dropout{DropoutModel::site, std::nan(""), 0.0}), std::invalid_argument);
+  EXPECT_THROW(validate(Dropout{DropoutModel::site, 0.5, 0.0, 1.2}), std::invalid_argument);
 }
 
 // The complement is computed without cancellation: 2^-70 survives although 1 - 2^-70 == 1.

@@ -164,6 +164,47 @@ TEST(Rng, BinomialMatchesExactDistribution) {
   }
 }
 
+// Every value below n equally often (chi-square), including n that are not powers of two and
+// n close to 2^64, where rejection matters.
+TEST(Rng, DrawBelowIsUniform) {
+  for (std::uint64_t n : {1ull, 2ull, 3ull, 7ull, 10ull, 1000ull}) {
+    RandomStream rng({13, n, 0, 0});
+    std::vector<int> counts(n, 0);
+    const int draws = static_cast<int>(2000 * n);
+    for (int i = 0; i < draws; ++i) {
+      const auto k = draw_below(rng, n);
+      ASSERT_LT(k, n);
+      ++counts[k];
+    }
+    EXPECT_GT(chi_square_tail(counts, std::vector<double>(n, 2000.0)), 6.3e-5) << "n = " << n;
+  }
+  RandomStream rng({14, 0, 0, 0});
+  const std::uint64_t huge = (std::uint64_t{1} << 63) + 12345;
+  int upper = 0;
+  for (int i = 0; i < 10000; ++i)
+    upper += draw_below(rng, huge) >= huge / 2;
+  EXPECT_NEAR(upper, 5000, 4 * 50);
+}
+
+TEST(Rng, NormalHasUnitVarianceAndNoSkew) {
+  RandomStream rng({2, 7, 1, 9});
+  const int n = 200000;
+  double sum = 0, squares = 0, cubes = 0;
+  for (int i = 0; i < n; ++i) {
+    const double z = draw_normal(rng);
+    sum += z, squares += z * z, cubes += z * z * z;
+  }
+  EXPECT_LT(std::abs(sum / n), 4.0 / std::sqrt(n));
+  EXPECT_LT(std::abs(squares / n - 1.0), 4.0 * std::sqrt(2.0 / n));  // Var(z^2) = 2
+  EXPECT_LT(std::abs(cubes / n), 4.0 * std::sqrt(15.0 / n));         // Var(z^3) = 15
+}
+
+TEST(Rng, StreamDomainsDoNotOverlap) {
+  EXPECT_NE(stream_id(StreamDomain::sampling, 5), stream_id(StreamDomain::training_masks, 5));
+  EXPECT_EQ(stream_id(StreamDomain::data, 3) >> 48, 6u);
+  EXPECT_EQ(stream_id(StreamDomain::data, 3) & 0xffff, 3u);
+}
+
 TEST(Rng, ExponentialHasUnitMeanAndVariance) {
   RandomStream rng({2, 7, 1, 8});
   const int n = 200000;

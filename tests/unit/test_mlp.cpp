@@ -1,0 +1,271 @@
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "dropperc/mlp.hpp"
+#include "dropperc/percolation.hpp"
+#include "dropperc/statistics.hpp"
+
+namespace dropperc {
+namespace {
+
+using MatrixD = Matrix<double>;
+
+MatrixD gaussian(int rows, int cols, std::uint64_t seed) {
+  RandomStream rng({seed, 99, 0, 0});
+  MatrixD x(rows, cols);
+  for (Eigen::Index j = 0; j < x.cols(); ++j) {
+    for (Eigen::Index i = 0; i < x.rows(); ++i)
+      x(i, j) = draw_normal(rng);
+  }
+  return x;
+}
+
+BatchTargets<double> targets_for(Loss loss, int outputs, int batch) {
+  BatchTargets<double> t;
+  if (loss == Loss::mse) {
+    t.values = gaussian(outputs, batch, 7);
+  } else {
+    for (int b = 0; b < batch; ++b)
+      t.labels.push_back(b % outputs);
+  }
+  return t;
+}
+
+BatchMasks per_sample_masks(const Architecture& arch, const Dropout& d, int batch,
+                            std::uint64_t seed) {
+  BatchMasks m{d, {}};
+  for (int b = 0; b < batch; ++b) {
+    RandomStream rng({seed, 5, static_cast<std::uint64_t>(b), 0});
+    m.masks.push_back(Mask::draw(arch, d, rng));
+  }
+  return m;
+}
+
+Parameters<double> random_parameters(const MlpSpec& spec, std::uint64_t seed) {
+  RandomStream rng({seed, 1, 0, 0});
+  Parameters<double> p = initial_parameters<double>(spec, rng);
+  for (auto& b : p.biases)
+    b = gaussian(static_cast<int>(b.size()), 1, seed + 1) * 0.3;
+  return p;
+}
+
+// Central differences in double precision against the analytic gradient, every weight and
+// bias, for every dropout model (and none), activation, bias setting and loss.
+TEST(Mlp, GradientMatchesFiniteDifferences) {
+  const Architecture arch{3, 4, 2, 3};
+  const int batch = 5;
+  const std::vector<Dropout> dropouts = {
+      {DropoutModel::site, 0.0, 0.0, 0.0},  // no masks at all: see below
+      {DropoutModel::site, 0.4, 0.0, 0.2},
+      {DropoutModel::bond, 0.0, 0.4, 0.0},
+      {DropoutModel::site_bond, 0.3, 0.3, 0.0}};
+  for (std::size_t d = 0; d < dropouts.size(); ++d) {
+    for (Activation activation : {Activation::relu, Activation::tanh, Activation::identity}) {
+      for (bool bias : {false, true}) {
+        for (Loss loss : {Loss::mse, Loss::cross_entropy}) {
+          const MlpSpec spec{arch, activation, bias, Initialisation::he};
+          const BatchMasks masks =
+              d == 0 ? BatchMasks{dropouts[0], {}} : per_sample_masks(arch, dropouts[d], batch, d);
+          const MatrixD x = gaussian(arch.input_width, batch, 3);
+          const auto targets = targets_for(loss, arch.output_width, batch);
+          Parameters<double> p = random_parameters(spec, 11 + d);
+          const auto analytic = forward_backward(spec, p, x, targets, loss, masks).gradient;
+          auto loss_at = [&] { return forward_backward(spec, p, x, targets, loss, masks).loss; };
+          auto check = [&](double& parameter, double expected, const std::string& what) {
+            const double saved = parameter, h = 1e-6;
+            parameter = saved + h;
+            const double up = loss_at();
+            parameter = saved - h;
+            const double down = loss_at();
+            parameter = saved;
+            EXPECT_NEAR((up - down) / (2 * h), expected, 1e-7 * std::max(1.0, std::abs(expected)))
+                << what << " dropout " << d << " " << name(activation) << " bias " << bias
+                << " loss " << static_cast<int>(loss);
+          };
+          for (int g = 0; g < arch.gaps(); ++g) {
+            for (Eigen::Index j = 0; j < p.weights[g].rows(); ++j) {
+              for (Eigen::Index i = 0; i < p.weights[g].cols(); ++i) {
+                check(p.weights[g](j, i), analytic.weights[g](j, i), "weight");
+              }
+              if (bias) check(p.biases[g](j), analytic.biases[g](j), "bias");
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// A bias-free network with sigma(0) = 0 and a mask without a directed path: output exactly 0,
+// every weight gradient exactly 0 (docs/theory.md §6). Site: an empty hidden layer; bond: the
+// zig-zag mask of the percolation tests, undirected-spanning but not directed.
+TEST(Mlp, NoDirectedPathGivesExactlyZeroOutputAndGradient) {
+  for (Activation activation : {Activation::relu, Activation::tanh, Activation::identity}) {
+    const Architecture site_arch{3, 4, 3, 2};
+    Mask site(site_arch);
+    for (int i = 0; i < site_arch.width; ++i)
+      site.set_unit(2, i, false);
+    const Architecture bond_arch{1, 2, 2, 1};
+    Mask bond(bond_arch);
+    for (int g = 0; g < bond_arch.gaps(); ++g) {
+      for (int j = 0; j < bond_arch.layer_width(g + 1); ++j) {
+        for (int i = 0; i < bond_arch.layer_width(g); ++i)
+          bond.set_edge(g, i, j, false);
+      }
+    }
+    for (auto [g, i, j] : {std::array{0, 0, 0}, {1, 0, 0}, {1, 1, 0}, {1, 1, 1}, {2, 1, 0}}) {
+      bond.set_edge(g, i, j, true);
+    }
+    for (auto [arch, mask, model] : {std::tuple{site_arch, site, DropoutModel::site},
+                                     std::tuple{bond_arch, bond, DropoutModel::bond}}) {
+      ASSERT_FALSE(directed_spanning(mask));
+      const MlpSpec spec{arch, activation, false, Initialisation::he};
+      const BatchMasks masks{Dropout::of(model, 0.5), {mask}};
+      for (Loss loss : {Loss::mse, Loss::cross_entropy}) {
+        const auto r =
+            forward_backward(spec, random_parameters(spec, 3), gaussian(arch.input_width, 4, 8),
+                             targets_for(loss, arch.output_width, 4), loss, masks);
+        EXPECT_TRUE((r.output.array() == 0.0).all());
+        EXPECT_EQ(r.gradient.norm(), 0.0);
+        for (char zero : r.zero_gradient)
+          EXPECT_TRUE(zero);
+      }
+    }
+  }
+}
+
+// With a path, a sample's gradient is nonzero exactly on the backbone weights, and its
+// zero-gradient flag is set exactly when the mask does not span (tanh: no dead units).
+TEST(Mlp, GradientSupportIsTheBackbone) {
+  const Architecture arch{3, 5, 4, 2};
+  const MlpSpec spec{arch, Activation::tanh, false, Initialisation::glorot};
+  const Parameters<double> p = random_parameters(spec, 21);
+  int spanning = 0, disconnected = 0;
+  for (auto model : {DropoutModel::site, DropoutModel::bond, DropoutModel::site_bond}) {
+    for (std::uint64_t s = 0; s < 30; ++s) {
+      const BatchMasks masks = per_sample_masks(arch, Dropout::of(model, 0.55), 1, 100 + s);
+      const Mask& mask = masks.masks[0];
+      const auto r = forward_backward(spec, p, gaussian(arch.input_width, 1, s),
+                                      targets_for(Loss::mse, 2, 1), Loss::mse, masks);
+      const bool spans = directed_spanning(mask);
+      (spans ? spanning : disconnected) += 1;
+      EXPECT_EQ(r.zero_gradient[0] != 0, !spans) << name(model) << " sample " << s;
+      const UnitSet forward = forward_reachable(mask);
+      const UnitSet backward = backward_reachable(mask);
+      std::int64_t support = 0;
+      for (int g = 0; g < arch.gaps(); ++g) {
+        for (int j = 0; j < arch.layer_width(g + 1); ++j) {
+          for (int i = 0; i < arch.layer_width(g); ++i) {
+            const bool on_backbone =
+                mask.edge(g, i, j) && forward.contains(g, i) && backward.contains(g + 1, j);
+            const bool nonzero = r.gradient.weights[g](j, i) != 0.0;
+            EXPECT_EQ(nonzero, on_backbone) << name(model) << " sample " << s << " gap " << g;
+            support += nonzero;
+          }
+        }
+      }
+      EXPECT_EQ(support, observe(mask, false).backbone_weights);
+    }
+  }
+  EXPECT_GT(spanning, 10);
+  EXPECT_GT(disconnected, 10);
+}
+
+TEST(Mlp, BiasesStillLearnWithoutAPath) {
+  const Architecture arch{3, 4, 3, 2};
+  Mask mask(arch);
+  for (int i = 0; i < arch.width; ++i)
+    mask.set_unit(2, i, false);
+  const MlpSpec spec{arch, Activation::relu, true, Initialisation::he};
+  const auto r = forward_backward(spec, random_parameters(spec, 4), gaussian(3, 2, 1),
+                                  targets_for(Loss::mse, 2, 2), Loss::mse,
+                                  BatchMasks{Dropout::of(DropoutModel::site, 0.5), {mask}});
+  EXPECT_GT(r.gradient.norm(), 0.0);
+  EXPECT_GT(r.gradient.biases.back().norm(), 0.0);
+  for (char zero : r.zero_gradient)
+    EXPECT_FALSE(zero);
+}
+
+// A shared mask gives the same result as per-sample copies of it; no masks equals predict().
+TEST(Mlp, SharedMaskEqualsPerSampleCopies) {
+  const Architecture arch{4, 6, 3, 3};
+  for (auto model : {DropoutModel::site, DropoutModel::bond, DropoutModel::site_bond}) {
+    const MlpSpec spec{arch, Activation::relu, true, Initialisation::he};
+    const Dropout d = Dropout::of(model, 0.4);
+    const BatchMasks one = per_sample_masks(arch, d, 1, 9);
+    BatchMasks copies{d, std::vector<Mask>(6, one.masks[0])};
+    const auto p = random_parameters(spec, 5);
+    const MatrixD x = gaussian(4, 6, 2);
+    const auto t = targets_for(Loss::cross_entropy, 3, 6);
+    const auto a = forward_backward(spec, p, x, t, Loss::cross_entropy, one);
+    const auto b = forward_backward(spec, p, x, t, Loss::cross_entropy, copies);
+    EXPECT_NEAR(a.loss, b.loss, 1e-14);
+    for (int g = 0; g < arch.gaps(); ++g) {
+      EXPECT_LT((a.gradient.weights[g] - b.gradient.weights[g]).norm(), 1e-13);
+    }
+  }
+  const MlpSpec spec{arch, Activation::tanh, true, Initialisation::glorot};
+  const auto p = random_parameters(spec, 6);
+  const MatrixD x = gaussian(4, 3, 4);
+  const auto plain = forward_backward(spec, p, x, targets_for(Loss::mse, 3, 3), Loss::mse,
+                                      BatchMasks{Dropout{}, {}});
+  EXPECT_EQ(plain.output, predict(spec, p, x));
+}
+
+// Inverted scaling keeps the expected pre-activation of a linear network: averaged over
+// masks, the output equals the no-dropout output within 4 standard errors, per component.
+TEST(Mlp, InvertedScalingPreservesTheMeanOutput) {
+  const Architecture arch{3, 6, 2, 2};
+  const MlpSpec spec{arch, Activation::identity, false, Initialisation::he};
+  const auto p = random_parameters(spec, 8);
+  const MatrixD x = gaussian(3, 1, 5);
+  const MatrixD exact = predict(spec, p, x);
+  for (Dropout d :
+       {Dropout{DropoutModel::site, 0.5, 0.0, 0.0}, Dropout{DropoutModel::bond, 0.0, 0.6, 0.0},
+        Dropout{DropoutModel::site_bond, 0.3, 0.3, 0.25}}) {
+    std::vector<MeanAccumulator> out(2);
+    for (std::uint64_t s = 0; s < 20000; ++s) {
+      const auto r = forward_backward(spec, p, x, targets_for(Loss::mse, 2, 1), Loss::mse,
+                                      per_sample_masks(arch, d, 1, 1000 + s));
+      for (int k = 0; k < 2; ++k)
+        out[k].add(r.output(k, 0));
+    }
+    for (int k = 0; k < 2; ++k) {
+      EXPECT_NEAR(out[k].mean(), exact(k, 0), 4 * out[k].standard_error()) << name(d.model);
+    }
+  }
+}
+
+TEST(Mlp, InitialisationHasTheRightScale) {
+  const Architecture arch{50, 200, 2, 10};
+  for (Initialisation init : {Initialisation::he, Initialisation::glorot}) {
+    RandomStream rng({1, 2, 3, 4});
+    const auto p = initial_parameters<double>({arch, Activation::relu, false, init}, rng);
+    const auto& w = p.weights[1];  // 200 x 200
+    const double n = static_cast<double>(w.size());
+    const double variance = w.squaredNorm() / n;
+    const double expected = init == Initialisation::he ? 2.0 / 200 : 6.0 / 400 / 3;
+    // Var of the sample variance: (mu4 - sigma^4) / n, mu4 = 3 sigma^4 (normal), 9/5 sigma^4
+    // (uniform).
+    const double kurtosis = init == Initialisation::he ? 3.0 : 1.8;
+    EXPECT_NEAR(variance, expected, 4 * expected * std::sqrt((kurtosis - 1) / n)) << name(init);
+    EXPECT_NEAR(w.mean(), 0.0, 4 * std::sqrt(expected / n));
+    if (init == Initialisation::glorot) {
+      EXPECT_LE(w.cwiseAbs().maxCoeff(), std::sqrt(6.0 / 400));
+    }
+    EXPECT_EQ(p.biases[0].norm(), 0.0);
+  }
+}
+
+TEST(Mlp, NamesRoundTrip) {
+  for (auto a : {Activation::relu, Activation::tanh, Activation::identity}) {
+    EXPECT_EQ(parse_activation(name(a)), a);
+  }
+  for (auto i : {Initialisation::he, Initialisation::glorot})
+    EXPECT_EQ(parse_initialisation(name(i)), i);
+  EXPECT_FALSE(parse_activation("sigmoid"));
+}
+
+}  // namespace
+}  // namespace dropperc
