@@ -17,4 +17,32 @@ inline constexpr std::string_view kLabels = "y";
 inline constexpr std::string_view kTestFeatures = "X_test";
 inline constexpr std::string_view kTestLabels = "y_test";
 
+// A training state (training.hpp: write_state / read_state), under any group.
+inline constexpr std::string_view kStep = "step";
+inline constexpr std::string_view kPrecision = "precision";  ///< "float32" or "float64"
+inline constexpr std::string_view kTrainingSeconds = "training_seconds";
+inline constexpr std::string_view kParameters = "parameters";
+inline constexpr std::string_view kVelocity = "velocity";
+inline constexpr std::string_view kWeights =
+    "weights";                                         ///< kParameters/kWeights/<gap>: rows x cols
+inline constexpr std::string_view kBiases = "biases";  ///< kParameters/kBiases/<gap>
+inline constexpr std::string_view kStepRecords = "steps";
+inline constexpr std::string_view kEvaluations = "evaluations";
+// Columns of kStepRecords and kEvaluations (one dataset each, one entry per record).
+inline constexpr std::string_view kLoss = "loss";
+inline constexpr std::string_view kSpanningFraction = "spanning_fraction";
+inline constexpr std::string_view kBackboneWeightFraction = "backbone_weight_fraction";
+inline constexpr std::string_view kGradientNorm = "gradient_norm";
+inline constexpr std::string_view kZeroGradientSamples = "zero_gradient_samples";
+inline constexpr std::string_view kTrainLoss = "train_loss";
+inline constexpr std::string_view kTrainAccuracy = "train_accuracy";
+inline constexpr std::string_view kTestLoss = "test_loss";
+inline constexpr std::string_view kTestAccuracy = "test_accuracy";
+
+// A training run file (dropperc train --out): attributes of the run in kConfig, the state in
+// kState, the summary's numbers as attributes of kSummary.
+inline constexpr std::string_view kConfig = "config";
+inline constexpr std::string_view kState = "state";
+inline constexpr std::string_view kSummary = "summary";
+
 }  // namespace dropperc::schema
