@@ -16,5 +16,6 @@ struct Command {
 
 Command add_theory_command(CLI::App& app);
 Command add_sample_command(CLI::App& app);
+Command add_train_command(CLI::App& app);
 
 }  // namespace dropperc::cli

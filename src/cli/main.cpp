@@ -14,14 +14,16 @@ int main(int argc, char** argv) {
   using namespace dropperc::cli;
   CLI::App app{"dropperc: Monte Carlo studies of dropout seen as percolation"};
   app.require_subcommand(1);
-  const Command commands[] = {add_theory_command(app), add_sample_command(app)};
+  const Command commands[] = {add_theory_command(app), add_sample_command(app),
+                              add_train_command(app)};
   try {
     // CLI11 would only say that a subcommand is required; name the word it did not know.
     if (argc > 1 && argv[1][0] != '-') {
       const std::string word = argv[1];
       const bool known =
           std::ranges::any_of(commands, [&](const Command& c) { return c.app->check_name(word); });
-      if (!known) throw UsageError("unknown subcommand '" + word + "' (expected theory or sample)");
+      if (!known)
+        throw UsageError("unknown subcommand '" + word + "' (expected theory, sample or train)");
     }
     app.parse(argc, argv);
     for (const Command& command : commands) {

@@ -153,7 +153,7 @@ TEST(Cli, SameSeedSameOutputOtherSeedOther) {
 }
 
 TEST(Cli, HelpOnEverySubcommand) {
-  for (std::string command : {"--help", "theory --help", "sample --help"}) {
+  for (std::string command : {"--help", "theory --help", "sample --help", "train --help"}) {
     const Outcome r = run(command);
     EXPECT_EQ(r.exit_code, 0) << command;
     EXPECT_NE(r.out.find("--"), std::string::npos) << command;
@@ -189,6 +189,12 @@ TEST(Cli, BadArgumentsExitWithTwoAndNameTheOption) {
            {"sample --width 4096 --depth 4096 --model bond --p 0.5 --method thresholds",
             {"--method", "thresholds", "fast"}},
            {"explode", {"explode"}},
+           {"train " + net + " --p 0.5 --activation sigmoid", {"--activation", "sigmoid"}},
+           {"train " + net + " --p-grid 0:1:3", {"--p-grid"}},
+           {"train " + net + " --p 0.5 --lr -1", {"learning rate", "-1"}},
+           {"train " + net + " --p 0.5 --bias maybe", {"--bias", "maybe"}},
+           {"train " + net + " --p 0.5 --dataset /nonexistent/data.h5", {"--dataset", "data.h5"}},
+           {"train " + net + " --p 0.5 --resume", {"--resume", "--out"}},
        }) {
     const Outcome r = run(c.arguments);
     EXPECT_EQ(r.exit_code, 2) << c.arguments << "\n" << r.err;
@@ -197,6 +203,41 @@ TEST(Cli, BadArgumentsExitWithTwoAndNameTheOption) {
     }
     EXPECT_TRUE(r.out.empty()) << c.arguments;
   }
+}
+
+// The summary row has the documented columns; a run written with checkpoints ends in the
+// same state as one without; --resume refuses other settings and naming them.
+TEST(Cli, TrainWritesSummaryAndResumableRuns) {
+  const std::string dir = ::testing::TempDir();
+  const std::string base =
+      "train --width 8 --depth 3 --model bond --p 0.4 --steps 60 --batch 8 "
+      "--eval-interval 20 --train-size 256 --test-size 64 --seed 5 ";
+  const Outcome plain = run(base + "--format csv --out " + dir + "plain.h5");
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const auto rows = parse_csv(plain.out);
+  ASSERT_EQ(rows.size(), 1u);
+  for (std::string column : {"steps", "final_train_loss", "test_loss", "test_accuracy",
+                             "spanning_fraction", "zero_gradient_fraction", "samples_per_second"}) {
+    EXPECT_TRUE(rows[0].count(column)) << column;
+  }
+  EXPECT_EQ(value(rows[0], "steps"), 60);
+  const Outcome chunked =
+      run(base + "--format csv --checkpoint-every 25 --out " + dir + "chunked.h5");
+  ASSERT_EQ(chunked.exit_code, 0) << chunked.err;
+  const auto chunked_rows = parse_csv(chunked.out);
+  for (std::string column :
+       {"final_train_loss", "test_loss", "test_accuracy", "spanning_fraction"}) {
+    EXPECT_EQ(chunked_rows[0].at(column), rows[0].at(column)) << column;
+  }
+  const Outcome again = run(base + "--format csv --resume --out " + dir + "plain.h5");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(parse_csv(again.out)[0].at("test_loss"), rows[0].at("test_loss"));
+  const Outcome other = run(base + "--lr 0.1 --resume --out " + dir + "plain.h5");
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("lr: file has 0.05, command line 0.1"), std::string::npos) << other.err;
+  const Outcome text = run(base);
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("step     60/60"), std::string::npos) << text.out;
 }
 
 }  // namespace

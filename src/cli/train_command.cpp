@@ -1,0 +1,334 @@
+// dropperc train: one network trained with dropout, instrumented with the percolation
+// observables of its masks (docs/training.md).
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "commands.hpp"
+#include "network_options.hpp"
+#include "table.hpp"
+
+#include "dropperc/schema.hpp"
+#include "dropperc/training.hpp"
+
+namespace dropperc::cli {
+
+namespace {
+
+struct TrainOptions {
+  NetworkOptions network;
+  std::string activation = "relu";
+  std::string bias = "false";
+  std::string initialisation = "he";
+  std::string precision = "float32";
+  double p_input = 0.0;
+  bool shared_mask = false;
+  std::int64_t steps = 2000;
+  int batch = 32;
+  double learning_rate = 0.05;
+  double momentum = 0.0;
+  std::int64_t eval_interval = 100;
+  std::optional<double> target_loss;
+  std::uint64_t seed = 1;
+  int threads = 1;
+  // Data: an HDF5 file, or a teacher.
+  std::optional<std::string> dataset;
+  double test_fraction = 0.2;
+  std::string task = "classification";
+  int teacher_width = 16;
+  int teacher_depth = 1;
+  std::int64_t train_size = 4096;
+  std::int64_t test_size = 1024;
+  double noise = 0.0;
+  // Output.
+  std::optional<std::string> out;
+  std::int64_t checkpoint_every = 0;
+  bool resume = false;
+};
+
+// Every setting that determines the run, as text: written to /config of the output file, and
+// compared on --resume so that a run never continues under other settings.
+using Settings = std::map<std::string, std::string>;
+
+Settings settings_of(const TrainOptions& o, const TrainingConfig& c) {
+  std::ostringstream arch;
+  arch << c.network.arch;
+  Settings s = {{"network", arch.str()},
+                {"model", std::string(name(c.dropout.model))},
+                {"p_site", number(c.dropout.p_site)},
+                {"p_bond", number(c.dropout.p_bond)},
+                {"p_input", number(c.dropout.p_input)},
+                {"shared_mask", c.shared_mask ? "true" : "false"},
+                {"activation", o.activation},
+                {"bias", o.bias},
+                {"init", o.initialisation},
+                {"precision", o.precision},
+                {"steps", std::to_string(c.steps)},
+                {"batch", std::to_string(c.batch)},
+                {"lr", number(c.learning_rate)},
+                {"momentum", number(c.momentum)},
+                {"eval_interval", std::to_string(c.eval_interval)},
+                {"target_loss", c.target_loss ? number(*c.target_loss) : "none"},
+                {"seed", std::to_string(c.seed)}};
+  if (o.dataset) {
+    s.insert({{"dataset", *o.dataset}, {"test_fraction", number(o.test_fraction)}});
+  } else {
+    s.insert({{"dataset", "teacher-student"},
+              {"task", o.task},
+              {"teacher_width", std::to_string(o.teacher_width)},
+              {"teacher_depth", std::to_string(o.teacher_depth)},
+              {"train_size", std::to_string(o.train_size)},
+              {"test_size", std::to_string(o.test_size)},
+              {"noise", number(o.noise)}});
+  }
+  return s;
+}
+
+template <class T>
+T require_known(std::optional<T> value, const char* option, const std::string& text,
+                const char* expected) {
+  if (!value)
+    throw UsageError(std::string(option) + ": unknown value '" + text + "' (expected " + expected +
+                     ")");
+  return *value;
+}
+
+DataSplit load_data(const TrainOptions& o, const NetworkOptions& net) {
+  if (o.dataset) {
+    try {
+      return load_dataset(*o.dataset, o.test_fraction, o.seed);
+    } catch (const DatasetError& e) {
+      throw UsageError(std::string("--dataset: ") + e.what());
+    }
+  }
+  const auto task = o.task == "classification" ? Task::classification : Task::regression;
+  if (o.train_size < 1 || o.test_size < 1)
+    throw UsageError("--train-size and --test-size must be at least 1");
+  if (o.teacher_width < 1 || o.teacher_depth < 1) {
+    throw UsageError("--teacher-width and --teacher-depth must be at least 1");
+  }
+  const int outputs = net.output_width.value_or(2);
+  if (outputs < (task == Task::classification ? 2 : 1)) {
+    throw UsageError("--output-width: " + std::to_string(outputs) + " is too few outputs for " +
+                     o.task);
+  }
+  return teacher_student({task, net.input_width.value_or(16), outputs, o.teacher_width,
+                          o.teacher_depth, o.train_size, o.test_size, o.noise},
+                         o.seed);
+}
+
+TrainingConfig make_config(const TrainOptions& o, const DataSplit& data) {
+  if (o.network.p_grid) throw UsageError("--p-grid: train takes a single drop probability, --p");
+  const NetworkRequest request = resolve(o.network);
+  TrainingConfig c;
+  c.network.arch = request.arch;
+  // The network must fit the data: widths not given are the data's.
+  if (!o.network.input_width) c.network.arch.input_width = data.train.features();
+  if (!o.network.output_width) c.network.arch.output_width = data.train.outputs();
+  if (c.network.arch.input_width != data.train.features() ||
+      c.network.arch.output_width != data.train.outputs()) {
+    throw UsageError("--input-width/--output-width: the network is " +
+                     std::to_string(c.network.arch.input_width) + " -> " +
+                     std::to_string(c.network.arch.output_width) + " but the data have " +
+                     std::to_string(data.train.features()) + " features and " +
+                     std::to_string(data.train.outputs()) + " outputs");
+  }
+  c.network.activation = require_known(parse_activation(o.activation), "--activation", o.activation,
+                                       "relu, tanh or identity");
+  c.network.bias = o.bias == "true";
+  c.network.initialisation = require_known(parse_initialisation(o.initialisation), "--init",
+                                           o.initialisation, "he or glorot");
+  c.dropout = request.line.at(request.grid[0]);
+  c.dropout.p_input = o.p_input;
+  c.shared_mask = o.shared_mask;
+  c.steps = o.steps;
+  c.batch = o.batch;
+  c.learning_rate = o.learning_rate;
+  c.momentum = o.momentum;
+  c.eval_interval = o.eval_interval;
+  c.target_loss = o.target_loss;
+  c.seed = o.seed;
+  try {
+    validate(c, data);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  return c;
+}
+
+// Writes the run to `path` atomically: a temporary file in the same directory, renamed over
+// the target once complete, so a crash leaves the old file or the new one.
+template <class Scalar>
+void save_run(const std::string& path, const Settings& settings, const TrainingState<Scalar>& state,
+              const TrainingSummary& summary) {
+  const std::string temporary = path + ".tmp";
+  {
+    h5::File file = h5::File::create(temporary);
+    h5::Group root = file.root();
+    root.set_attribute(schema::kFormatVersionAttribute, schema::kFormatVersion);
+    h5::Group config = root.create_group(schema::kConfig);
+    for (const auto& [key, value] : settings)
+      config.set_attribute(key, std::string_view(value));
+    h5::Group state_group = root.create_group(schema::kState);
+    write_state(state_group, state);
+    h5::Group s = root.create_group(schema::kSummary);
+    s.set_attribute("steps", summary.steps);
+    s.set_attribute("final_train_loss", summary.final.train_loss);
+    s.set_attribute("final_train_accuracy", summary.final.train_accuracy);
+    s.set_attribute("test_loss", summary.final.test_loss);
+    s.set_attribute("test_accuracy", summary.final.test_accuracy);
+    s.set_attribute("spanning_fraction", summary.spanning_fraction);
+    s.set_attribute("zero_gradient_fraction", summary.zero_gradient_fraction);
+    s.set_attribute("steps_to_target", summary.steps_to_target.value_or(-1));
+    s.set_attribute("samples_per_second", summary.samples_per_second);
+    file.close();
+  }
+  std::filesystem::rename(temporary, path);
+}
+
+// The state saved in `path`, after checking that it was written under the same settings.
+template <class Scalar>
+TrainingState<Scalar> resume_from(const std::string& path, const Settings& settings,
+                                  const Architecture& arch) {
+  try {
+    const h5::File file = h5::File::open(path);
+    const h5::Group config = file.root().group(schema::kConfig);
+    std::string differences;
+    for (const auto& [key, value] : settings) {
+      const std::string stored =
+          config.has_attribute(key) ? config.string_attribute(key) : "(absent)";
+      if (stored != value)
+        differences += "\n  " + key + ": file has " + stored + ", command line " + value;
+    }
+    if (!differences.empty()) {
+      throw UsageError("--resume: " + path + " was written with other settings:" + differences);
+    }
+    return read_state<Scalar>(file.root().group(schema::kState), arch);
+  } catch (const h5::Error& e) {
+    throw UsageError(std::string("--resume: ") + e.what());
+  }
+}
+
+std::string show_accuracy(double accuracy) {
+  return std::isnan(accuracy) ? std::string("-") : number(accuracy, 4);
+}
+
+template <class Scalar>
+int train(const TrainOptions& o) {
+  if (o.threads < 1)
+    throw UsageError("--threads: must be at least 1, got " + std::to_string(o.threads));
+  if ((o.resume || o.checkpoint_every > 0) && !o.out) {
+    throw UsageError(std::string(o.resume ? "--resume" : "--checkpoint-every") +
+                     " needs --out FILE");
+  }
+  set_threads(o.threads);
+  const DataSplit data = load_data(o, o.network);
+  const TrainingConfig config = make_config(o, data);
+  const Settings settings = settings_of(o, config);
+  Trainer<Scalar> trainer =
+      o.resume ? Trainer<Scalar>(config, data,
+                                 resume_from<Scalar>(*o.out, settings, config.network.arch))
+               : Trainer<Scalar>(config, data);
+  const bool csv = o.network.format == "csv";
+  auto report = [&](const Evaluation& e) {
+    if (csv) return;
+    const auto& steps = trainer.state().steps;
+    const bool stepped = !steps.empty();
+    std::printf(
+        "step %6lld/%lld  loss %-10s spanning %-7s zero-gradient %-4s test loss %-10s test "
+        "accuracy %s\n",
+        static_cast<long long>(e.step), static_cast<long long>(config.steps),
+        stepped ? number(steps.back().loss, 5).c_str() : "-",
+        stepped ? number(steps.back().spanning_fraction, 3).c_str() : "-",
+        stepped ? std::to_string(steps.back().zero_gradient_samples).c_str() : "-",
+        number(e.test_loss, 5).c_str(), show_accuracy(e.test_accuracy).c_str());
+    std::fflush(stdout);
+  };
+  const std::int64_t chunk = o.checkpoint_every > 0 ? o.checkpoint_every : -1;
+  while (!trainer.done()) {
+    trainer.run(report, chunk);
+    if (o.out) save_run(*o.out, settings, trainer.state(), trainer.summary());
+  }
+  const TrainingSummary s = trainer.summary();
+  Table table({"steps", "final_train_loss", "final_train_accuracy", "test_loss", "test_accuracy",
+               "spanning_fraction", "zero_gradient_fraction", "steps_to_target",
+               "samples_per_second"});
+  table.add_row({std::to_string(s.steps), number(s.final.train_loss),
+                 number(s.final.train_accuracy), number(s.final.test_loss),
+                 number(s.final.test_accuracy), number(s.spanning_fraction),
+                 number(s.zero_gradient_fraction),
+                 s.steps_to_target ? std::to_string(*s.steps_to_target) : std::string("nan"),
+                 number(s.samples_per_second, 6)});
+  if (!csv) std::printf("\n");
+  table.print(stdout, csv);
+  return 0;
+}
+
+}  // namespace
+
+Command add_train_command(CLI::App& app) {
+  auto* command = app.add_subcommand(
+      "train",
+      "Train one MLP with dropout (SGD), recording the percolation observables of its "
+      "masks; prints progress and a summary and writes the run to HDF5 (docs/training.md)");
+  auto o = std::make_shared<TrainOptions>();
+  add_network_options(*command, o->network);
+  auto* c = command;
+  c->add_option("--activation", o->activation, "relu, tanh or identity")->capture_default_str();
+  c->add_option("--bias", o->bias, "Biases: true or false")
+      ->check(CLI::IsMember({"true", "false"}))
+      ->capture_default_str();
+  c->add_option("--init", o->initialisation, "Initialisation: he or glorot")->capture_default_str();
+  c->add_option("--precision", o->precision, "float32 or float64")
+      ->check(CLI::IsMember({"float32", "float64"}))
+      ->capture_default_str();
+  c->add_option("--input-dropout", o->p_input, "Drop probability of input units")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  c->add_flag("--shared-mask", o->shared_mask,
+              "One mask for the whole batch instead of one per sample");
+  c->add_option("--steps", o->steps, "SGD steps")->capture_default_str();
+  c->add_option("--batch", o->batch, "Minibatch size")->capture_default_str();
+  c->add_option("--lr", o->learning_rate, "Learning rate")->capture_default_str();
+  c->add_option("--momentum", o->momentum, "SGD momentum in [0, 1)")->capture_default_str();
+  c->add_option("--eval-interval", o->eval_interval,
+                "Evaluate without dropout every this many steps")
+      ->capture_default_str();
+  c->add_option("--target-loss", o->target_loss,
+                "Report the first evaluation with test loss <= this");
+  c->add_option("--seed", o->seed, "Seed of weights, data, batches and masks")
+      ->capture_default_str();
+  c->add_option("--threads", o->threads, "Threads for Eigen's dense products")
+      ->capture_default_str();
+  c->add_option("--dataset", o->dataset,
+                "HDF5 data set (/X, /y, optionally /X_test, /y_test); default: teacher-student");
+  c->add_option("--test-fraction", o->test_fraction,
+                "Held-out fraction when the file has no test part")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  c->add_option("--task", o->task, "Teacher-student: classification or regression")
+      ->check(CLI::IsMember({"classification", "regression"}))
+      ->capture_default_str();
+  c->add_option("--teacher-width", o->teacher_width, "Teacher-student: the teacher's hidden width")
+      ->capture_default_str();
+  c->add_option("--teacher-depth", o->teacher_depth, "Teacher-student: the teacher's hidden layers")
+      ->capture_default_str();
+  c->add_option("--train-size", o->train_size, "Teacher-student: training samples")
+      ->capture_default_str();
+  c->add_option("--test-size", o->test_size, "Teacher-student: test samples")
+      ->capture_default_str();
+  c->add_option("--noise", o->noise, "Teacher-student regression: target noise s.d.")
+      ->capture_default_str();
+  c->add_option("--out", o->out,
+                "Write the run (settings, records, final state, summary) to this HDF5 file");
+  c->add_option("--checkpoint-every", o->checkpoint_every, "Also write --out every this many steps")
+      ->capture_default_str();
+  c->add_flag("--resume", o->resume, "Continue the run saved in --out (same settings required)");
+  return {command,
+          [o] { return o->precision == "float64" ? train<double>(*o) : train<float>(*o); }};
+}
+
+}  // namespace dropperc::cli
