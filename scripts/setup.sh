@@ -16,6 +16,7 @@ packages=(
   libcli11-dev librandom123-dev libtomlplusplus-dev libnlopt-cxx-dev
   clang-format
   python3-h5py python3-numpy                      # tests read and write HDF5 as users' scripts do
+  python3-sklearn                                 # scripts/make_digits.py: a real data set
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -1,6 +1,6 @@
 #pragma once
 // A multilayer perceptron W_in -> L hidden layers of width W -> W_out in Eigen, trained with
-// dropout masks from the percolation engine (docs/theory.md §6, §10).
+// dropout masks from the percolation engine (docs/training.md; docs/theory.md §6).
 //
 // Layout: a batch is a matrix with one column per sample. weights[k] (W_{k+1} x W_k) and
 // biases[k] (W_{k+1}) belong to gap k, from layer k to layer k+1, as in network.hpp. The output

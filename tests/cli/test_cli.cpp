@@ -240,4 +240,23 @@ TEST(Cli, TrainWritesSummaryAndResumableRuns) {
   EXPECT_NE(text.out.find("step     60/60"), std::string::npos) << text.out;
 }
 
+// scripts/make_digits.py writes a real data set that train reads and learns.
+TEST(Cli, TrainsOnTheDigitsDataSet) {
+  if (std::system("/usr/bin/python3 -c 'import sklearn, h5py' 2>/dev/null") != 0) {
+    GTEST_SKIP() << "Debian's python3-sklearn or python3-h5py is missing (scripts/setup.sh installs them)";
+  }
+  const std::string file = ::testing::TempDir() + "digits.h5";
+  ASSERT_EQ(std::system(("/usr/bin/python3 " DROPPERC_SOURCE_DIR "/scripts/make_digits.py " + file +
+                         " > /dev/null").c_str()),
+            0);
+  const Outcome r = run("train --dataset " + file +
+                        " --width 32 --depth 1 --model site --p 0.1 --steps 300 --lr 0.1 --format csv");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Ten classes: chance is 0.1; 300 steps of SGD reach far beyond it.
+  EXPECT_GT(value(parse_csv(r.out)[0], "test_accuracy"), 0.5);
+  const Outcome wrong = run("train --dataset " + file + " --width 32 --depth 1 --model site --p 0.1 --input-width 10");
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_NE(wrong.err.find("64 features"), std::string::npos) << wrong.err;
+}
+
 }  // namespace
