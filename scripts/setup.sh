@@ -17,6 +17,7 @@ packages=(
   clang-format
   python3-h5py python3-numpy                      # tests read and write HDF5 as users' scripts do
   python3-sklearn                                 # scripts/make_digits.py: a real data set
+  python3-torch                                   # the reference that the MLP is checked against
 )
 missing=()
 for package in "${packages[@]}"; do

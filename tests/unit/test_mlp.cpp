@@ -1,7 +1,10 @@
 #include <cmath>
+#include <cstdio>
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
+#include "dropperc/h5.hpp"
 #include "dropperc/mlp.hpp"
 #include "dropperc/percolation.hpp"
 #include "dropperc/statistics.hpp"
@@ -256,6 +259,110 @@ TEST(Mlp, InitialisationHasTheRightScale) {
     }
     EXPECT_EQ(p.biases[0].norm(), 0.0);
   }
+}
+
+template <class Scalar>
+using RowMajor = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+void write_matrix(h5::Group& group, const std::string& name, const Matrix<float>& m) {
+  const RowMajor<float> r = m;
+  group.write<float>(name, std::span<const float>(r.data(), static_cast<std::size_t>(r.size())),
+                     {static_cast<std::uint64_t>(r.rows()), static_cast<std::uint64_t>(r.cols())});
+}
+
+// Writes one case for tests/python/torch_reference.py: inputs, parameters, the masks as
+// multipliers (inverted scaling included), and dropperc's own output, loss and gradients.
+void export_case(h5::Group group, const MlpSpec& spec, Loss loss, const BatchMasks& masks,
+                 std::uint64_t seed) {
+  const Architecture& arch = spec.arch;
+  const int batch = 16;
+  RandomStream rng({seed, 1, 0, 0});
+  Parameters<float> p = initial_parameters<float>(spec, rng);
+  for (auto& b : p.biases)
+    b = gaussian(static_cast<int>(b.size()), 1, seed + 1).cast<float>() * 0.3f;
+  const Matrix<float> x = gaussian(arch.input_width, batch, seed + 2).cast<float>();
+  BatchTargets<float> t;
+  if (loss == Loss::mse) t.values = gaussian(arch.output_width, batch, seed + 3).cast<float>();
+  for (int b = 0; b < batch; ++b)
+    t.labels.push_back((b * 7) % arch.output_width);
+  const auto r = forward_backward(spec, p, x, t, loss, masks);
+
+  group.set_attribute("activation", name(spec.activation));
+  group.set_attribute("bias", std::int64_t{spec.bias});
+  group.set_attribute("loss", std::string_view(loss == Loss::mse ? "mse" : "cross_entropy"));
+  write_matrix(group, "x", x.transpose());
+  if (loss == Loss::mse) write_matrix(group, "targets", t.values.transpose());
+  std::vector<std::int64_t> labels(t.labels.begin(), t.labels.end());
+  group.write("labels", labels);
+  write_matrix(group, "output", r.output.transpose());
+  group.write<double>("loss", std::span<const double>(&r.loss, 1), {});
+  const Dropout& d = masks.dropout;
+  auto scale = [](double q) { return q < 1 ? static_cast<float>(1 / (1 - q)) : 0.0f; };
+  for (int g = 0; g < arch.gaps(); ++g) {
+    const std::string k = std::to_string(g);
+    write_matrix(group, "weights/" + k, p.weights[g]);
+    write_matrix(group, "biases/" + k, p.biases[g]);
+    write_matrix(group, "grad_weights/" + k, r.gradient.weights[g]);
+    write_matrix(group, "grad_biases/" + k, r.gradient.biases[g]);
+    const bool units = g == 0 ? d.p_input > 0 : drops_units(d.model);
+    const float unit_scale = g == 0 ? scale(d.p_input) : scale(d.p_site);
+    Matrix<float> unit_masks = Matrix<float>::Ones(batch, arch.layer_width(g));
+    Matrix<float> edge_masks =
+        Matrix<float>::Ones(batch * arch.layer_width(g + 1), arch.layer_width(g));
+    for (int b = 0; b < batch && !masks.masks.empty(); ++b) {
+      const Mask& mask = masks.of(static_cast<std::size_t>(b));
+      for (int i = 0; i < arch.layer_width(g); ++i) {
+        if (units) unit_masks(b, i) = mask.unit(g, i) ? unit_scale : 0.0f;
+        for (int j = 0; j < arch.layer_width(g + 1) && drops_edges(d.model); ++j) {
+          edge_masks(b * arch.layer_width(g + 1) + j, i) =
+              mask.edge(g, i, j) ? scale(d.p_bond) : 0.0f;
+        }
+      }
+    }
+    write_matrix(group, "unit_masks/" + k, unit_masks);
+    write_matrix(group, "edge_masks/" + k, edge_masks);
+  }
+}
+
+// dropperc against PyTorch (Debian's python3-torch) on the same weights, masks and batch:
+// output, loss and gradients agree to 1e-5 relative in float32, for no dropout, site (with
+// input dropout) and bond, with and without biases, both losses and two activations.
+TEST(Mlp, AgreesWithPyTorch) {
+  const Architecture arch{8, 16, 3, 4};
+  const auto path = std::filesystem::path(::testing::TempDir()) / "dropperc_torch_cases.h5";
+  {
+    h5::File file = h5::File::create(path);
+    h5::Group root = file.root();
+    int n = 0;
+    for (Dropout d :
+         {Dropout{DropoutModel::site, 0.0, 0.0, 0.0}, Dropout{DropoutModel::site, 0.5, 0.0, 0.2},
+          Dropout{DropoutModel::bond, 0.0, 0.5, 0.0}}) {
+      const bool no_dropout = d.p_site == 0.0 && d.p_input == 0.0;
+      for (bool bias : {false, true}) {
+        for (auto [activation, loss] : {std::pair{Activation::relu, Loss::cross_entropy},
+                                        std::pair{Activation::tanh, Loss::mse}}) {
+          const MlpSpec spec{arch, activation, bias, Initialisation::he};
+          const BatchMasks masks =
+              no_dropout ? BatchMasks{d, {}} : per_sample_masks(arch, d, 16, 40 + n);
+          export_case(root.create_group("case_" + std::to_string(n)), spec, loss, masks, 60 + n);
+          ++n;
+        }
+      }
+    }
+    file.close();
+  }
+  const std::string command = "/usr/bin/python3 " DROPPERC_SOURCE_DIR
+                              "/tests/python/torch_reference.py " +
+                              path.string() + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string report;
+  char buffer[4096];
+  for (std::size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;)
+    report.append(buffer, n);
+  const int status = pclose(pipe);
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (code == 77) GTEST_SKIP() << "PyTorch is not installed (Debian's python3-torch): " << report;
+  EXPECT_EQ(code, 0) << report;
 }
 
 TEST(Mlp, NamesRoundTrip) {
