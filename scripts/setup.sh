@@ -12,12 +12,13 @@ packages=(
   openmpi-bin libopenmpi-dev openssh-client       # MPI; mpirun wants ssh even for local runs
   libboost-mpi-dev libboost-serialization-dev libboost-math-dev
   libhdf5-dev                                     # serial HDF5: only rank 0 writes
-  libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libeigen3-dev libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev librandom123-dev libtomlplusplus-dev libnlopt-cxx-dev
   clang-format
   python3-h5py python3-numpy                      # tests read and write HDF5 as users' scripts do
   python3-sklearn                                 # scripts/make_digits.py: a real data set
   python3-torch                                   # the reference that the MLP is checked against
+  libopenblas0-pthread                            # ... and the BLAS it uses in bench/torch_training.py
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -28,6 +28,16 @@ void draw_row(std::span<std::uint64_t> row, int bits, const KeepThreshold& keep,
   }
 }
 
+// As draw_row, 64 decisions at a time from KeepThreshold::draw_64.
+void draw_row_packed(std::span<std::uint64_t> row, int bits, const KeepThreshold& keep,
+                     RandomStream& rng) {
+  for (std::size_t w = 0; w < row.size(); ++w) {
+    const int n = std::min(64, bits - static_cast<int>(w) * 64);
+    const std::uint64_t word = keep.draw_64(rng);
+    row[w] = n == 64 ? word : word & ((std::uint64_t{1} << n) - 1);
+  }
+}
+
 // Sets the first `bits` bits of `row`, leaving the bits past the width 0.
 void fill_row(std::span<std::uint64_t> row, int bits) {
   for (std::size_t w = 0; w < row.size(); ++w) {
@@ -180,31 +190,50 @@ Mask::Mask(const Architecture& arch) : arch_(arch), units_(arch, true) {
 }
 
 void Mask::set_edge(int gap, int tail, int head, bool kept) {
+  if (!kept) all_edges_kept_ = false;
   const std::uint64_t bit = std::uint64_t{1} << (tail % 64);
   std::uint64_t& word = edge_words_[row_offset(gap, head) + tail / 64];
   word = kept ? (word | bit) : (word & ~bit);
 }
 
-Mask Mask::draw(const Architecture& arch, const Dropout& dropout, RandomStream& rng) {
+Mask Mask::draw(const Architecture& arch, const Dropout& dropout, RandomStream& rng, MaskDraw how) {
   Mask mask(arch);
-  if (drops_units(dropout.model)) {
-    const KeepThreshold keep(dropout.p_site);
-    for (int k = 1; k <= arch.depth; ++k) {
-      draw_row(mask.units_.layer(k), arch.width, keep, rng);
+  mask.redraw(dropout, rng, how);
+  return mask;
+}
+
+void Mask::redraw(const Dropout& dropout, RandomStream& rng, MaskDraw how) {
+  // Hidden units, edges, then input units (docs/theory.md §8).
+  const auto draw_row = how == MaskDraw::canonical ? &dropperc::draw_row : &draw_row_packed;
+  for (int k = 1; k <= arch_.depth; ++k) {
+    if (drops_units(dropout.model)) {
+      draw_row(units_.layer(k), arch_.width, KeepThreshold(dropout.p_site), rng);
+    } else {
+      fill_row(units_.layer(k), arch_.width);
     }
   }
   if (drops_edges(dropout.model)) {
     const KeepThreshold keep(dropout.p_bond);
-    for (int g = 0; g < arch.gaps(); ++g) {
-      for (int j = 0; j < arch.layer_width(g + 1); ++j) {
-        draw_row({mask.edge_words_.data() + mask.row_offset(g, j), mask.row_words_[g]},
-                 arch.layer_width(g), keep, rng);
+    for (int g = 0; g < arch_.gaps(); ++g) {
+      for (int j = 0; j < arch_.layer_width(g + 1); ++j) {
+        draw_row({edge_words_.data() + row_offset(g, j), row_words_[g]}, arch_.layer_width(g), keep,
+                 rng);
       }
     }
+    all_edges_kept_ = dropout.p_bond == 0.0;
+  } else if (!all_edges_kept_) {
+    for (int g = 0; g < arch_.gaps(); ++g) {
+      for (int j = 0; j < arch_.layer_width(g + 1); ++j) {
+        fill_row({edge_words_.data() + row_offset(g, j), row_words_[g]}, arch_.layer_width(g));
+      }
+    }
+    all_edges_kept_ = true;
   }
-  if (dropout.p_input > 0.0)
-    draw_row(mask.units_.layer(0), arch.input_width, KeepThreshold(dropout.p_input), rng);
-  return mask;
+  if (dropout.p_input > 0.0) {
+    draw_row(units_.layer(0), arch_.input_width, KeepThreshold(dropout.p_input), rng);
+  } else {
+    fill_row(units_.layer(0), arch_.input_width);
+  }
 }
 
 Mask Mask::at(const ElementThresholds& thresholds, double p) {

@@ -1,6 +1,7 @@
 #include "dropperc/mlp.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cmath>
 
@@ -28,18 +29,19 @@ void activate(Activation activation, Matrix<Scalar>& z) {
   }
 }
 
-// sigma'(z) elementwise; relu'(0) = 0 as in PyTorch.
+// back <- back * sigma'(z), elementwise; relu'(0) = 0 as in PyTorch.
 template <class Scalar>
-Matrix<Scalar> derivative(Activation activation, const Matrix<Scalar>& z) {
+void apply_derivative(Activation activation, const Matrix<Scalar>& z, Matrix<Scalar>& back) {
   switch (activation) {
     case Activation::relu:
-      return (z.array() > Scalar(0)).template cast<Scalar>().matrix();
+      back = (z.array() > Scalar(0)).select(back, Scalar(0));
+      break;
     case Activation::tanh:
-      return (Scalar(1) - z.array().tanh().square()).matrix();
+      back.array() *= Scalar(1) - z.array().tanh().square();
+      break;
     case Activation::identity:
       break;
   }
-  return Matrix<Scalar>::Ones(z.rows(), z.cols());
 }
 
 bool drops_input(const BatchMasks& m) {
@@ -97,25 +99,22 @@ Matrix<Scalar> loss_gradient(Loss loss, const Matrix<Scalar>& output,
 
 // Whether sample b's own gradient at gap g is nonzero: some present edge i -> j with
 // delta_j != 0 and h_i != 0 (the weight gradient delta_j h_i), or delta != 0 with biases.
+// `tails` is scratch space for the bitset of the nonzero h_i.
 template <class Scalar>
 bool gap_gradient_nonzero(const BatchMasks& m, int gap, Eigen::Index b, const Matrix<Scalar>& delta,
-                          const Matrix<Scalar>& h, bool bias) {
-  std::vector<std::uint64_t> tails(words_for(static_cast<int>(h.rows())), 0);
-  bool any_tail = false;
+                          const Matrix<Scalar>& h, bool bias, std::vector<std::uint64_t>& tails) {
+  const bool any_delta = (delta.col(b).array() != Scalar(0)).any();
+  if (!any_delta || bias) return any_delta;
+  if (!drops_weights(m)) return (h.col(b).array() != Scalar(0)).any();
+  tails.assign(words_for(static_cast<int>(h.rows())), 0);
   for (Eigen::Index i = 0; i < h.rows(); ++i) {
-    if (h(i, b) != Scalar(0)) {
+    if (h(i, b) != Scalar(0))
       tails[static_cast<std::size_t>(i / 64)] |= std::uint64_t{1} << (i % 64);
-      any_tail = true;
-    }
   }
+  const Mask& mask = m.of(static_cast<std::size_t>(b));
   for (Eigen::Index j = 0; j < delta.rows(); ++j) {
     if (delta(j, b) == Scalar(0)) continue;
-    if (bias) return true;
-    if (!drops_weights(m)) {
-      if (any_tail) return true;
-      continue;
-    }
-    const auto row = m.of(static_cast<std::size_t>(b)).incoming(gap, static_cast<int>(j));
+    const auto row = mask.incoming(gap, static_cast<int>(j));
     for (std::size_t w = 0; w < tails.size(); ++w) {
       if (row[w] & tails[w]) return true;
     }
@@ -224,88 +223,180 @@ double loss_value(Loss loss, const Matrix<Scalar>& output, const BatchTargets<Sc
   return total / static_cast<double>(z.cols());
 }
 
+namespace {
+
+// 0/1 multipliers of the 8 bits of every byte: expands a mask row to floats 8 at a time.
 template <class Scalar>
-BatchGradient<Scalar> forward_backward(const MlpSpec& spec, const Parameters<Scalar>& params,
-                                       const Matrix<Scalar>& x, const BatchTargets<Scalar>& targets,
-                                       Loss loss, const BatchMasks& m) {
+const std::array<std::array<Scalar, 8>, 256>& byte_multipliers() {
+  static const auto table = [] {
+    std::array<std::array<Scalar, 8>, 256> t{};
+    for (int byte = 0; byte < 256; ++byte) {
+      for (int bit = 0; bit < 8; ++bit)
+        t[byte][bit] = static_cast<Scalar>((byte >> bit) & 1);
+    }
+    return t;
+  }();
+  return table;
+}
+
+// Writes the 0/1 multipliers of the first `n` bits of `row` to out[0 .. n) (out has room for
+// n rounded up to 8).
+template <class Scalar>
+void expand_bits(std::span<const std::uint64_t> row, int n, Scalar* out) {
+  const auto& table = byte_multipliers<Scalar>();
+  for (int byte = 0; byte * 8 < n; ++byte) {
+    const auto bits = static_cast<unsigned>((row[byte / 8] >> (8 * (byte % 8))) & 0xffu);
+    std::copy_n(table[bits].data(), 8, out + 8 * byte);
+  }
+}
+
+}  // namespace
+
+template <class Scalar>
+void Backpropagation<Scalar>::forward_gap_per_sample(int g, const Parameters<Scalar>& params,
+                                                     const BatchMasks& m, Scalar scale) {
+  // z_j = scale sum_i W_ji m_ji h_i for each sample's own mask m: O(W_g W_{g+1}) per sample.
+  const Architecture& arch = m.masks[0].architecture();
+  const int tails = arch.layer_width(g), heads = arch.layer_width(g + 1);
+  rows_[g] = params.weights[g];
+  multipliers_.resize(static_cast<std::size_t>((tails + 7) / 8 * 8));
+  Matrix<Scalar>& z = z_[g + 1];
+  z.resize(heads, h_[g].cols());
+  for (Eigen::Index b = 0; b < z.cols(); ++b) {
+    const Mask& mask = m.masks[static_cast<std::size_t>(b)];
+    const Scalar* h = h_[g].col(b).data();
+    for (int j = 0; j < heads; ++j) {
+      expand_bits(mask.incoming(g, j), tails, multipliers_.data());
+      const Scalar* w = rows_[g].row(j).data();
+      Scalar sum = 0;
+      for (int i = 0; i < tails; ++i)
+        sum += w[i] * h[i] * multipliers_[static_cast<std::size_t>(i)];
+      z(j, b) = scale * sum;
+    }
+  }
+}
+
+template <class Scalar>
+void Backpropagation<Scalar>::backward_gap_per_sample(int g, const BatchMasks& m, Scalar scale) {
+  // grad_ji += scale delta_j m_ji h_i and back_i = scale sum_j W_ji m_ji delta_j per sample,
+  // skipping the heads whose error is exactly zero (dropped or dead units).
+  const Architecture& arch = m.masks[0].architecture();
+  const int tails = arch.layer_width(g), heads = arch.layer_width(g + 1);
+  grad_rows_.setZero(heads, tails);
+  back_.setZero(tails, delta_.cols());
+  for (Eigen::Index b = 0; b < delta_.cols(); ++b) {
+    const Mask& mask = m.masks[static_cast<std::size_t>(b)];
+    const Scalar* h = h_[g].col(b).data();
+    Scalar* back = back_.col(b).data();
+    for (int j = 0; j < heads; ++j) {
+      const Scalar d = scale * delta_(j, b);
+      if (d == Scalar(0)) continue;
+      expand_bits(mask.incoming(g, j), tails, multipliers_.data());
+      const Scalar* w = rows_[g].row(j).data();
+      Scalar* grad = grad_rows_.row(j).data();
+      for (int i = 0; i < tails; ++i) {
+        const Scalar dm = d * multipliers_[static_cast<std::size_t>(i)];
+        grad[i] += dm * h[i];
+        back[i] += dm * w[i];
+      }
+    }
+  }
+  result_.gradient.weights[g] = grad_rows_;
+}
+
+template <class Scalar>
+const BatchGradient<Scalar>& Backpropagation<Scalar>::run(
+    const MlpSpec& spec, const Parameters<Scalar>& params, const Matrix<Scalar>& x,
+    const BatchTargets<Scalar>& targets, Loss loss, const BatchMasks& m, bool flag_zero_gradients) {
   const Architecture& arch = spec.arch;
   const Eigen::Index batch = x.cols();
   assert(m.masks.empty() || m.shared() || static_cast<Eigen::Index>(m.masks.size()) == batch);
   const Scalar site_scale = keep_scale<Scalar>(m.dropout.p_site);
   const Scalar bond_scale = keep_scale<Scalar>(m.dropout.p_bond);
+  const bool per_sample_weights = drops_weights(m) && !m.shared();
+  h_.resize(arch.gaps());
+  z_.resize(arch.layers());
+  unit_mask_.resize(arch.layers());
+  rows_.resize(arch.gaps());
 
-  // Forward. h[g] feeds gap g (after dropout); z[g] is layer g's pre-activation.
-  std::vector<Matrix<Scalar>> h(arch.gaps()), z(arch.layers()), unit_mask(arch.layers());
-  h[0] = x;
+  // Forward. h_[g] feeds gap g (after dropout); z_[g] is layer g's pre-activation.
+  h_[0] = x;
   if (drops_input(m)) {
-    unit_mask[0] =
+    unit_mask_[0] =
         unit_multipliers(m, 0, arch.input_width, batch, keep_scale<Scalar>(m.dropout.p_input));
-    h[0] = h[0].cwiseProduct(unit_mask[0]);
+    h_[0].array() *= unit_mask_[0].array();
   }
-  Matrix<Scalar> edges;
   for (int g = 0; g < arch.gaps(); ++g) {
     const Matrix<Scalar>& w = params.weights[g];
-    Matrix<Scalar>& out = z[g + 1];
-    if (!drops_weights(m)) {
-      out = w * h[g];
-    } else if (m.shared()) {
-      edge_multipliers(m.masks[0], g, bond_scale, edges);
-      out = w.cwiseProduct(edges) * h[g];
+    Matrix<Scalar>& z = z_[g + 1];
+    if (per_sample_weights) {
+      forward_gap_per_sample(g, params, m, bond_scale);
+    } else if (drops_weights(m)) {
+      edge_multipliers(m.masks[0], g, bond_scale, edges_);
+      edges_.array() *= w.array();
+      z.noalias() = edges_ * h_[g];
     } else {
-      out.resize(w.rows(), batch);
-      for (Eigen::Index b = 0; b < batch; ++b) {
-        edge_multipliers(m.masks[static_cast<std::size_t>(b)], g, bond_scale, edges);
-        out.col(b).noalias() = w.cwiseProduct(edges) * h[g].col(b);
-      }
+      z.noalias() = w * h_[g];
     }
-    if (spec.bias) out.colwise() += params.biases[g];
+    if (spec.bias) z.colwise() += params.biases[g];
     if (g + 1 == arch.gaps()) break;
-    h[g + 1] = out;
-    activate(spec.activation, h[g + 1]);
+    h_[g + 1] = z;
+    activate(spec.activation, h_[g + 1]);
     if (drops_hidden(m)) {
-      unit_mask[g + 1] = unit_multipliers(m, g + 1, arch.width, batch, site_scale);
-      h[g + 1] = h[g + 1].cwiseProduct(unit_mask[g + 1]);
+      unit_mask_[g + 1] = unit_multipliers(m, g + 1, arch.width, batch, site_scale);
+      h_[g + 1].array() *= unit_mask_[g + 1].array();
     }
   }
 
-  BatchGradient<Scalar> result;
-  result.output = z[arch.output_layer()];
-  result.loss = loss_value(loss, result.output, targets);
-  result.gradient = Parameters<Scalar>::zeros(arch);
-  result.zero_gradient.assign(static_cast<std::size_t>(batch), 1);
+  result_.output = z_[arch.output_layer()];
+  result_.loss = loss_value(loss, result_.output, targets);
+  result_.gradient.weights.resize(arch.gaps());
+  result_.gradient.biases.resize(arch.gaps());
+  result_.zero_gradient.assign(flag_zero_gradients ? static_cast<std::size_t>(batch) : 0, 1);
 
-  // Backward: delta = d loss / d z of the layer above the gap.
-  Matrix<Scalar> delta = loss_gradient(loss, result.output, targets);
+  // Backward: delta_ = d loss / d z of the layer above the gap.
+  delta_ = loss_gradient(loss, result_.output, targets);
   for (int g = arch.gaps() - 1; g >= 0; --g) {
     const Matrix<Scalar>& w = params.weights[g];
-    Matrix<Scalar> back;
-    if (!drops_weights(m)) {
-      result.gradient.weights[g] = delta * h[g].transpose();
-      back = w.transpose() * delta;
-    } else if (m.shared()) {
-      edge_multipliers(m.masks[0], g, bond_scale, edges);
-      result.gradient.weights[g] = (delta * h[g].transpose()).cwiseProduct(edges);
-      back = w.cwiseProduct(edges).transpose() * delta;
+    if (per_sample_weights) {
+      backward_gap_per_sample(g, m, bond_scale);
+    } else if (drops_weights(m)) {
+      edge_multipliers(m.masks[0], g, bond_scale, edges_);
+      result_.gradient.weights[g].noalias() = delta_ * h_[g].transpose();
+      result_.gradient.weights[g].array() *= edges_.array();
+      edges_.array() *= w.array();
+      back_.noalias() = edges_.transpose() * delta_;
     } else {
-      back.resize(w.cols(), batch);
-      for (Eigen::Index b = 0; b < batch; ++b) {
-        edge_multipliers(m.masks[static_cast<std::size_t>(b)], g, bond_scale, edges);
-        result.gradient.weights[g] += (delta.col(b) * h[g].col(b).transpose()).cwiseProduct(edges);
-        back.col(b).noalias() = w.cwiseProduct(edges).transpose() * delta.col(b);
-      }
+      result_.gradient.weights[g].noalias() = delta_ * h_[g].transpose();
+      back_.noalias() = w.transpose() * delta_;
     }
-    if (spec.bias) result.gradient.biases[g] = delta.rowwise().sum();
-    for (Eigen::Index b = 0; b < batch; ++b) {
-      auto& zero = result.zero_gradient[static_cast<std::size_t>(b)];
-      if (zero && gap_gradient_nonzero(m, g, b, delta, h[g], spec.bias)) zero = 0;
+    if (spec.bias) {
+      result_.gradient.biases[g] = delta_.rowwise().sum();
+    } else {
+      result_.gradient.biases[g].setZero(w.rows());
+    }
+    for (Eigen::Index b = 0; b < batch && flag_zero_gradients; ++b) {
+      auto& zero = result_.zero_gradient[static_cast<std::size_t>(b)];
+      if (zero && gap_gradient_nonzero(m, g, b, delta_, h_[g], spec.bias, tails_)) zero = 0;
     }
     if (g == 0) break;
-    delta = back.cwiseProduct(derivative(spec.activation, z[g]));
-    if (drops_hidden(m)) delta = delta.cwiseProduct(unit_mask[g]);
+    apply_derivative(spec.activation, z_[g], back_);
+    if (drops_hidden(m)) back_.array() *= unit_mask_[g].array();
+    delta_.swap(back_);
   }
-  return result;
+  return result_;
 }
 
+template <class Scalar>
+BatchGradient<Scalar> forward_backward(const MlpSpec& spec, const Parameters<Scalar>& params,
+                                       const Matrix<Scalar>& x, const BatchTargets<Scalar>& targets,
+                                       Loss loss, const BatchMasks& m, bool flag_zero_gradients) {
+  Backpropagation<Scalar> backpropagation;
+  return backpropagation.run(spec, params, x, targets, loss, m, flag_zero_gradients);
+}
+
+template class Backpropagation<float>;
+template class Backpropagation<double>;
 template struct Parameters<float>;
 template struct Parameters<double>;
 template Parameters<float> initial_parameters<float>(const MlpSpec&, RandomStream&);
@@ -316,9 +407,9 @@ template double loss_value(Loss, const Matrix<float>&, const BatchTargets<float>
 template double loss_value(Loss, const Matrix<double>&, const BatchTargets<double>&);
 template BatchGradient<float> forward_backward(const MlpSpec&, const Parameters<float>&,
                                                const Matrix<float>&, const BatchTargets<float>&,
-                                               Loss, const BatchMasks&);
+                                               Loss, const BatchMasks&, bool);
 template BatchGradient<double> forward_backward(const MlpSpec&, const Parameters<double>&,
                                                 const Matrix<double>&, const BatchTargets<double>&,
-                                                Loss, const BatchMasks&);
+                                                Loss, const BatchMasks&, bool);
 
 }  // namespace dropperc

@@ -100,8 +100,46 @@ unsigned char side_of(const Architecture& arch, int layer) {
   return layer == arch.output_layer() ? Clusters::kOutput : 0;
 }
 
+// With every edge kept, a maximal run of two or more consecutive non-empty layers is one
+// cluster; a lone non-empty layer is that many single units (units of a layer are joined only
+// through the layers beside it).
+void observe_layer_clusters(const Mask& mask, Observation& result) {
+  const Architecture& arch = mask.architecture();
+  std::vector<std::int64_t> sizes;
+  std::int64_t run = 0;
+  int run_layers = 0;
+  for (int k = 0; k <= arch.layers(); ++k) {
+    const int kept = k < arch.layers() ? mask.units().count(k) : 0;
+    if (kept > 0) {
+      run += kept;
+      ++run_layers;
+      continue;
+    }
+    if (run_layers == 1) sizes.insert(sizes.end(), static_cast<std::size_t>(run), 1);
+    if (run_layers > 1) sizes.push_back(run);
+    run = 0;
+    run_layers = 0;
+  }
+  // Input and output share a cluster iff every layer between them keeps a unit.
+  result.undirected_spanning = true;
+  for (int k = 0; k < arch.layers(); ++k)
+    result.undirected_spanning &= mask.units().any(k);
+  std::int64_t total = 0, squares = 0;
+  for (std::int64_t s : sizes) {
+    total += s;
+    squares += s * s;
+    result.largest_cluster = std::max(result.largest_cluster, s);
+  }
+  const std::int64_t others = total - result.largest_cluster;
+  result.mean_other_cluster_size =
+      others == 0 ? 0.0
+                  : static_cast<double>(squares - result.largest_cluster * result.largest_cluster) /
+                        static_cast<double>(others);
+}
+
 void observe_clusters(const Mask& mask, Observation& result) {
   const Architecture& arch = mask.architecture();
+  if (mask.all_edges_kept()) return observe_layer_clusters(mask, result);
   Clusters clusters(static_cast<std::size_t>(arch.units()));
   for (int k = 0; k < arch.layers(); ++k) {
     for (int i = 0; i < arch.layer_width(k); ++i) {
@@ -229,6 +267,14 @@ UnitSet forward_reachable(const Mask& mask) {
   const Architecture& arch = mask.architecture();
   UnitSet reach(arch, false);
   std::ranges::copy(mask.units().layer(0), reach.layer(0).begin());
+  if (mask.all_edges_kept()) {
+    // Adjacent layers are complete: a layer is reached whole as long as the one before is not
+    // empty.
+    for (int k = 1; k < arch.layers() && reach.any(k - 1); ++k) {
+      std::ranges::copy(mask.units().layer(k), reach.layer(k).begin());
+    }
+    return reach;
+  }
   for (int g = 0; g < arch.gaps(); ++g) {
     for (int j = 0; j < arch.layer_width(g + 1); ++j) {
       if (mask.unit(g + 1, j) && intersects(reach.layer(g), mask.incoming(g, j))) {
@@ -261,6 +307,12 @@ UnitSet backward_reachable(const Mask& mask) {
 
 bool directed_spanning(const Mask& mask) {
   const Architecture& arch = mask.architecture();
+  if (mask.all_edges_kept()) {
+    for (int k = 0; k < arch.layers(); ++k) {
+      if (!mask.units().any(k)) return false;
+    }
+    return true;
+  }
   // Only the current layer's reachable set is kept, and the search stops at the first empty one.
   std::vector<std::uint64_t> from(mask.units().layer(0).begin(), mask.units().layer(0).end());
   std::vector<std::uint64_t> to;
@@ -288,6 +340,28 @@ int extinction_depth(std::span<const int> reachable) {
   return output;
 }
 
+Backbone backbone(const Mask& mask) {
+  const Architecture& arch = mask.architecture();
+  if (!mask.all_edges_kept()) {
+    const Observation o = observe(mask, false);
+    return {o.directed_spanning, o.backbone_units, o.backbone_weights};
+  }
+  // Every edge kept: the mask spans iff every layer keeps a unit, and then every kept unit and
+  // every edge between kept units is on a path; otherwise nothing is.
+  Backbone result;
+  std::vector<int> kept(static_cast<std::size_t>(arch.layers()));
+  for (int k = 0; k < arch.layers(); ++k) {
+    kept[k] = mask.units().count(k);
+    if (kept[k] == 0) return result;
+  }
+  result.directed_spanning = true;
+  for (int k = 1; k <= arch.depth; ++k)
+    result.units += kept[k];
+  for (int g = 0; g < arch.gaps(); ++g)
+    result.weights += std::int64_t{kept[g]} * kept[g + 1];
+  return result;
+}
+
 Observation observe(const Mask& mask, bool undirected) {
   const Architecture& arch = mask.architecture();
   const UnitSet forward = forward_reachable(mask);
@@ -302,7 +376,10 @@ Observation observe(const Mask& mask, bool undirected) {
   }
   // Edge i -> j is on a directed input-output path iff i is forward-reachable and j reaches
   // the output (then j is forward-reachable and i reaches the output too).
-  for (int g = 0; g < arch.gaps(); ++g) {
+  for (int g = 0; g < arch.gaps() && mask.all_edges_kept(); ++g) {
+    result.backbone_weights += std::int64_t{forward.count(g)} * backward.count(g + 1);
+  }
+  for (int g = 0; g < arch.gaps() && !mask.all_edges_kept(); ++g) {
     for (int j = 0; j < arch.layer_width(g + 1); ++j) {
       if (backward.contains(g + 1, j)) {
         result.backbone_weights += common_count(forward.layer(g), mask.incoming(g, j));

@@ -31,6 +31,25 @@ KeepThreshold::KeepThreshold(double drop_probability) {
   k_ = std::min<std::uint64_t>(k, std::uint64_t{1} << 52);
 }
 
+std::uint64_t KeepThreshold::draw_64(RandomStream& rng) const {
+  constexpr int kCellBits = 52;
+  if (k_ == 0) return ~std::uint64_t{0};  // p = 0: every lane kept
+  if (k_ >> kCellBits) return 0;          // p = 1: every lane dropped
+  std::uint64_t undecided = ~std::uint64_t{0}, kept = 0;
+  for (int bit = kCellBits - 1; bit >= 0 && undecided != 0; --bit) {
+    const std::uint64_t word = rng.next();
+    if ((k_ >> bit) & 1u) {
+      undecided &= word;  // a 0 where k has a 1: m < k, dropped
+    } else {
+      kept |= undecided & word;  // a 1 where k has a 0: m > k, kept
+      undecided &= ~word;
+    }
+    // If k has no 1 below this bit, a lane equal to k so far has m >= k whatever follows.
+    if ((k_ & ((std::uint64_t{1} << bit) - 1)) == 0) break;
+  }
+  return kept | undecided;  // lanes still undecided have m = k: kept (m >= k)
+}
+
 std::uint64_t draw_below(RandomStream& rng, std::uint64_t n) {
   assert(n >= 1);
   __extension__ using Wide = unsigned __int128;

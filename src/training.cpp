@@ -193,27 +193,29 @@ template <class Scalar>
 const StepRecord& Trainer<Scalar>::step() {
   const auto start = std::chrono::steady_clock::now();
   const std::int64_t t = state_.step;
-  Matrix<Scalar> x;
-  BatchTargets<Scalar> targets;
-  data_->train.batch<Scalar>(batch_indices(t), x, targets);
+  data_->train.batch<Scalar>(batch_indices(t), x_, targets_);
 
   const Architecture& arch = config_.network.arch;
-  BatchMasks masks{config_.dropout, {}};
   const int count = config_.shared_mask ? 1 : config_.batch;
+  masks_.dropout = config_.dropout;
+  masks_.masks.resize(static_cast<std::size_t>(count), Mask(arch));
   StepRecord record;
   for (int b = 0; b < count; ++b) {
     RandomStream rng({config_.seed, stream_id(StreamDomain::training_masks, config_.stream),
                       static_cast<std::uint64_t>(t), static_cast<std::uint64_t>(b)});
-    masks.masks.push_back(Mask::draw(arch, config_.dropout, rng));
-    const Observation o = observe(masks.masks.back(), false);
-    record.spanning_fraction += o.directed_spanning;
-    record.backbone_weight_fraction += static_cast<double>(o.backbone_weights);
+    Mask& mask = masks_.masks[static_cast<std::size_t>(b)];
+    mask.redraw(config_.dropout, rng, MaskDraw::packed);
+    if (!config_.instrument) continue;
+    const Backbone path = backbone(mask);
+    record.spanning_fraction += path.directed_spanning;
+    record.backbone_weight_fraction += static_cast<double>(path.weights);
   }
   record.spanning_fraction /= count;
   record.backbone_weight_fraction /= static_cast<double>(count) * static_cast<double>(arch.edges());
 
-  const BatchGradient<Scalar> result =
-      forward_backward(config_.network, state_.params, x, targets, data_->train.loss(), masks);
+  const BatchGradient<Scalar>& result =
+      backpropagation_.run(config_.network, state_.params, x_, targets_, data_->train.loss(),
+                           masks_, config_.instrument);
   sgd_update(config_, result.gradient, state_);
   record.step = ++state_.step;
   record.loss = result.loss;

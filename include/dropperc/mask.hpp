@@ -100,6 +100,11 @@ struct ElementThresholds {
 ElementThresholds element_thresholds(const Architecture& arch, const SampleUniforms& uniforms,
                                      const ScanLine& line);
 
+/// How a mask's keep decisions are drawn. `canonical`: one word per element in canonical order,
+/// the mask that coupled uniforms and thresholds reproduce. `packed`: the same law from about
+/// 8 words per 64 elements (KeepThreshold::draw_64), for training, where no coupling is needed.
+enum class MaskDraw { canonical, packed };
+
 /// Per-layer sets of units as bitsets, 64 units a word; bits past a layer's width are 0.
 class UnitSet {
  public:
@@ -132,7 +137,11 @@ class Mask {
 
   /// Draws a mask from the stream in canonical order; equal to at(element_thresholds(draw_
   /// uniforms(...)), p) for the same stream, bit for bit, without storing uniforms.
-  static Mask draw(const Architecture& arch, const Dropout& dropout, RandomStream& rng);
+  static Mask draw(const Architecture& arch, const Dropout& dropout, RandomStream& rng,
+                   MaskDraw how = MaskDraw::canonical);
+  /// The same draw into this mask's storage (no allocation): what draw() returns for this
+  /// mask's architecture.
+  void redraw(const Dropout& dropout, RandomStream& rng, MaskDraw how = MaskDraw::canonical);
   /// The mask at line parameter p: elements with threshold > p.
   static Mask at(const ElementThresholds& thresholds, double p);
 
@@ -149,6 +158,9 @@ class Mask {
     return (edge_words_[row_offset(gap, head) + tail / 64] >> (tail % 64)) & 1u;
   }
   void set_edge(int gap, int tail, int head, bool kept);
+  /// True when every edge is known to be kept (site dropout, or no edge ever dropped): then
+  /// observables reduce to per-layer counts (percolation.cpp's fast paths).
+  bool all_edges_kept() const { return all_edges_kept_; }
 
  private:
   std::size_t row_offset(int gap, int head) const {
@@ -160,6 +172,7 @@ class Mask {
   std::vector<std::size_t> row_words_;   // words per incoming-edge row of each gap
   std::vector<std::size_t> gap_offset_;  // first word of each gap
   std::vector<std::uint64_t> edge_words_;
+  bool all_edges_kept_ = true;
 };
 
 /// Words needed for a bitset of n bits.

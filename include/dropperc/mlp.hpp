@@ -89,8 +89,33 @@ struct BatchGradient {
   Matrix<Scalar> output;        ///< W_out x batch
   /// Per sample: its own gradient (its term of the batch loss) is exactly zero, every weight
   /// and bias. For a bias-free network this happens iff its mask has no directed
-  /// input-output path (docs/theory.md §6), barring exact cancellations.
+  /// input-output path (docs/theory.md §6), barring exact cancellations. Empty unless asked for.
   std::vector<char> zero_gradient;
+};
+
+/// Forward and backward passes that keep their buffers from one batch to the next, so a training
+/// loop allocates nothing per step. run() returns a reference valid until the next run().
+template <class Scalar>
+class Backpropagation {
+ public:
+  const BatchGradient<Scalar>& run(const MlpSpec& spec, const Parameters<Scalar>& params,
+                                   const Matrix<Scalar>& x, const BatchTargets<Scalar>& targets,
+                                   Loss loss, const BatchMasks& masks,
+                                   bool flag_zero_gradients = true);
+
+ private:
+  void forward_gap_per_sample(int gap, const Parameters<Scalar>& params, const BatchMasks& masks,
+                              Scalar scale);
+  void backward_gap_per_sample(int gap, const BatchMasks& masks, Scalar scale);
+
+  using RowMajor = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  std::vector<Matrix<Scalar>> h_, z_, unit_mask_;
+  std::vector<RowMajor> rows_;  // per-sample DropConnect: weights with contiguous rows
+  RowMajor grad_rows_;
+  std::vector<Scalar> multipliers_;
+  std::vector<std::uint64_t> tails_;
+  Matrix<Scalar> edges_, delta_, back_;
+  BatchGradient<Scalar> result_;
 };
 
 /// Output for a batch without dropout (evaluation).
@@ -105,10 +130,12 @@ double loss_value(Loss loss, const Matrix<Scalar>& output, const BatchTargets<Sc
 /// Forward and backward pass of a batch x (W_in x B) under dropout masks (masks.masks empty:
 /// no dropout). Costs O(B sum_k W_k W_{k+1}): dense products for site dropout and shared masks;
 /// per-sample DropConnect applies each sample's own weight mask, O(W_k W_{k+1}) per sample and
-/// gap, in forward and backward alike.
+/// gap, in forward and backward alike. `flag_zero_gradients` fills zero_gradient, at a cost of
+/// O(B sum_k W_{k+1} W_k / 64) word operations.
 template <class Scalar>
 BatchGradient<Scalar> forward_backward(const MlpSpec& spec, const Parameters<Scalar>& params,
                                        const Matrix<Scalar>& x, const BatchTargets<Scalar>& targets,
-                                       Loss loss, const BatchMasks& masks);
+                                       Loss loss, const BatchMasks& masks,
+                                       bool flag_zero_gradients = true);
 
 }  // namespace dropperc

@@ -45,6 +45,15 @@ struct Observation {
   double mean_other_cluster_size = 0.0;
 };
 
+/// Directed spanning and the backbone of one mask, what a training step records: O(L W / 64)
+/// for masks that keep every edge (site dropout), O(sum_k W_k W_{k+1} / 64) otherwise.
+struct Backbone {
+  bool directed_spanning = false;
+  std::int64_t units = 0;    ///< hidden units on a directed input-output path
+  std::int64_t weights = 0;  ///< weights on a directed input-output path
+};
+Backbone backbone(const Mask& mask);
+
 /// All observables of one mask. With `undirected` false the cluster fields are left at zero.
 Observation observe(const Mask& mask, bool undirected = true);
 

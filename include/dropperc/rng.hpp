@@ -106,6 +106,13 @@ class KeepThreshold {
   bool keep(std::uint64_t x) const { return (x >> 12) >= k_; }
   std::uint64_t cells_dropped() const { return k_; }
 
+  /// 64 independent keep decisions (bit l: lane l kept), each exactly as likely as keep(),
+  /// from about 8 words instead of 64 (docs/theory.md §8): lane l's 52-bit cell index m_l is
+  /// read most significant bit first, bit l of the i-th word drawn being its i-th bit, and
+  /// compared with k(p) only until it differs. Which words decide which lanes differs from
+  /// keep(), so the masks differ from canonical ones; their law is the same.
+  std::uint64_t draw_64(RandomStream& rng) const;
+
  private:
   std::uint64_t k_;
 };

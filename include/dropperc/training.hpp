@@ -22,6 +22,9 @@ struct TrainingConfig {
   MlpSpec network;           ///< input and output widths must match the data
   Dropout dropout;           ///< model, probabilities and input dropout
   bool shared_mask = false;  ///< one mask for the whole batch instead of one per sample
+  /// Record the masks' spanning and backbone and the samples with zero gradient (the cost is
+  /// measured in docs/performance.md; off only for that measurement).
+  bool instrument = true;
   std::int64_t steps = 1000;
   int batch = 32;
   double learning_rate = 0.05;
@@ -103,6 +106,11 @@ class Trainer {
   TrainingConfig config_;
   const DataSplit* data_;
   TrainingState<Scalar> state_;
+  // Reused from step to step: nothing is allocated per step.
+  Backpropagation<Scalar> backpropagation_;
+  BatchMasks masks_;
+  Matrix<Scalar> x_;
+  BatchTargets<Scalar> targets_;
   std::int64_t epoch_ = -1;  // the epoch whose permutation order_ holds
   std::vector<std::int64_t> order_;
 };

@@ -184,6 +184,29 @@ TEST(Percolation, StreamingDirectedThresholdEqualsStoredOne) {
   }
 }
 
+// backbone() takes a shortcut for masks that keep every edge; both paths agree with observe().
+TEST(Percolation, BackboneAgreesWithObserve) {
+  const Architecture arch{3, 4, 5, 2};
+  for (Dropout d : {Dropout::of(DropoutModel::site, 0.5), Dropout::of(DropoutModel::bond, 0.6),
+                    Dropout{DropoutModel::site, 0.3, 0.0, 0.5},
+                    Dropout{DropoutModel::site_bond, 0.2, 0.4, 0.0}}) {
+    int spanning = 0;
+    for (std::uint64_t s = 0; s < 300; ++s) {
+      RandomStream rng({9, 2, s, 0});
+      const Mask mask = Mask::draw(arch, d, rng, s % 2 ? MaskDraw::packed : MaskDraw::canonical);
+      EXPECT_EQ(mask.all_edges_kept(), !drops_edges(d.model));
+      const Observation o = observe(mask);
+      const Backbone b = backbone(mask);
+      ASSERT_EQ(b.directed_spanning, o.directed_spanning);
+      ASSERT_EQ(b.units, o.backbone_units);
+      ASSERT_EQ(b.weights, o.backbone_weights);
+      spanning += b.directed_spanning;
+    }
+    EXPECT_GT(spanning, 0);
+    EXPECT_LT(spanning, 300);
+  }
+}
+
 TEST(Percolation, ExtinctionDepthIsFirstEmptyLayer) {
   EXPECT_EQ(extinction_depth(std::vector<int>{2, 1, 0, 3, 1}), 2);
   EXPECT_EQ(extinction_depth(std::vector<int>{2, 1, 1, 1, 0}), 4);  // output empty: L + 1

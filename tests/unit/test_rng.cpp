@@ -1,4 +1,5 @@
 #include <cmath>
+#include <numeric>
 #include <vector>
 
 #include <boost/math/distributions/binomial.hpp>
@@ -98,6 +99,58 @@ TEST(Rng, KeepThresholdEqualsUniformComparison) {
     for (int i = 0; i < 1000; ++i) {
       const std::uint64_t x = rng.next();
       ASSERT_EQ(keep.keep(x), to_uniform(x) > p) << "p = " << p;
+    }
+  }
+}
+
+// For p = 1/2, 3/4 and 1/4 the bit-sliced comparison needs one or two words: a lane is kept iff
+// its cell index m >= k(p), i.e. iff its leading bits are 1 (p = 1/2), 11 (p = 3/4), or not 00
+// (p = 1/4).
+TEST(Rng, Draw64ReadsCellIndicesMostSignificantBitFirst) {
+  for (std::uint64_t s = 0; s < 100; ++s) {
+    RandomStream words({21, s, 0, 0});
+    const std::uint64_t w1 = words.next(), w2 = words.next();
+    RandomStream a({21, s, 0, 0}), b({21, s, 0, 0}), c({21, s, 0, 0});
+    EXPECT_EQ(KeepThreshold(0.5).draw_64(a), w1);
+    EXPECT_EQ(a.position(), 1u);
+    EXPECT_EQ(KeepThreshold(0.75).draw_64(b), w1 & w2);
+    EXPECT_EQ(KeepThreshold(0.25).draw_64(c), w1 | w2);
+  }
+  RandomStream rng({22, 0, 0, 0});
+  EXPECT_EQ(KeepThreshold(0.0).draw_64(rng), ~std::uint64_t{0});
+  EXPECT_EQ(KeepThreshold(1.0).draw_64(rng), 0u);
+}
+
+// Each lane is kept with probability 1 - p, lanes are uncorrelated, and a draw costs about
+// log2(64) + 2 words. Moderate p: every lane within 4 sigma; extreme p (rare events): the total
+// over all lanes within the exact binomial tails of probability 3.2e-5 each (the 4 sigma level).
+TEST(Rng, Draw64KeepsEachLaneWithItsProbability) {
+  for (double p : {0.1, 0.3, 0.5, 0.9, 1e-6, 0.999999}) {
+    const KeepThreshold keep(p);
+    RandomStream rng({23, 0, 0, 0});
+    const int draws = 20000;
+    std::vector<int> kept(64, 0);
+    int both = 0;
+    for (int i = 0; i < draws; ++i) {
+      const std::uint64_t word = keep.draw_64(rng);
+      for (int l = 0; l < 64; ++l)
+        kept[l] += (word >> l) & 1u;
+      both += (word & 1u) && ((word >> 37) & 1u);
+    }
+    const double q = 1 - p;
+    if (std::min(p, q) * draws >= 100) {
+      const double sigma = std::sqrt(draws * p * q);
+      for (int l = 0; l < 64; ++l)
+        EXPECT_NEAR(kept[l], draws * q, 4 * sigma) << "p " << p << " lane " << l;
+      EXPECT_NEAR(both, draws * q * q, 4 * std::sqrt(draws * q * q * (1 - q * q))) << "p " << p;
+    } else {
+      const int total = std::accumulate(kept.begin(), kept.end(), 0);
+      const boost::math::binomial_distribution<> law(64.0 * draws, q);
+      EXPECT_GT(boost::math::cdf(law, total), 3.2e-5) << "p " << p << ": " << total;
+      EXPECT_GT(boost::math::cdf(boost::math::complement(law, total - 1)), 3.2e-5) << "p " << p;
+    }
+    if (p == 0.3) {
+      EXPECT_LT(static_cast<double>(rng.position()) / draws, 10.0);
     }
   }
 }
