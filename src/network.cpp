@@ -7,12 +7,6 @@
 
 namespace dropperc {
 
-int Architecture::layer_width(int layer) const {
-  if (layer == 0) return input_width;
-  if (layer == output_layer()) return output_width;
-  return width;
-}
-
 std::int64_t Architecture::edges() const {
   return gap_edge_offset(gaps());
 }

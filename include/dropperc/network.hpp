@@ -26,7 +26,9 @@ struct Architecture {
   int gaps() const { return depth + 1; }
   int output_layer() const { return depth + 1; }
   bool is_hidden(int layer) const { return layer >= 1 && layer <= depth; }
-  int layer_width(int layer) const;
+  int layer_width(int layer) const {
+    return layer == 0 ? input_width : layer == output_layer() ? output_width : width;
+  }
 
   std::int64_t hidden_units() const { return std::int64_t{width} * depth; }
   std::int64_t units() const { return std::int64_t{input_width} + hidden_units() + output_width; }
