@@ -198,7 +198,9 @@ const StepRecord& Trainer<Scalar>::step() {
   const Architecture& arch = config_.network.arch;
   const int count = config_.shared_mask ? 1 : config_.batch;
   masks_.dropout = config_.dropout;
-  masks_.masks.resize(static_cast<std::size_t>(count), Mask(arch));
+  if (masks_.masks.size() != static_cast<std::size_t>(count)) {
+    masks_.masks.assign(static_cast<std::size_t>(count), Mask(arch));
+  }
   StepRecord record;
   for (int b = 0; b < count; ++b) {
     RandomStream rng({config_.seed, stream_id(StreamDomain::training_masks, config_.stream),

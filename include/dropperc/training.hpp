@@ -80,7 +80,8 @@ struct TrainingSummary {
 template <class Scalar>
 class Trainer {
  public:
-  /// Fresh parameters from (seed, training_init + stream); validates the config.
+  /// Fresh parameters from (seed, training_init + stream); validates the config. `data` is
+  /// referenced, not copied: it must outlive the trainer.
   Trainer(const TrainingConfig& config, const DataSplit& data);
   /// Continues from a saved state.
   Trainer(const TrainingConfig& config, const DataSplit& data, TrainingState<Scalar> state);
