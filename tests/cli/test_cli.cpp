@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace {
 
@@ -20,7 +21,9 @@ struct Outcome {
 };
 
 Outcome run(const std::string& arguments) {
-  const std::string err_file = ::testing::TempDir() + "dropperc_cli_stderr.txt";
+  // One file per process: ctest runs the tests of this program in parallel processes.
+  const std::string err_file =
+      ::testing::TempDir() + "dropperc_cli_stderr_" + std::to_string(getpid()) + ".txt";
   const std::string command = std::string(DROPPERC_EXECUTABLE) + " " + arguments + " 2>" + err_file;
   Outcome result{-1, {}, {}};
   FILE* pipe = popen(command.c_str(), "r");
