@@ -33,7 +33,7 @@ double useful_flops_per_sample(const Architecture& arch) {
 
 const DataSplit& data() {
   static const DataSplit split =
-      teacher_student({Task::classification, kInputs, kClasses, 32, 1, 8192, 64, 0.0}, 1);
+      teacher_student({LearningTask::classification, kInputs, kClasses, 32, 1, 8192, 64, 0.0}, 1);
   return split;
 }
 

@@ -23,7 +23,7 @@ struct Part {
   Matrix<float> x;
   std::vector<int> labels;
   Matrix<float> targets;
-  Task task = Task::classification;
+  LearningTask task = LearningTask::classification;
 };
 
 // Throws DatasetError at the first NaN or infinity of a row-major n x columns array.
@@ -85,7 +85,7 @@ Part read_part(const h5::Group& root, const std::filesystem::path& file, std::st
     throw DatasetError(where(file, y_name) +
                        ": expected integer labels (n) or float targets (n or n x k)");
   }
-  part.task = Task::regression;
+  part.task = LearningTask::regression;
   const std::uint64_t k = shape.size() == 2 ? shape[1] : 1;
   const auto values = root.read<float>(y_name);
   require_finite(values, k, file, y_name);
@@ -100,7 +100,7 @@ Dataset to_dataset(Part part, int classes) {
   d.x = std::move(part.x);
   d.labels = std::move(part.labels);
   d.targets = std::move(part.targets);
-  d.classes = part.task == Task::classification ? classes : 0;
+  d.classes = part.task == LearningTask::classification ? classes : 0;
   return d;
 }
 
@@ -109,11 +109,11 @@ Part select(const Part& part, std::span<const std::int64_t> indices) {
   Part out;
   out.task = part.task;
   out.x.resize(part.x.rows(), static_cast<Eigen::Index>(indices.size()));
-  if (part.task == Task::regression) out.targets.resize(part.targets.rows(), out.x.cols());
+  if (part.task == LearningTask::regression) out.targets.resize(part.targets.rows(), out.x.cols());
   for (std::size_t c = 0; c < indices.size(); ++c) {
     const auto s = static_cast<Eigen::Index>(indices[c]);
     out.x.col(static_cast<Eigen::Index>(c)) = part.x.col(s);
-    if (part.task == Task::classification)
+    if (part.task == LearningTask::classification)
       out.labels.push_back(part.labels[indices[c]]);
     else
       out.targets.col(static_cast<Eigen::Index>(c)) = part.targets.col(s);
@@ -152,8 +152,8 @@ int class_count(const Part& a, const Part& b) {
 
 }  // namespace
 
-std::string_view name(Task task) {
-  return task == Task::classification ? "classification" : "regression";
+std::string_view name(LearningTask task) {
+  return task == LearningTask::classification ? "classification" : "regression";
 }
 
 template <class Scalar>
@@ -162,11 +162,11 @@ void Dataset::batch(std::span<const std::int64_t> indices, Matrix<Scalar>& x_out
   const auto size = static_cast<Eigen::Index>(indices.size());
   x_out.resize(x.rows(), size);
   targets_out.labels.clear();
-  if (task == Task::regression) targets_out.values.resize(targets.rows(), size);
+  if (task == LearningTask::regression) targets_out.values.resize(targets.rows(), size);
   for (Eigen::Index c = 0; c < size; ++c) {
     const auto s = static_cast<Eigen::Index>(indices[static_cast<std::size_t>(c)]);
     x_out.col(c) = x.col(s).template cast<Scalar>();
-    if (task == Task::classification)
+    if (task == LearningTask::classification)
       targets_out.labels.push_back(labels[static_cast<std::size_t>(s)]);
     else
       targets_out.values.col(c) = targets.col(s).template cast<Scalar>();
@@ -195,7 +195,7 @@ DataSplit teacher_student(const TeacherSpec& spec, std::uint64_t seed) {
     Dataset d;
     d.task = spec.task;
     d.x = x.cast<float>();
-    if (spec.task == Task::classification) {
+    if (spec.task == LearningTask::classification) {
       d.classes = spec.outputs;
       for (std::int64_t s = 0; s < size; ++s) {
         Eigen::Index top = 0;

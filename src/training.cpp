@@ -36,7 +36,7 @@ std::pair<double, double> assess(const MlpSpec& spec, const Parameters<Scalar>& 
     data.batch<Scalar>(indices, x, targets);
     const Matrix<Scalar> output = predict(spec, params, x);
     loss_sum += loss_value(data.loss(), output, targets) * static_cast<double>(last - first);
-    if (data.task != Task::classification) continue;
+    if (data.task != LearningTask::classification) continue;
     for (Eigen::Index b = 0; b < output.cols(); ++b) {
       Eigen::Index top = 0;
       output.col(b).maxCoeff(&top);
@@ -44,7 +44,7 @@ std::pair<double, double> assess(const MlpSpec& spec, const Parameters<Scalar>& 
     }
   }
   const auto n = static_cast<double>(data.size());
-  const double accuracy = data.task == Task::classification
+  const double accuracy = data.task == LearningTask::classification
                               ? static_cast<double>(correct) / n
                               : std::numeric_limits<double>::quiet_NaN();
   return {loss_sum / n, accuracy};
@@ -149,7 +149,7 @@ void validate(const TrainingConfig& c, const DataSplit& data) {
   require(c.network.arch.output_width == data.train.outputs(),
           "output width = " + std::to_string(c.network.arch.output_width) + ": the data have " +
               std::to_string(data.train.outputs()) + " " +
-              (data.train.task == Task::classification ? "classes" : "target components"));
+              (data.train.task == LearningTask::classification ? "classes" : "target components"));
 }
 
 template <class Scalar>

@@ -14,11 +14,11 @@
 
 namespace dropperc {
 
-enum class Task {
+enum class LearningTask {
   classification,  ///< integer labels in [0, classes), cross-entropy loss
   regression,      ///< float targets, MSE loss
 };
-std::string_view name(Task task);
+std::string_view name(LearningTask task);
 
 /// Bad data: the message names the file, the dataset and the offending value or index.
 struct DatasetError : std::runtime_error {
@@ -26,7 +26,7 @@ struct DatasetError : std::runtime_error {
 };
 
 struct Dataset {
-  Task task = Task::classification;
+  LearningTask task = LearningTask::classification;
   Matrix<float> x;          ///< d x n
   std::vector<int> labels;  ///< classification: n labels in [0, classes)
   Matrix<float> targets;    ///< regression: k x n
@@ -36,9 +36,11 @@ struct Dataset {
   int features() const { return static_cast<int>(x.rows()); }
   /// The network's output width: classes, or target components.
   int outputs() const {
-    return task == Task::classification ? classes : static_cast<int>(targets.rows());
+    return task == LearningTask::classification ? classes : static_cast<int>(targets.rows());
   }
-  Loss loss() const { return task == Task::classification ? Loss::cross_entropy : Loss::mse; }
+  Loss loss() const {
+    return task == LearningTask::classification ? Loss::cross_entropy : Loss::mse;
+  }
   /// The samples at `indices`, as a batch in precision Scalar.
   template <class Scalar>
   void batch(std::span<const std::int64_t> indices, Matrix<Scalar>& x_out,
@@ -55,7 +57,7 @@ struct DataSplit {
 /// the argmax of the teacher's outputs, regression targets the outputs plus N(0, noise^2).
 /// Sample s of either part is drawn from its own stream, so the data depend on the seed alone.
 struct TeacherSpec {
-  Task task = Task::classification;
+  LearningTask task = LearningTask::classification;
   int input_width = 16;
   int outputs = 2;  ///< classes, or target components
   int width = 16;   ///< the teacher's hidden width

@@ -104,14 +104,14 @@ DataSplit load_data(const TrainOptions& o, const NetworkOptions& net) {
       throw UsageError(std::string("--dataset: ") + e.what());
     }
   }
-  const auto task = o.task == "classification" ? Task::classification : Task::regression;
+  const auto task = o.task == "classification" ? LearningTask::classification : LearningTask::regression;
   if (o.train_size < 1 || o.test_size < 1)
     throw UsageError("--train-size and --test-size must be at least 1");
   if (o.teacher_width < 1 || o.teacher_depth < 1) {
     throw UsageError("--teacher-width and --teacher-depth must be at least 1");
   }
   const int outputs = net.output_width.value_or(2);
-  if (outputs < (task == Task::classification ? 2 : 1)) {
+  if (outputs < (task == LearningTask::classification ? 2 : 1)) {
     throw UsageError("--output-width: " + std::to_string(outputs) + " is too few outputs for " +
                      o.task);
   }

@@ -44,7 +44,7 @@ std::string load_error(const std::filesystem::path& path) {
 }
 
 TEST(Dataset, TeacherStudentDependsOnTheSeedAlone) {
-  const TeacherSpec spec{Task::classification, 5, 3, 8, 2, 200, 50, 0.0};
+  const TeacherSpec spec{LearningTask::classification, 5, 3, 8, 2, 200, 50, 0.0};
   const DataSplit a = teacher_student(spec, 7), b = teacher_student(spec, 7),
                   c = teacher_student(spec, 8);
   EXPECT_EQ(a.train.x, b.train.x);
@@ -62,7 +62,7 @@ TEST(Dataset, TeacherStudentDependsOnTheSeedAlone) {
 // Regression targets are the teacher's outputs plus N(0, noise^2): the residual variance
 // against the noise-free targets matches noise^2 within 4 sigma (sigma^2 = 2 noise^4 / n).
 TEST(Dataset, TeacherStudentRegressionNoiseHasItsVariance) {
-  TeacherSpec spec{Task::regression, 4, 2, 6, 1, 4000, 10, 0.5};
+  TeacherSpec spec{LearningTask::regression, 4, 2, 6, 1, 4000, 10, 0.5};
   const DataSplit noisy = teacher_student(spec, 3);
   spec.noise = 0.0;
   const DataSplit clean = teacher_student(spec, 3);
@@ -116,7 +116,7 @@ TEST(Dataset, LoadsRegressionTargets) {
     file.close();
   }
   const DataSplit data = load_dataset(path, 0.5, 1);
-  EXPECT_EQ(data.train.task, Task::regression);
+  EXPECT_EQ(data.train.task, LearningTask::regression);
   EXPECT_EQ(data.train.outputs(), 2);
   for (const Dataset* part : {&data.train, &data.test}) {
     for (Eigen::Index s = 0; s < part->size(); ++s) {
@@ -194,7 +194,7 @@ TEST(Dataset, RejectsBadFilesNamingTheProblem) {
 }
 
 TEST(Dataset, BatchGathersColumnsInOrder) {
-  const DataSplit data = teacher_student({Task::regression, 3, 2, 4, 1, 10, 2, 0.1}, 1);
+  const DataSplit data = teacher_student({LearningTask::regression, 3, 2, 4, 1, 10, 2, 0.1}, 1);
   Matrix<double> x;
   BatchTargets<double> t;
   const std::vector<std::int64_t> indices = {7, 2, 7};

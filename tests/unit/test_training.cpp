@@ -11,7 +11,8 @@ namespace dropperc {
 namespace {
 
 DataSplit classification_data(int features, int classes, std::int64_t train = 512) {
-  return teacher_student({Task::classification, features, classes, 12, 1, train, 256, 0.0}, 17);
+  return teacher_student({LearningTask::classification, features, classes, 12, 1, train, 256, 0.0},
+                         17);
 }
 
 TrainingConfig config_for(const Architecture& arch, const Dropout& dropout, std::int64_t steps) {

@@ -1,0 +1,524 @@
+#include "dropperc/job.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace dropperc {
+
+namespace {
+
+// Reads one TOML table of a job file. Every failure is a JobError that names the file, the
+// position, the key (as "section.key") and what is allowed.
+class Reader {
+ public:
+  Reader(const toml::table& table, std::string section, const std::string& file)
+      : table_(table), section_(std::move(section)), file_(file) {}
+
+  // Refuses keys outside `allowed`.
+  void only(std::initializer_list<std::string_view> allowed) const {
+    for (const auto& [key, node] : table_) {
+      if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
+      std::string list;
+      for (std::string_view a : allowed)
+        list += (list.empty() ? "" : ", ") + std::string(a);
+      fail(node, key.str(), "unknown key (allowed here: " + list + ")");
+    }
+  }
+
+  bool has(std::string_view key) const { return table_.contains(key); }
+  const toml::node* node(std::string_view key) const { return table_.get(key); }
+
+  // A required or optional value of type T, checked by `ok` (which explains the rule).
+  template <class T>
+  T required(std::string_view key, const std::string& rule, bool (*ok)(const T&) = nullptr) const {
+    const toml::node* n = table_.get(key);
+    if (n == nullptr) fail_table("missing key '" + key_path(key) + "' (" + rule + ")");
+    return value<T>(*n, key, rule, ok);
+  }
+  template <class T>
+  T optional(std::string_view key, T fallback, const std::string& rule,
+             bool (*ok)(const T&) = nullptr) const {
+    const toml::node* n = table_.get(key);
+    return n == nullptr ? fallback : value<T>(*n, key, rule, ok);
+  }
+  // A non-empty list of T, each checked.
+  template <class T>
+  std::vector<T> list(std::string_view key, const std::string& rule, bool (*ok)(const T&) = nullptr,
+                      bool is_required = true) const {
+    const toml::node* n = table_.get(key);
+    if (n == nullptr) {
+      if (is_required) fail_table("missing key '" + key_path(key) + "' (a list: " + rule + ")");
+      return {};
+    }
+    const toml::array* array = n->as_array();
+    if (array == nullptr)
+      fail(*n, key, "expected a list ([...]) of " + rule + ", got " + shown(*n));
+    if (array->empty()) fail(*n, key, "the list is empty; give at least one value (" + rule + ")");
+    std::vector<T> values;
+    for (const toml::node& element : *array)
+      values.push_back(value<T>(element, key, rule, ok));
+    return values;
+  }
+
+  [[noreturn]] void fail(const toml::node& n, std::string_view key,
+                         const std::string& message) const {
+    const auto& at = n.source().begin;
+    throw JobError(file_ + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) + ": " +
+                   key_path(key) + ": " + message);
+  }
+  [[noreturn]] void fail_table(const std::string& message) const {
+    const auto& at = table_.source().begin;
+    throw JobError(file_ + ":" + std::to_string(at.line) + ": [" + section_ + "]: " + message);
+  }
+
+  std::string key_path(std::string_view key) const {
+    return section_.empty() ? std::string(key) : section_ + "." + std::string(key);
+  }
+  const std::string& file() const { return file_; }
+
+ private:
+  // The value as the message quotes it: 'text' for strings, the TOML spelling otherwise.
+  static std::string shown(const toml::node& n) {
+    if (n.is_string()) return "'" + n.as_string()->get() + "'";
+    std::ostringstream out;
+    n.visit([&](auto&& v) { out << v; });
+    return "'" + out.str() + "'";
+  }
+
+  template <class T>
+  T value(const toml::node& n, std::string_view key, const std::string& rule,
+          bool (*ok)(const T&)) const {
+    T result{};
+    if constexpr (std::is_same_v<T, bool>) {
+      if (!n.is_boolean()) fail(n, key, "expected true or false, got " + shown(n));
+      result = n.as_boolean()->get();
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      if (!n.is_string()) fail(n, key, "expected a string (" + rule + "), got " + shown(n));
+      result = n.as_string()->get();
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (n.is_integer()) {
+        result = static_cast<T>(n.as_integer()->get());
+      } else if (n.is_floating_point()) {
+        result = static_cast<T>(n.as_floating_point()->get());
+      } else {
+        fail(n, key, "expected a number (" + rule + "), got " + shown(n));
+      }
+    } else {
+      if (!n.is_integer()) fail(n, key, "expected a whole number (" + rule + "), got " + shown(n));
+      const std::int64_t v = n.as_integer()->get();
+      if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) {
+        fail(n, key, shown(n) + " is out of range (" + rule + ")");
+      }
+      result = static_cast<T>(v);
+    }
+    if (ok != nullptr && !ok(result)) fail(n, key, shown(n) + " is not allowed (" + rule + ")");
+    return result;
+  }
+
+  const toml::table& table_;
+  std::string section_;
+  const std::string& file_;
+};
+
+bool positive_int(const int& v) {
+  return v >= 1;
+}
+bool positive_int64(const std::int64_t& v) {
+  return v >= 1;
+}
+bool non_negative_int64(const std::int64_t& v) {
+  return v >= 0;
+}
+bool probability(const double& v) {
+  return v >= 0.0 && v <= 1.0;
+}
+bool positive_number(const double& v) {
+  return std::isfinite(v) && v > 0.0;
+}
+bool non_negative_number(const double& v) {
+  return std::isfinite(v) && v >= 0.0;
+}
+bool below_one(const double& v) {
+  return v >= 0.0 && v < 1.0;
+}
+bool open_fraction(const double& v) {
+  return v > 0.0 && v < 1.0;
+}
+bool job_name(const std::string& v) {
+  return !v.empty() && v.size() <= 64 && std::all_of(v.begin(), v.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+}
+bool model_name(const std::string& v) {
+  return parse_dropout_model(v).has_value();
+}
+bool activation_name(const std::string& v) {
+  return parse_activation(v).has_value();
+}
+bool method_name(const std::string& v) {
+  return parse_method(v).has_value();
+}
+bool initialisation_name(const std::string& v) {
+  return parse_initialisation(v).has_value();
+}
+bool task_name(const std::string& v) {
+  return v == "classification" || v == "regression";
+}
+
+const toml::table& section(const toml::table& root, std::string_view key, const std::string& file) {
+  const toml::node* n = root.get(key);
+  if (n == nullptr) throw JobError(file + ": missing section [" + std::string(key) + "]");
+  if (!n->is_table())
+    Reader(root, "", file).fail(*n, key, "expected a section [" + std::string(key) + "]");
+  return *n->as_table();
+}
+
+// "p": a list, or {start, stop, num} (num >= 2 equally spaced values, stop included).
+std::vector<double> read_p(const Reader& grid) {
+  const toml::node* n = grid.node("p");
+  const std::string rule = "drop probabilities in [0, 1]: a list, or { start, stop, num }";
+  if (n == nullptr) grid.fail_table("missing key 'grid.p' (" + rule + ")");
+  std::vector<double> p;
+  if (const toml::table* range = n->as_table()) {
+    const Reader r(*range, "grid.p", grid.file());
+    r.only({"start", "stop", "num"});
+    const double start = r.required<double>("start", "in [0, 1]", probability);
+    const double stop = r.required<double>("stop", "in [0, 1], above start", probability);
+    const int num =
+        r.required<int>("num", "a whole number >= 2", [](const int& v) { return v >= 2; });
+    if (!(stop > start)) r.fail(*range->get("stop"), "stop", "must be above start");
+    for (int k = 0; k < num; ++k)
+      p.push_back(k + 1 == num ? stop : start + (stop - start) * k / (num - 1));
+  } else {
+    p = grid.list<double>("p", rule, probability);
+  }
+  std::vector<double> sorted = p;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+    grid.fail(*n, "p", "a value appears twice");
+  }
+  return sorted;
+}
+
+GridSpec read_grid(const toml::table& root, const std::string& file) {
+  const Reader r(section(root, "grid", file), "grid", file);
+  r.only({"models", "widths", "depths", "p", "input_width", "output_width", "biases", "activations",
+          "skip"});
+  GridSpec g;
+  for (const auto& m : r.list<std::string>("models", "site, bond or site+bond", model_name)) {
+    g.models.push_back(*parse_dropout_model(m));
+  }
+  g.widths = r.list<int>("widths", "hidden-layer widths, whole numbers >= 1", positive_int);
+  g.depths = r.list<int>("depths", "numbers of hidden layers, whole numbers >= 1", positive_int);
+  g.p = read_p(r);
+  if (r.has("input_width")) g.input_width = r.required<int>("input_width", ">= 1", positive_int);
+  if (r.has("output_width")) g.output_width = r.required<int>("output_width", ">= 1", positive_int);
+  if (r.has("biases")) g.biases = r.list<bool>("biases", "true or false");
+  if (r.has("activations")) {
+    g.activations.clear();
+    for (const auto& a :
+         r.list<std::string>("activations", "relu, tanh or identity", activation_name)) {
+      g.activations.push_back(*parse_activation(a));
+    }
+  }
+  if (const toml::node* skip = r.node("skip")) {
+    const toml::array* rules = skip->as_array();
+    if (rules == nullptr)
+      r.fail(*skip, "skip", "expected a list of tables, e.g. [{ model = \"bond\", width = 2 }]");
+    for (const toml::node& rule : *rules) {
+      const toml::table* t = rule.as_table();
+      if (t == nullptr || t->empty())
+        r.fail(rule, "skip", "each rule is a non-empty table of parameter values");
+      const Reader rr(*t, "grid.skip", file);
+      rr.only({"model", "width", "depth", "p", "bias", "activation"});
+      SkipRule s;
+      if (rr.has("model"))
+        s.match["model"] = rr.required<std::string>("model", "site, bond or site+bond", model_name);
+      if (rr.has("width"))
+        s.match["width"] = std::to_string(rr.required<int>("width", ">= 1", positive_int));
+      if (rr.has("depth"))
+        s.match["depth"] = std::to_string(rr.required<int>("depth", ">= 1", positive_int));
+      if (rr.has("p"))
+        s.match["p"] = canonical_number(rr.required<double>("p", "in [0, 1]", probability));
+      if (rr.has("bias"))
+        s.match["bias"] = rr.required<bool>("bias", "true or false") ? "true" : "false";
+      if (rr.has("activation")) {
+        s.match["activation"] =
+            rr.required<std::string>("activation", "relu, tanh or identity", activation_name);
+      }
+      g.skip.push_back(std::move(s));
+    }
+  }
+  return g;
+}
+
+PercolationSpec read_percolation(const toml::table& t, const std::string& file) {
+  const Reader r(t, "percolation", file);
+  r.only({"samples", "method", "undirected", "block", "thresholds"});
+  PercolationSpec s;
+  s.samples = r.required<std::int64_t>("samples", "samples per grid point, >= 1", positive_int64);
+  s.method = *parse_method(
+      r.optional<std::string>("method", "thresholds", "masks, thresholds or fast", method_name));
+  s.undirected = r.optional<bool>("undirected", true, "true or false");
+  s.block = r.optional<std::int64_t>("block", std::min<std::int64_t>(s.samples, 10000),
+                                     "samples per work unit, >= 1", positive_int64);
+  s.thresholds = r.optional<bool>("thresholds", false, "true or false");
+  if (s.method == Method::fast && s.undirected) {
+    r.fail(*t.get("method"), "method",
+           "the fast method measures no undirected observables: set undirected = false or use "
+           "masks or thresholds");
+  }
+  return s;
+}
+
+TeacherSpec read_teacher(const toml::table* t, const std::string& file) {
+  TeacherSpec s;
+  if (t == nullptr) return s;
+  const Reader r(*t, "training.teacher", file);
+  r.only({"task", "features", "outputs", "width", "depth", "train_size", "test_size", "noise"});
+  s.task = r.optional<std::string>("task", "classification", "classification or regression",
+                                   task_name) == "classification"
+               ? LearningTask::classification
+               : LearningTask::regression;
+  s.input_width = r.optional<int>("features", s.input_width, ">= 1", positive_int);
+  s.outputs =
+      r.optional<int>("outputs", s.outputs, "classes or target components, >= 1", positive_int);
+  s.width = r.optional<int>("width", s.width, "the teacher's hidden width, >= 1", positive_int);
+  s.depth = r.optional<int>("depth", s.depth, "the teacher's hidden layers, >= 1", positive_int);
+  s.train_size = r.optional<std::int64_t>("train_size", s.train_size, ">= 1", positive_int64);
+  s.test_size = r.optional<std::int64_t>("test_size", s.test_size, ">= 1", positive_int64);
+  s.noise =
+      r.optional<double>("noise", s.noise, "regression noise s.d., >= 0", non_negative_number);
+  if (s.task == LearningTask::classification && s.outputs < 2) {
+    r.fail(*t->get("outputs"), "outputs", "classification needs at least 2 classes");
+  }
+  return s;
+}
+
+TrainingSpec read_training(const toml::table& t, const std::filesystem::path& directory,
+                           const std::string& file) {
+  const Reader r(t, "training", file);
+  r.only({"steps", "batch", "learning_rate", "momentum", "replicas", "eval_interval", "target_loss",
+          "shared_mask", "init", "dataset", "test_fraction", "teacher"});
+  TrainingSpec s;
+  s.steps = r.required<std::int64_t>("steps", "SGD steps per replica, >= 1", positive_int64);
+  s.batch = r.optional<int>("batch", s.batch, "minibatch size, >= 1", positive_int);
+  s.learning_rate = r.optional<double>("learning_rate", s.learning_rate, "> 0", positive_number);
+  s.momentum = r.optional<double>("momentum", s.momentum, "in [0, 1)", below_one);
+  s.replicas = r.optional<int>("replicas", s.replicas,
+                               "independently trained networks per point, >= 1", positive_int);
+  s.eval_interval =
+      r.optional<std::int64_t>("eval_interval", s.eval_interval, "steps, >= 1", positive_int64);
+  if (r.has("target_loss"))
+    s.target_loss = r.required<double>("target_loss", ">= 0", non_negative_number);
+  s.shared_mask = r.optional<bool>("shared_mask", false, "true or false");
+  s.initialisation = *parse_initialisation(
+      r.optional<std::string>("init", "he", "he or glorot", initialisation_name));
+  s.test_fraction =
+      r.optional<double>("test_fraction", s.test_fraction, "in (0, 1)", open_fraction);
+  if (r.has("dataset")) {
+    const std::string path = r.required<std::string>("dataset", "an HDF5 file with /X and /y");
+    s.dataset =
+        std::filesystem::path(path).is_absolute() ? std::filesystem::path(path) : directory / path;
+    if (!std::filesystem::exists(*s.dataset))
+      r.fail(*t.get("dataset"), "dataset", "no such file: " + s.dataset->string());
+    if (r.has("teacher"))
+      r.fail(*t.get("teacher"), "teacher", "give either dataset or [training.teacher], not both");
+  }
+  const toml::node* teacher = r.node("teacher");
+  if (teacher != nullptr && !teacher->is_table())
+    r.fail(*teacher, "teacher", "expected a section [training.teacher]");
+  s.teacher = read_teacher(teacher != nullptr ? teacher->as_table() : nullptr, file);
+  return s;
+}
+
+// "01:30:00" or "90:00" or a number of seconds.
+double read_walltime(const Reader& r) {
+  const toml::node* n = r.node("walltime");
+  if (n->is_integer() || n->is_floating_point()) {
+    return r.required<double>("walltime", "seconds > 0, or \"HH:MM:SS\"", positive_number);
+  }
+  const std::string text = r.required<std::string>("walltime", "seconds, or \"HH:MM:SS\"");
+  double seconds = 0.0;
+  int fields = 0;
+  std::istringstream in(text);
+  for (std::string field; std::getline(in, field, ':'); ++fields) {
+    int v = -1;
+    const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), v);
+    if (error != std::errc{} || end != field.data() + field.size() || v < 0 || fields >= 3) {
+      r.fail(*n, "walltime", "'" + text + "' is not HH:MM:SS, MM:SS or a number of seconds");
+    }
+    seconds = seconds * 60 + v;
+  }
+  if (seconds <= 0) r.fail(*n, "walltime", "must be positive");
+  return seconds;
+}
+
+RunSpec read_run(const toml::table* t, const std::string& file) {
+  RunSpec s;
+  if (t == nullptr) return s;
+  const Reader r(*t, "run", file);
+  r.only({"checkpoint_interval", "walltime"});
+  s.checkpoint_interval = r.optional<double>("checkpoint_interval", s.checkpoint_interval,
+                                             "seconds > 0", positive_number);
+  if (r.has("walltime")) s.walltime = read_walltime(r);
+  return s;
+}
+
+std::string read_text(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw JobError(file.string() + ": cannot read the job file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool skipped(const GridSpec& grid, const std::map<std::string, std::string>& point) {
+  return std::any_of(grid.skip.begin(), grid.skip.end(), [&](const SkipRule& rule) {
+    return std::all_of(rule.match.begin(), rule.match.end(), [&](const auto& kv) {
+      const auto it = point.find(kv.first);
+      return it != point.end() && it->second == kv.second;
+    });
+  });
+}
+
+}  // namespace
+
+std::string canonical_number(double value) {
+  char buffer[64];
+  const auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  std::string text(buffer, end);
+  const auto dot = text.find('.');
+  if (dot == std::string::npos && text.find('e') == std::string::npos)
+    text += ".000";
+  else if (dot != std::string::npos && text.find('e') == std::string::npos && text.size() - dot < 4)
+    text.append(4 - (text.size() - dot), '0');
+  return text;
+}
+
+std::string_view name(TaskKind kind) {
+  switch (kind) {
+    case TaskKind::percolation:
+      return "percolation";
+    case TaskKind::thresholds:
+      return "thresholds";
+    case TaskKind::training:
+      return "training";
+  }
+  return "?";
+}
+
+JobSpec parse_job(const std::filesystem::path& file) {
+  JobSpec job;
+  job.file = file;
+  job.text = read_text(file);
+  const std::string shown = file.string();
+  toml::table root;
+  try {
+    root = toml::parse(job.text, shown);
+  } catch (const toml::parse_error& e) {
+    const auto& at = e.source().begin;
+    throw JobError(shown + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
+                   ": not valid TOML: " + std::string(e.description()));
+  }
+  const Reader top(root, "", shown);
+  for (const auto& [key, node] : root) {
+    static const std::set<std::string_view> sections = {"job", "grid", "percolation", "training",
+                                                        "run"};
+    if (!sections.count(key.str())) {
+      top.fail(node, key.str(), "unknown section (allowed: job, grid, percolation, training, run)");
+    }
+  }
+  const Reader j(section(root, "job", shown), "job", shown);
+  j.only({"name", "seed", "output"});
+  job.name = j.required<std::string>("name", "letters, digits, '_' and '-', at most 64", job_name);
+  job.seed = static_cast<std::uint64_t>(
+      j.optional<std::int64_t>("seed", 1, "a whole number >= 0", non_negative_int64));
+  const std::filesystem::path directory = file.parent_path();
+  job.output =
+      directory / j.optional<std::string>("output", job.name + ".data", "the output directory");
+  job.grid = read_grid(root, shown);
+  if (const toml::node* n = root.get("percolation"))
+    job.percolation = read_percolation(*n->as_table(), shown);
+  if (const toml::node* n = root.get("training"))
+    job.training = read_training(*n->as_table(), directory, shown);
+  if (!job.percolation && !job.training) {
+    throw JobError(shown +
+                   ": nothing to do: give a [percolation] or a [training] section (or both)");
+  }
+  const toml::node* run = root.get("run");
+  job.run = read_run(run != nullptr ? run->as_table() : nullptr, shown);
+  if (expand(job).empty()) throw JobError(shown + ": [grid]: the skip rules leave no task");
+  return job;
+}
+
+std::vector<Task> expand(const JobSpec& job) {
+  const GridSpec& g = job.grid;
+  std::vector<Task> tasks;
+  auto arch_of = [&](int width, int depth, std::optional<int> in, std::optional<int> out) {
+    return Architecture{in.value_or(width), width, depth, out.value_or(width)};
+  };
+  auto shape_name = [&](DropoutModel m, int w, int l) {
+    std::string s = std::string(m == DropoutModel::site_bond ? "sitebond" : name(m)) + "_W" +
+                    std::to_string(w) + "_L" + std::to_string(l);
+    if (g.input_width) s += "_in" + std::to_string(*g.input_width);
+    if (g.output_width) s += "_out" + std::to_string(*g.output_width);
+    return s;
+  };
+  for (DropoutModel m : g.models) {
+    for (int w : g.widths) {
+      for (int l : g.depths) {
+        std::map<std::string, std::string> point = {{"model", std::string(name(m))},
+                                                    {"width", std::to_string(w)},
+                                                    {"depth", std::to_string(l)}};
+        if (job.percolation && job.percolation->thresholds && !skipped(g, point)) {
+          Task t{shape_name(m, w, l) + "_thresholds", TaskKind::thresholds,
+                 arch_of(w, l, g.input_width, g.output_width), m};
+          t.units =
+              (job.percolation->samples + job.percolation->block - 1) / job.percolation->block;
+          tasks.push_back(t);
+        }
+        for (double p : g.p) {
+          point["p"] = canonical_number(p);
+          if (job.percolation && !skipped(g, point)) {
+            Task t{shape_name(m, w, l) + "_p" + canonical_number(p), TaskKind::percolation,
+                   arch_of(w, l, g.input_width, g.output_width), m, p};
+            t.units =
+                (job.percolation->samples + job.percolation->block - 1) / job.percolation->block;
+            tasks.push_back(t);
+          }
+          if (!job.training) continue;
+          for (bool bias : g.biases) {
+            for (Activation a : g.activations) {
+              point["bias"] = bias ? "true" : "false";
+              point["activation"] = std::string(name(a));
+              if (skipped(g, point)) continue;
+              const TeacherSpec& teacher = job.training->teacher;
+              Task t{"train_" + shape_name(m, w, l) + "_p" + canonical_number(p) +
+                         (bias ? "_bias_" : "_nobias_") + std::string(name(a)),
+                     TaskKind::training,
+                     {teacher.input_width, w, l, teacher.outputs},
+                     m,
+                     p,
+                     bias,
+                     a,
+                     job.training->replicas};
+              tasks.push_back(t);
+            }
+          }
+          point.erase("bias");
+          point.erase("activation");
+        }
+      }
+    }
+  }
+  return tasks;
+}
+
+}  // namespace dropperc

@@ -1,0 +1,147 @@
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "dropperc/job.hpp"
+
+namespace dropperc {
+namespace {
+
+const std::filesystem::path kSource = DROPPERC_SOURCE_DIR;
+
+std::filesystem::path write_job(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::path(::testing::TempDir()) / (name + ".toml");
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(Job, ParsesTheSmokeJob) {
+  const JobSpec job = parse_job(kSource / "jobs/smoke.toml");
+  EXPECT_EQ(job.name, "smoke");
+  EXPECT_EQ(job.seed, 2026u);
+  EXPECT_EQ(job.output, kSource / "jobs/smoke.data");
+  EXPECT_EQ(job.grid.models, (std::vector<DropoutModel>{DropoutModel::site, DropoutModel::bond}));
+  EXPECT_EQ(job.grid.p, (std::vector<double>{0.3, 0.6}));
+  ASSERT_TRUE(job.percolation && job.training);
+  EXPECT_EQ(job.percolation->block, 500);
+  EXPECT_TRUE(job.percolation->thresholds);
+  EXPECT_EQ(job.training->replicas, 2);
+  EXPECT_EQ(job.training->teacher.input_width, 8);
+  EXPECT_EQ(job.run.checkpoint_interval, 5.0);
+  EXPECT_NE(job.text.find("[percolation]"), std::string::npos);
+}
+
+// Names come from values: 2 models x 2 widths x 2 depths give 8 threshold tasks, 16 point tasks
+// and 16 training tasks; blocks = ceil(samples / block).
+TEST(Job, ExpandsTheGridIntoNamedTasks) {
+  const std::vector<Task> tasks = expand(parse_job(kSource / "jobs/smoke.toml"));
+  std::map<TaskKind, int> counts;
+  std::map<std::string, Task> by_name;
+  for (const Task& t : tasks) {
+    ++counts[t.kind];
+    EXPECT_TRUE(by_name.emplace(t.name, t).second) << "duplicate name " << t.name;
+  }
+  EXPECT_EQ(counts[TaskKind::thresholds], 8);
+  EXPECT_EQ(counts[TaskKind::percolation], 16);
+  EXPECT_EQ(counts[TaskKind::training], 16);
+  const Task& point = by_name.at("bond_W4_L6_p0.600");
+  EXPECT_EQ(point.kind, TaskKind::percolation);
+  EXPECT_EQ(point.arch, (Architecture{4, 4, 6, 4}));
+  EXPECT_EQ(point.units, 4);
+  EXPECT_EQ(by_name.at("site_W2_L3_thresholds").units, 4);
+  const Task& training = by_name.at("train_site_W2_L3_p0.300_nobias_relu");
+  EXPECT_EQ(training.units, 2);
+  EXPECT_EQ(training.arch, (Architecture{8, 2, 3, 2}));  // W_in, W_out from the teacher
+}
+
+// Adding a value to the grid adds tasks and leaves every existing one as it was.
+TEST(Job, AddingAGridValueRenamesNothing) {
+  const std::string head =
+      "[job]\nname = \"grow\"\n[grid]\nmodels = [\"bond\"]\nwidths = [3]\ndepths = [2]\n";
+  const std::string tail = "[percolation]\nsamples = 10\n[training]\nsteps = 5\n";
+  const auto before = expand(parse_job(write_job("before", head + "p = [0.5, 0.25]\n" + tail)));
+  const auto after = expand(parse_job(
+      write_job("after", head + "p = [0.125, 0.5, 0.25]\nbiases = [false, true]\n" + tail)));
+  for (const Task& t : before) {
+    const auto same =
+        std::find_if(after.begin(), after.end(), [&](const Task& u) { return u.name == t.name; });
+    ASSERT_NE(same, after.end()) << t.name;
+    EXPECT_EQ(same->p, t.p);
+    EXPECT_EQ(same->arch, t.arch);
+    EXPECT_EQ(same->units, t.units);
+  }
+  EXPECT_EQ(after.size(), 2 * 3u + 3u);  // training (3 p x 2 biases) + percolation (3 p)
+}
+
+TEST(Job, SkipRulesAndRangesShapeTheGrid) {
+  const auto path = write_job("skip", R"([job]
+name = "skip"
+[grid]
+models = ["site", "bond"]
+widths = [2, 8]
+depths = [4]
+p = { start = 0.1, stop = 0.9, num = 5 }
+skip = [{ model = "bond", width = 2 }, { p = 0.5 }]
+[percolation]
+samples = 7
+block = 3
+)");
+  const JobSpec job = parse_job(path);
+  EXPECT_EQ(job.grid.p.size(), 5u);
+  EXPECT_EQ(job.grid.p.back(), 0.9);
+  const auto tasks = expand(job);
+  EXPECT_EQ(tasks.size(), 3u * 4u);  // (site W2, site W8, bond W8) x 4 p
+  for (const Task& t : tasks) {
+    EXPECT_EQ(t.name.find("p0.500"), std::string::npos) << t.name;
+    EXPECT_NE(t.name, "bond_W2_L4_p0.100");
+    EXPECT_EQ(t.units, 3);  // ceil(7 / 3)
+  }
+}
+
+TEST(Job, CanonicalNumbersAreShortAndDistinct) {
+  EXPECT_EQ(canonical_number(0.5), "0.500");
+  EXPECT_EQ(canonical_number(0.3), "0.300");
+  EXPECT_EQ(canonical_number(1.0), "1.000");
+  EXPECT_EQ(canonical_number(0.1234), "0.1234");
+  EXPECT_EQ(canonical_number(0.0), "0.000");
+  EXPECT_NE(canonical_number(0.5125), canonical_number(0.513));
+  EXPECT_NE(canonical_number(0.1 + 0.2), canonical_number(0.3));
+}
+
+// Every file in tests/data/bad-jobs names on its first line ("# expect: a | b") the fragments
+// its error must contain; the message must also name the file and a line.
+TEST(Job, EveryBadJobGivesItsMessage) {
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kSource / "tests/data/bad-jobs")) {
+    ++files;
+    std::ifstream in(entry.path());
+    std::string first;
+    std::getline(in, first);
+    ASSERT_EQ(first.rfind("# expect: ", 0), 0u) << entry.path() << " has no '# expect:' line";
+    std::string message = "no error";
+    try {
+      parse_job(entry.path());
+    } catch (const JobError& e) {
+      message = e.what();
+    }
+    const std::string file = entry.path().filename().string();
+    EXPECT_NE(message.find(file + ":"), std::string::npos) << file << ": " << message;
+    std::istringstream expected(first.substr(10));
+    for (std::string fragment; std::getline(expected, fragment, '|');) {
+      fragment.erase(0, fragment.find_first_not_of(' '));
+      fragment.erase(fragment.find_last_not_of(' ') + 1);
+      EXPECT_NE(message.find(fragment), std::string::npos)
+          << file << ": '" << fragment << "' not in: " << message;
+    }
+  }
+  EXPECT_GE(files, 25);
+}
+
+TEST(Job, MissingFileIsAJobError) {
+  EXPECT_THROW(parse_job("/nonexistent/job.toml"), JobError);
+}
+
+}  // namespace
+}  // namespace dropperc
