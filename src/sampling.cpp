@@ -222,6 +222,28 @@ std::vector<PointEstimate> run_sampling(const SamplingPlan& plan, const Progress
   return run_sampling(plan, 0, plan.samples, progress);
 }
 
+SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first,
+                                   std::int64_t last) {
+  SampleThresholds result;
+  const bool fast = plan.method == Method::fast && plan.line.model != DropoutModel::site_bond &&
+                    scans_whole_model(plan.line);
+  for (std::int64_t s = first; s < last; ++s) {
+    if (fast) {
+      RandomStream rng = stream(plan, kFastThresholds, s);
+      result.directed.push_back(plan.line.model == DropoutModel::site
+                                    ? fast_site_thresholds(plan.arch, rng).directed
+                                    : fast_bond_threshold(plan.arch, rng));
+      continue;
+    }
+    RandomStream rng = stream(plan, kCoupledUniforms, s);
+    const auto t =
+        element_thresholds(plan.arch, draw_uniforms(plan.arch, plan.line.model, rng), plan.line);
+    result.directed.push_back(path_thresholds(t).directed);
+    if (plan.undirected) result.undirected.push_back(undirected_threshold(t));
+  }
+  return result;
+}
+
 void merge(std::vector<PointEstimate>& into, const std::vector<PointEstimate>& later) {
   assert(into.size() == later.size());
   for (std::size_t j = 0; j < into.size(); ++j) {

@@ -88,6 +88,16 @@ std::vector<PointEstimate> run_sampling(const SamplingPlan& plan, std::int64_t f
 /// All samples of the plan.
 std::vector<PointEstimate> run_sampling(const SamplingPlan& plan, const Progress& progress = {});
 
+/// Per-sample thresholds of samples [first, last) along the plan's scan line (its grid is
+/// ignored): directed p* (the sample spans iff p < p*) and, if plan.undirected, the undirected
+/// threshold. From the coupled uniforms of the thresholds method, or from the fast samplers
+/// when plan.method is fast and the line scans a pure site or bond model (directed only).
+struct SampleThresholds {
+  std::vector<double> directed;
+  std::vector<double> undirected;
+};
+SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first, std::int64_t last);
+
 /// Adds the estimates of a later block of samples to those of an earlier one.
 void merge(std::vector<PointEstimate>& into, const std::vector<PointEstimate>& later);
 

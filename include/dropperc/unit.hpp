@@ -1,0 +1,82 @@
+#pragma once
+// One work unit of a job: a block of percolation samples, a block of per-sample thresholds, or
+// one trained replica (docs/architecture.md). A unit receives what it may use (the job, its
+// task, the data) and owns nothing global; its randomness comes only from streams keyed by
+// (job seed, task name, unit index), so its result does not depend on which rank ran it, when,
+// or how often it was interrupted.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "dropperc/job.hpp"
+#include "dropperc/sampling.hpp"
+#include "dropperc/training.hpp"
+
+namespace dropperc {
+
+/// The stream id of a name: FNV-1a (64 bit) folded to 46 bits, below sampling's limit. Never
+/// change it: stored results depend on it.
+std::uint64_t name_stream(std::string_view name);
+
+/// Samples [first, last) of a percolation task: its estimate at the task's p.
+struct PercolationBlock {
+  std::int64_t first = 0;
+  std::int64_t last = 0;
+  PointEstimate estimate;
+};
+
+/// Samples [first, last) of a thresholds task: each sample's directed threshold p* (it spans
+/// iff p < p*) and, when measured, its undirected threshold.
+struct ThresholdBlock {
+  std::int64_t first = 0;
+  std::int64_t last = 0;
+  std::vector<double> directed;
+  std::vector<double> undirected;  ///< empty when the job does not measure undirected spanning
+};
+
+/// One trained replica, complete.
+struct TrainingReplica {
+  TrainingState<float> state;
+};
+
+using UnitResult = std::variant<PercolationBlock, ThresholdBlock, TrainingReplica>;
+
+/// What a unit may use. `data` is needed by training units only.
+struct UnitContext {
+  const JobSpec* job = nullptr;
+  const Task* task = nullptr;
+  const DataSplit* data = nullptr;
+};
+
+/// How a long unit (a training replica) is stopped and saved: every `interval` seconds of
+/// `clock` it calls `checkpoint`; it polls `stop` after every step and, when it returns true,
+/// checkpoints and gives up. Percolation units are short and ignore this.
+struct UnitControl {
+  std::function<bool()> stop = [] { return false; };
+  std::function<void(const TrainingState<float>&)> checkpoint = [](const TrainingState<float>&) {};
+  std::function<double()> clock;
+  double interval = 60.0;
+};
+
+/// Samples [first, last) of block `index` of a percolation or thresholds task.
+std::pair<std::int64_t, std::int64_t> block_range(const JobSpec& job, std::int64_t index);
+
+/// The training configuration of replica `index` of a training task.
+TrainingConfig replica_config(const JobSpec& job, const Task& task, const DataSplit& data,
+                              std::int64_t index);
+
+/// Runs unit `index` of the context's task, from `resume` if given (training only); returns
+/// nullopt if it was stopped before completing (after checkpointing).
+std::optional<UnitResult> run_unit(const UnitContext& context, std::int64_t index,
+                                   const UnitControl& control,
+                                   std::optional<TrainingState<float>> resume = std::nullopt);
+
+/// Estimated cost of unit `index`, in arbitrary units proportional to floating-point work:
+/// what largest-first scheduling and the remaining-time estimate use.
+double unit_cost(const JobSpec& job, const Task& task, std::int64_t index);
+
+}  // namespace dropperc

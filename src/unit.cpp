@@ -1,0 +1,119 @@
+#include "dropperc/unit.hpp"
+
+#include <chrono>
+#include <string>
+
+namespace dropperc {
+
+namespace {
+
+SamplingPlan plan_for(const JobSpec& job, const Task& task) {
+  const PercolationSpec& spec = *job.percolation;
+  SamplingPlan plan;
+  plan.arch = task.arch;
+  plan.line = ScanLine::of(task.model);
+  plan.grid = {task.p};
+  plan.method = spec.method;
+  plan.samples = spec.samples;
+  plan.seed = job.seed;
+  plan.stream = name_stream(task.name);
+  plan.undirected = spec.undirected;
+  return plan;
+}
+
+double seconds_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::optional<UnitResult> train_replica(const UnitContext& c, std::int64_t index,
+                                        const UnitControl& control,
+                                        std::optional<TrainingState<float>> resume) {
+  const TrainingConfig config = replica_config(*c.job, *c.task, *c.data, index);
+  Trainer<float> trainer = resume ? Trainer<float>(config, *c.data, std::move(*resume))
+                                  : Trainer<float>(config, *c.data);
+  const auto clock = control.clock ? control.clock : std::function<double()>(seconds_now);
+  double saved_at = clock();
+  while (!trainer.done()) {
+    trainer.run([](const Evaluation&) {}, 1);
+    if (control.stop()) {
+      control.checkpoint(trainer.state());
+      return std::nullopt;
+    }
+    if (clock() - saved_at >= control.interval && !trainer.done()) {
+      control.checkpoint(trainer.state());
+      saved_at = clock();
+    }
+  }
+  return TrainingReplica{trainer.state()};
+}
+
+}  // namespace
+
+std::uint64_t name_stream(std::string_view name) {
+  std::uint64_t hash = 14695981039346656037ull;  // FNV-1a offset basis
+  for (unsigned char c : name)
+    hash = (hash ^ c) * 1099511628211ull;
+  return (hash ^ (hash >> 46)) & ((std::uint64_t{1} << 46) - 1);
+}
+
+std::pair<std::int64_t, std::int64_t> block_range(const JobSpec& job, std::int64_t index) {
+  const PercolationSpec& spec = *job.percolation;
+  const std::int64_t first = index * spec.block;
+  return {first, std::min(spec.samples, first + spec.block)};
+}
+
+TrainingConfig replica_config(const JobSpec& job, const Task& task, const DataSplit& data,
+                              std::int64_t index) {
+  const TrainingSpec& spec = *job.training;
+  TrainingConfig c;
+  c.network.arch = {data.train.features(), task.arch.width, task.arch.depth, data.train.outputs()};
+  c.network.activation = task.activation;
+  c.network.bias = task.bias;
+  c.network.initialisation = spec.initialisation;
+  c.dropout = Dropout::of(task.model, task.p);
+  c.shared_mask = spec.shared_mask;
+  c.steps = spec.steps;
+  c.batch = spec.batch;
+  c.learning_rate = spec.learning_rate;
+  c.momentum = spec.momentum;
+  c.eval_interval = spec.eval_interval;
+  c.target_loss = spec.target_loss;
+  c.seed = job.seed;
+  c.stream = name_stream(task.name + "#" + std::to_string(index));
+  return c;
+}
+
+std::optional<UnitResult> run_unit(const UnitContext& c, std::int64_t index,
+                                   const UnitControl& control,
+                                   std::optional<TrainingState<float>> resume) {
+  const Task& task = *c.task;
+  if (task.kind == TaskKind::training) return train_replica(c, index, control, std::move(resume));
+  const auto [first, last] = block_range(*c.job, index);
+  const SamplingPlan plan = plan_for(*c.job, task);
+  if (task.kind == TaskKind::percolation) {
+    return PercolationBlock{first, last, run_sampling(plan, first, last).front()};
+  }
+  SampleThresholds t = sample_thresholds(plan, first, last);
+  return ThresholdBlock{first, last, std::move(t.directed), std::move(t.undirected)};
+}
+
+double unit_cost(const JobSpec& job, const Task& task, std::int64_t index) {
+  // Rough nanoseconds on the development machine (docs/performance.md): relative costs are what
+  // scheduling needs.
+  const auto edges = static_cast<double>(task.arch.edges());
+  if (task.kind == TaskKind::training) {
+    const TrainingSpec& t = *job.training;
+    const double per_weight = drops_edges(task.model) && !t.shared_mask ? 5.0 : 0.3;
+    return static_cast<double>(t.steps) * t.batch * edges * per_weight;
+  }
+  const auto [first, last] = block_range(job, index);
+  const auto samples = static_cast<double>(last - first);
+  const PercolationSpec& p = *job.percolation;
+  if (p.method == Method::fast && task.model != DropoutModel::site_bond) {
+    return samples * 20.0 * task.arch.layers() * task.arch.width;
+  }
+  const double per_edge = p.method == Method::masks ? 4.0 : 3.7;
+  return samples * edges * (per_edge + (p.undirected ? 25.0 : 0.0));
+}
+
+}  // namespace dropperc

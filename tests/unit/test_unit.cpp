@@ -1,0 +1,150 @@
+#include <cmath>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "dropperc/theory.hpp"
+#include "dropperc/unit.hpp"
+
+namespace dropperc {
+namespace {
+
+JobSpec small_job(const std::string& extra = "") {
+  const auto path = std::filesystem::path(::testing::TempDir()) / "dropperc_unit_job.toml";
+  std::ofstream(path) << R"([job]
+name = "unit"
+seed = 11
+[grid]
+models = ["bond"]
+widths = [3]
+depths = [4]
+p = [0.6]
+[percolation]
+samples = 3000
+block = 700
+thresholds = true
+[training]
+steps = 30
+batch = 8
+replicas = 2
+eval_interval = 10
+[training.teacher]
+features = 5
+outputs = 3
+train_size = 200
+test_size = 50
+)" << extra;
+  return parse_job(path);
+}
+
+const Task& task_of(const std::vector<Task>& tasks, TaskKind kind) {
+  return *std::find_if(tasks.begin(), tasks.end(), [&](const Task& t) { return t.kind == kind; });
+}
+
+// Stored results depend on these values: they must never change. The references were computed
+// independently (FNV-1a 64 in Python, folded: (h ^ h >> 46) mod 2^46).
+TEST(Unit, NameStreamsAreStable) {
+  EXPECT_EQ(name_stream("bond_W16_L8_p0.500"), 26896734378538u);
+  EXPECT_EQ(name_stream("train_site_W2_L3_p0.300_nobias_relu#1"), 33016597708437u);
+  EXPECT_NE(name_stream("bond_W16_L8_p0.500"), name_stream("bond_W16_L8_p0.501"));
+  EXPECT_LT(name_stream("anything"), std::uint64_t{1} << 46);
+}
+
+// The blocks of a percolation task, merged in order, give the counts of one run over all its
+// samples; the last block is the remainder.
+TEST(Unit, PercolationBlocksMergeIntoOneRun) {
+  const JobSpec job = small_job();
+  const auto tasks = expand(job);
+  const Task& task = task_of(tasks, TaskKind::percolation);
+  ASSERT_EQ(task.units, 5);
+  EXPECT_EQ(block_range(job, 4), (std::pair<std::int64_t, std::int64_t>{2800, 3000}));
+  std::vector<PointEstimate> merged;
+  for (std::int64_t u = 0; u < task.units; ++u) {
+    auto block = std::get<PercolationBlock>(*run_unit({&job, &task, nullptr}, u, {}));
+    if (u == 0)
+      merged = {block.estimate};
+    else
+      merge(merged, {block.estimate});
+  }
+  SamplingPlan plan{task.arch,
+                    ScanLine::of(task.model),
+                    {task.p},
+                    job.percolation->method,
+                    job.percolation->samples,
+                    job.seed,
+                    name_stream(task.name),
+                    true};
+  const PointEstimate whole = run_sampling(plan).front();
+  EXPECT_EQ(merged[0].samples, 3000);
+  EXPECT_EQ(merged[0].directed_spans, whole.directed_spans);
+  EXPECT_EQ(merged[0].undirected_spans, whole.undirected_spans);
+}
+
+TEST(Unit, ThresholdBlocksFollowTheory) {
+  const JobSpec job = small_job();
+  const auto tasks = expand(job);
+  const Task& task = task_of(tasks, TaskKind::thresholds);
+  std::vector<double> directed;
+  for (std::int64_t u = 0; u < task.units; ++u) {
+    const auto block = std::get<ThresholdBlock>(*run_unit({&job, &task, nullptr}, u, {}));
+    EXPECT_EQ(block.directed.size(), block.undirected.size());
+    for (std::size_t k = 0; k < block.directed.size(); ++k)
+      EXPECT_LE(block.directed[k], block.undirected[k]);
+    directed.insert(directed.end(), block.directed.begin(), block.directed.end());
+  }
+  ASSERT_EQ(directed.size(), 3000u);
+  for (double p : {0.4, 0.6, 0.8}) {
+    const double theta = spanning_probability(task.arch, Dropout::of(task.model, p)).theta;
+    const double spans = static_cast<double>(
+        std::count_if(directed.begin(), directed.end(), [&](double t) { return p < t; }));
+    EXPECT_NEAR(spans / 3000, theta, 4 * std::sqrt(theta * (1 - theta) / 3000)) << "p = " << p;
+  }
+}
+
+// A replica stopped mid-run checkpoints; resumed from that checkpoint it ends exactly where an
+// uninterrupted replica ends. Checkpoints also come every `interval` of the (fake) clock.
+TEST(Unit, TrainingReplicaStopsAndResumesExactly) {
+  const JobSpec job = small_job();
+  const auto tasks = expand(job);
+  const Task& task = task_of(tasks, TaskKind::training);
+  const DataSplit data = teacher_student(job.training->teacher, job.seed);
+  const UnitContext context{&job, &task, &data};
+  const auto whole = std::get<TrainingReplica>(*run_unit(context, 1, {}));
+  EXPECT_EQ(whole.state.step, 30);
+
+  int polls = 0, checkpoints = 0;
+  double now = 0.0;
+  std::optional<TrainingState<float>> saved;
+  UnitControl control;
+  control.clock = [&] { return now += 1.0; };  // one "second" per look at the clock
+  control.interval = 5.0;
+  control.stop = [&] { return ++polls == 17; };
+  control.checkpoint = [&](const TrainingState<float>& s) {
+    ++checkpoints;
+    saved = s;
+  };
+  EXPECT_FALSE(run_unit(context, 1, control).has_value());
+  ASSERT_TRUE(saved);
+  EXPECT_EQ(saved->step, 17);
+  EXPECT_GE(checkpoints, 3);  // periodic ones before the stop
+  const auto resumed = std::get<TrainingReplica>(*run_unit(context, 1, {}, saved));
+  EXPECT_TRUE(resumed.state.params == whole.state.params);
+  EXPECT_EQ(resumed.state.steps.size(), whole.state.steps.size());
+  // Replicas differ from each other.
+  const auto other = std::get<TrainingReplica>(*run_unit(context, 0, {}));
+  EXPECT_FALSE(other.state.params == whole.state.params);
+}
+
+TEST(Unit, CostsGrowWithTheWork) {
+  const JobSpec job = small_job();
+  const auto tasks = expand(job);
+  const Task& perc = task_of(tasks, TaskKind::percolation);
+  EXPECT_GT(unit_cost(job, perc, 0), unit_cost(job, perc, 4));  // a full block vs the remainder
+  Task wider = perc;
+  wider.arch = Architecture::uniform(30, 4);
+  EXPECT_GT(unit_cost(job, wider, 0), 50 * unit_cost(job, perc, 0));
+  EXPECT_GT(unit_cost(job, task_of(tasks, TaskKind::training), 0), 0.0);
+}
+
+}  // namespace
+}  // namespace dropperc
