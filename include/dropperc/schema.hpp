@@ -45,4 +45,30 @@ inline constexpr std::string_view kConfig = "config";
 inline constexpr std::string_view kState = "state";
 inline constexpr std::string_view kSummary = "summary";
 
+// An output directory (store.hpp).
+inline constexpr std::string_view kFingerprintFile = "fingerprint.txt";
+inline constexpr std::string_view kUnitsDirectory = "units";
+inline constexpr std::string_view kCheckpointsDirectory = "checkpoints";
+
+// A unit file: root attributes naming the unit, then its result.
+inline constexpr std::string_view kUnitTask = "task";
+inline constexpr std::string_view kUnitKind = "kind";
+inline constexpr std::string_view kUnitIndex = "index";
+inline constexpr std::string_view kFirstSample = "first";  ///< blocks: samples [first, last)
+inline constexpr std::string_view kLastSample = "last";
+inline constexpr std::string_view kEstimate = "estimate";  ///< percolation block
+inline constexpr std::string_view kSamples = "samples";
+inline constexpr std::string_view kDirectedSpans = "directed_spans";
+inline constexpr std::string_view kUndirectedSpans = "undirected_spans";
+inline constexpr std::string_view kMeanCount =
+    "mean_count";  ///< per observable (sampling.hpp order)
+inline constexpr std::string_view kMeanValue = "mean_value";
+inline constexpr std::string_view kMeanSquares = "mean_squares";
+inline constexpr std::string_view kReachableCount = "reachable_count";  ///< per layer
+inline constexpr std::string_view kReachableValue = "reachable_value";
+inline constexpr std::string_view kReachableSquares = "reachable_squares";
+inline constexpr std::string_view kDirectedThresholds =
+    "directed_thresholds";  ///< thresholds block
+inline constexpr std::string_view kUndirectedThresholds = "undirected_thresholds";
+
 }  // namespace dropperc::schema

@@ -22,6 +22,21 @@ class MeanAccumulator {
   void add(double x);
   void merge(const MeanAccumulator& other);
 
+  /// The complete state, for storage: from_state(a.state()) behaves exactly like a.
+  struct State {
+    std::int64_t count = 0;
+    double mean = 0.0;
+    double squares = 0.0;
+  };
+  State state() const { return {count_, mean_, squares_}; }
+  static MeanAccumulator from_state(const State& s) {
+    MeanAccumulator a;
+    a.count_ = s.count;
+    a.mean_ = s.mean;
+    a.squares_ = s.squares;
+    return a;
+  }
+
   std::int64_t count() const { return count_; }
   double mean() const { return mean_; }
   /// Unbiased sample variance; 0 for fewer than two values.

@@ -1,0 +1,163 @@
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "dropperc/store.hpp"
+
+namespace dropperc {
+namespace {
+
+struct Fixture {
+  std::filesystem::path dir;
+  JobSpec job;
+  std::vector<Task> tasks;
+};
+
+// A job in a fresh temporary directory; `settings` replaces the default training settings.
+Fixture make_job(
+    const std::string& name, const std::string& percolation = "samples = 3000\nblock = 700\n",
+    const std::string& training = "steps = 30\nbatch = 8\nreplicas = 2\neval_interval = 10\n") {
+  Fixture f;
+  f.dir = std::filesystem::path(::testing::TempDir()) / ("dropperc_store_" + name);
+  std::filesystem::create_directories(f.dir);
+  std::ofstream(f.dir / "job.toml")
+      << "[job]\nname = \"s\"\nseed = 3\n[grid]\nmodels = [\"site\"]\n"
+         "widths = [3]\ndepths = [2]\np = [0.4]\n[percolation]\n"
+      << percolation << "thresholds = true\n[training]\n"
+      << training
+      << "[training.teacher]\nfeatures = 4\noutputs = 2\ntrain_size = 64\ntest_size = 16\n";
+  f.job = parse_job(f.dir / "job.toml");
+  f.tasks = expand(f.job);
+  return f;
+}
+
+std::size_t index_of(const std::vector<Task>& tasks, TaskKind kind) {
+  return static_cast<std::size_t>(
+      std::find_if(tasks.begin(), tasks.end(), [&](const Task& t) { return t.kind == kind; }) -
+      tasks.begin());
+}
+
+TEST(Store, SavesAndLoadsEveryKindOfUnitExactly) {
+  Fixture f = make_job("roundtrip");
+  std::filesystem::remove_all(f.job.output);
+  const Store store(f.job, f.tasks, Store::Role::coordinator);
+  const DataSplit data = teacher_student(f.job.training->teacher, f.job.seed);
+  for (std::size_t t = 0; t < f.tasks.size(); ++t) {
+    const UnitContext context{&f.job, &f.tasks[t], &data};
+    EXPECT_FALSE(store.complete(t, 1));
+    const UnitResult result = *run_unit(context, 1, {});
+    store.save(t, 1, result);
+    ASSERT_TRUE(store.complete(t, 1)) << f.tasks[t].name;
+    const UnitResult loaded = *store.load(t, 1);
+    ASSERT_EQ(loaded.index(), result.index());
+    if (const auto* block = std::get_if<PercolationBlock>(&result)) {
+      const auto& again = std::get<PercolationBlock>(loaded);
+      EXPECT_EQ(again.estimate.directed_spans, block->estimate.directed_spans);
+      for (std::size_t o = 0; o < kObservables.size(); ++o) {
+        EXPECT_EQ(again.estimate.means[o].mean(), block->estimate.means[o].mean());
+        EXPECT_EQ(again.estimate.means[o].variance(), block->estimate.means[o].variance());
+      }
+      EXPECT_EQ(again.estimate.reachable.back().mean(), block->estimate.reachable.back().mean());
+    } else if (const auto* thresholds = std::get_if<ThresholdBlock>(&result)) {
+      EXPECT_EQ(std::get<ThresholdBlock>(loaded).directed, thresholds->directed);
+      EXPECT_EQ(std::get<ThresholdBlock>(loaded).undirected, thresholds->undirected);
+    } else {
+      EXPECT_TRUE(std::get<TrainingReplica>(loaded).state.params ==
+                  std::get<TrainingReplica>(result).state.params);
+    }
+  }
+}
+
+TEST(Store, RefusesAChangedJobNamingEachChange) {
+  Fixture f = make_job("changed");
+  std::filesystem::remove_all(f.job.output);
+  { const Store store(f.job, f.tasks, Store::Role::coordinator); }
+  // Statistics targets may grow.
+  Fixture more = make_job("changed", "samples = 3500\nblock = 700\n",
+                          "steps = 60\nbatch = 8\nreplicas = 3\neval_interval = 10\n");
+  EXPECT_NO_THROW(Store(more.job, more.tasks, Store::Role::coordinator));
+  // Anything else is refused, task by task, unless forced.
+  Fixture other =
+      make_job("changed", "samples = 3500\nblock = 700\n",
+               "steps = 60\nbatch = 8\nreplicas = 3\neval_interval = 10\nlearning_rate = 0.1\n");
+  try {
+    Store(other.job, other.tasks, Store::Role::coordinator);
+    ADD_FAILURE() << "a changed learning rate was accepted";
+  } catch (const StoreError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("train_site_W3_L2_p0.400_nobias_relu: learning_rate: 0.050 -> 0.100"),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find("--force"), std::string::npos);
+  }
+  EXPECT_NO_THROW(Store(other.job, other.tasks, Store::Role::coordinator, true));
+}
+
+// A truncated unit file is reported and removed, and the unit counts as not done.
+TEST(Store, TruncatedUnitFilesAreComputedAgain) {
+  Fixture f = make_job("truncated");
+  std::filesystem::remove_all(f.job.output);
+  std::vector<std::string> reports;
+  const Store store(f.job, f.tasks, Store::Role::coordinator, false,
+                    [&](const std::string& m) { reports.push_back(m); });
+  const std::size_t t = index_of(f.tasks, TaskKind::thresholds);
+  store.save(t, 0, *run_unit({&f.job, &f.tasks[t], nullptr}, 0, {}));
+  ASSERT_TRUE(store.complete(t, 0));
+  const auto path = store.unit_path(t, 0);
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
+  EXPECT_FALSE(store.complete(t, 0));
+  EXPECT_FALSE(std::filesystem::exists(path));
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_NE(reports[0].find(path.filename().string()), std::string::npos) << reports[0];
+}
+
+// More samples change the last block's range: the full blocks stay done, the last one not.
+TEST(Store, GrowingSamplesRedoesOnlyThePartialBlock) {
+  Fixture f = make_job("grow");
+  std::filesystem::remove_all(f.job.output);
+  const std::size_t t = index_of(f.tasks, TaskKind::percolation);
+  {
+    const Store store(f.job, f.tasks, Store::Role::coordinator);
+    for (std::int64_t u = 0; u < f.tasks[t].units; ++u)
+      store.save(t, u, *run_unit({&f.job, &f.tasks[t], nullptr}, u, {}));
+  }
+  Fixture more = make_job("grow", "samples = 3500\nblock = 700\n");
+  const Store store(more.job, more.tasks, Store::Role::coordinator);
+  for (std::int64_t u = 0; u < 4; ++u)
+    EXPECT_TRUE(store.complete(t, u)) << u;
+  EXPECT_FALSE(store.complete(t, 4));  // was [2800, 3000), now [2800, 3500)
+}
+
+// A replica resumes from its checkpoint; a completed replica continues when the job asks for
+// more steps; saving a completed unit removes its checkpoint.
+TEST(Store, ReplicasResumeFromCheckpointsOrShorterRuns) {
+  Fixture f = make_job("resume");
+  std::filesystem::remove_all(f.job.output);
+  const std::size_t t = index_of(f.tasks, TaskKind::training);
+  const DataSplit data = teacher_student(f.job.training->teacher, f.job.seed);
+  const UnitContext context{&f.job, &f.tasks[t], &data};
+  const Store store(f.job, f.tasks, Store::Role::coordinator);
+  EXPECT_FALSE(store.resume_point(t, 0));
+  UnitControl control;
+  int polls = 0;
+  control.stop = [&] { return ++polls == 12; };
+  control.checkpoint = [&](const TrainingState<float>& s) { store.save_checkpoint(t, 0, s); };
+  EXPECT_FALSE(run_unit(context, 0, control));
+  auto resume = store.resume_point(t, 0);
+  ASSERT_TRUE(resume);
+  EXPECT_EQ(resume->step, 12);
+  store.save(t, 0, *run_unit(context, 0, {}, resume));
+  EXPECT_FALSE(std::filesystem::exists(store.checkpoint_path(t, 0)));
+  EXPECT_TRUE(store.complete(t, 0));
+
+  Fixture longer = make_job("resume", "samples = 3000\nblock = 700\n",
+                            "steps = 45\nbatch = 8\nreplicas = 2\neval_interval = 10\n");
+  const Store again(longer.job, longer.tasks, Store::Role::coordinator);
+  EXPECT_FALSE(again.complete(t, 0));
+  const auto continued = again.resume_point(t, 0);
+  ASSERT_TRUE(continued);
+  EXPECT_EQ(continued->step, 30);
+}
+
+}  // namespace
+}  // namespace dropperc
