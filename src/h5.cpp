@@ -3,15 +3,19 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <exception>
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <hdf5.h>
@@ -336,15 +340,261 @@ std::string read_variable_string(hid_t attribute, hid_t file_type, const std::st
 }
 
 // Fixed-length strings are padded to their size with NULs (or, from Fortran, spaces).
+std::string unpad(const char* data, std::size_t size, H5T_str_t pad) {
+  std::string text(data, size);
+  text.resize(std::min(text.find('\0'), size));
+  if (pad == H5T_STR_SPACEPAD) text.erase(text.find_last_not_of(' ') + 1);
+  return text;
+}
+
 std::string read_fixed_string(hid_t attribute, hid_t file_type, const std::string& where,
                               const std::string& what) {
   const std::size_t size = H5Tget_size(file_type);
   if (size == 0) throw hdf5_error(where, what);
   std::string text(size, '\0');
   check(H5Aread(attribute, file_type, text.data()), where, what);
-  text.resize(text.find('\0') == std::string::npos ? size : text.find('\0'));
-  if (H5Tget_strpad(file_type) == H5T_STR_SPACEPAD) text.erase(text.find_last_not_of(' ') + 1);
-  return text;
+  return unpad(text.data(), size, H5Tget_strpad(file_type));
+}
+
+// The attribute functions below serve groups and datasets alike: `loc` is either, `where` its
+// message prefix.
+
+bool attribute_exists(hid_t loc, std::string_view name, const std::string& where) {
+  const htri_t exists = H5Aexists(loc, std::string(name).c_str());
+  if (exists < 0) throw hdf5_error(where, attribute_action("cannot look up", name));
+  return exists > 0;
+}
+
+// Strings are stored as variable-length UTF-8, as h5py stores str, so Python reads them as str.
+// The value ends at its first NUL, if it has one.
+void write_string_attribute(hid_t loc, std::string_view name, std::string_view value,
+                            const std::string& where) {
+  const std::string what = attribute_action("cannot write", name);
+  const Handle type = checked(H5Tcopy(H5T_C_S1), where, what);
+  check(H5Tset_size(type.id(), H5T_VARIABLE), where, what);
+  check(H5Tset_cset(type.id(), H5T_CSET_UTF8), where, what);
+  const std::string text(value);
+  const char* pointer = text.c_str();
+  write_attribute(loc, name, where, type.id(), type.id(), &pointer);
+}
+
+std::string read_string_attribute(hid_t loc, std::string_view name, const std::string& where) {
+  const std::string what = attribute_action("cannot read", name);
+  const Handle attribute = open_attribute(loc, name, where, what);
+  const Handle type = checked(H5Aget_type(attribute.id()), where, what);
+  const H5T_class_t found = type_class(type.id(), where, what);
+  if (found != H5T_STRING) throw error(where, what, "stored type is " + class_name(found));
+  const htri_t variable = H5Tis_variable_str(type.id());
+  if (variable < 0) throw hdf5_error(where, what);
+  return variable > 0 ? read_variable_string(attribute.id(), type.id(), where, what)
+                      : read_fixed_string(attribute.id(), type.id(), where, what);
+}
+
+// Stores a dataset's Meta as its "description" and "units" attributes.
+void describe(hid_t dataset, const Meta& meta, const std::string& where) {
+  write_string_attribute(dataset, "description", meta.description, where);
+  write_string_attribute(dataset, "units", meta.units, where);
+}
+
+// H5Literate's callback: collects link names. An exception must not cross HDF5's C frames, so
+// it is kept to be rethrown once H5Literate has returned.
+struct LinkNames {
+  std::vector<std::string> names;
+  std::exception_ptr failure;
+};
+
+herr_t collect_link_name(hid_t /*group*/, const char* name, const H5L_info_t* /*info*/, void* out) {
+  auto* collected = static_cast<LinkNames*>(out);
+  try {
+    collected->names.emplace_back(name);
+    return 0;
+  } catch (...) {
+    collected->failure = std::current_exception();
+    return -1;
+  }
+}
+
+// --- Tables: 1-D datasets of a packed compound type, one member per column ---------------------
+
+std::size_t column_length(const TableColumn& column) {
+  return std::visit([](const auto& values) { return values.size(); }, column.values);
+}
+
+// The bytes a column takes in a row: a number's width, or the longest string and its NUL.
+std::size_t column_width(const TableColumn& column) {
+  return std::visit(
+      [](const auto& values) -> std::size_t {
+        using Value = typename std::decay_t<decltype(values)>::value_type;
+        if constexpr (std::is_same_v<Value, std::string>) {
+          std::size_t longest = 0;
+          for (const std::string& text : values)
+            longest = std::max(longest, text.size());
+          return longest + 1;
+        } else {
+          return sizeof(Value);
+        }
+      },
+      column.values);
+}
+
+// A column's member type, in the file (little-endian) or in memory (native); `width` is what
+// column_width() gave.
+Handle column_type(const TableColumn& column, std::size_t width, bool in_file,
+                   const std::string& where, const std::string& what) {
+  if (std::holds_alternative<std::vector<double>>(column.values))
+    return checked(H5Tcopy(in_file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE), where, what);
+  if (std::holds_alternative<std::vector<std::int64_t>>(column.values))
+    return checked(H5Tcopy(in_file ? H5T_STD_I64LE : H5T_NATIVE_INT64), where, what);
+  Handle type = checked(H5Tcopy(H5T_C_S1), where, what);
+  check(H5Tset_size(type.id(), width), where, what);
+  check(H5Tset_strpad(type.id(), H5T_STR_NULLTERM), where, what);
+  check(H5Tset_cset(type.id(), H5T_CSET_UTF8), where, what);
+  return type;
+}
+
+// The compound type of a row: the columns in order, packed at `offsets`.
+Handle table_type(const std::vector<TableColumn>& columns, const std::vector<std::size_t>& offsets,
+                  const std::vector<std::size_t>& widths, std::size_t row_size, bool in_file,
+                  const std::string& where, const std::string& what) {
+  Handle type = checked(H5Tcreate(H5T_COMPOUND, row_size), where, what);
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    const Handle member = column_type(columns[i], widths[i], in_file, where, what);
+    check(H5Tinsert(type.id(), columns[i].name.c_str(), offsets[i], member.id()), where, what);
+  }
+  return type;
+}
+
+// Copies column values into a buffer of rows of `row_size` bytes, the column at `offset`.
+void pack_column(const TableColumn& column, std::size_t offset, std::size_t row_size,
+                 std::vector<unsigned char>& buffer) {
+  std::visit(
+      [&](const auto& values) {
+        using Value = typename std::decay_t<decltype(values)>::value_type;
+        for (std::size_t row = 0; row < values.size(); ++row) {
+          unsigned char* field = buffer.data() + row * row_size + offset;
+          if constexpr (std::is_same_v<Value, std::string>)
+            std::memcpy(field, values[row].data(), values[row].size());  // the rest stays NUL
+          else
+            std::memcpy(field, &values[row], sizeof(Value));
+        }
+      },
+      column.values);
+}
+
+// How a stored member is read: as double, as int64, or as a fixed or variable-length string.
+enum class FieldKind { floating, integer, fixed_string, variable_string };
+
+struct Field {
+  std::string name;
+  FieldKind kind;
+  Handle memory_type;
+  std::size_t width = 0;                 // bytes in a row of the read buffer
+  H5T_str_t padding = H5T_STR_NULLTERM;  // of a fixed-length string
+};
+
+// The member `index` of a stored compound type, and the memory type it is read as.
+Field table_field(hid_t file_type, unsigned index, const std::string& where,
+                  const std::string& what) {
+  char* raw_name = H5Tget_member_name(file_type, index);
+  if (raw_name == nullptr) throw hdf5_error(where, what);
+  const std::unique_ptr<char, FreeHdf5> owned_name(raw_name);
+  Field field{raw_name, FieldKind::floating, Handle(), 0, H5T_STR_NULLTERM};
+  const H5T_class_t member_class = H5Tget_member_class(file_type, index);
+  if (member_class == H5T_NO_CLASS) throw hdf5_error(where, what);
+  const Handle stored = checked(H5Tget_member_type(file_type, index), where, what);
+  switch (member_class) {
+    case H5T_FLOAT:
+      field.memory_type = checked(H5Tcopy(H5T_NATIVE_DOUBLE), where, what);
+      field.width = sizeof(double);
+      return field;
+    case H5T_INTEGER:
+      field.kind = FieldKind::integer;
+      field.memory_type = checked(H5Tcopy(H5T_NATIVE_INT64), where, what);
+      field.width = sizeof(std::int64_t);
+      return field;
+    case H5T_STRING: {
+      const htri_t variable = H5Tis_variable_str(stored.id());
+      if (variable < 0) throw hdf5_error(where, what);
+      if (variable > 0) {
+        field.kind = FieldKind::variable_string;
+        field.memory_type = checked(H5Tcopy(H5T_C_S1), where, what);
+        check(H5Tset_size(field.memory_type.id(), H5T_VARIABLE), where, what);
+        check(H5Tset_cset(field.memory_type.id(), H5Tget_cset(stored.id())), where, what);
+        field.width = sizeof(char*);
+      } else {
+        field.kind = FieldKind::fixed_string;
+        field.memory_type = checked(H5Tcopy(stored.id()), where, what);
+        field.width = H5Tget_size(stored.id());
+        if (field.width == 0) throw hdf5_error(where, what);
+        field.padding = H5Tget_strpad(stored.id());
+      }
+      return field;
+    }
+    default:
+      throw error(where, what,
+                  "column '" + field.name + "' is of unsupported type " + class_name(member_class));
+  }
+}
+
+// Frees, if `active`, the strings H5Dread allocated for the variable-length members of a buffer.
+class VariableLengthBuffer {
+ public:
+  VariableLengthBuffer(hid_t memory_type, hid_t space, void* buffer, bool active)
+      : memory_type_(memory_type), space_(space), buffer_(buffer), active_(active) {}
+  VariableLengthBuffer(const VariableLengthBuffer&) = delete;
+  VariableLengthBuffer& operator=(const VariableLengthBuffer&) = delete;
+  ~VariableLengthBuffer() {
+    if (active_) H5Dvlen_reclaim(memory_type_, space_, H5P_DEFAULT, buffer_);
+  }
+
+ private:
+  hid_t memory_type_;
+  hid_t space_;
+  void* buffer_;
+  bool active_;
+};
+
+// One column of `rows` rows from a buffer read with the fields' memory types.
+TableColumn unpack_column(const Field& field, std::size_t offset, std::size_t row_size,
+                          std::size_t rows, const std::vector<unsigned char>& buffer) {
+  const auto at = [&](std::size_t row) { return buffer.data() + row * row_size + offset; };
+  TableColumn column{field.name, {}};
+  switch (field.kind) {
+    case FieldKind::floating: {
+      std::vector<double> values(rows);
+      for (std::size_t row = 0; row < rows; ++row)
+        std::memcpy(&values[row], at(row), sizeof(double));
+      column.values = std::move(values);
+      break;
+    }
+    case FieldKind::integer: {
+      std::vector<std::int64_t> values(rows);
+      for (std::size_t row = 0; row < rows; ++row)
+        std::memcpy(&values[row], at(row), sizeof(std::int64_t));
+      column.values = std::move(values);
+      break;
+    }
+    case FieldKind::fixed_string: {
+      std::vector<std::string> values;
+      values.reserve(rows);
+      for (std::size_t row = 0; row < rows; ++row)
+        values.push_back(unpad(reinterpret_cast<const char*>(at(row)), field.width, field.padding));
+      column.values = std::move(values);
+      break;
+    }
+    case FieldKind::variable_string: {
+      std::vector<std::string> values;
+      values.reserve(rows);
+      for (std::size_t row = 0; row < rows; ++row) {
+        const char* text = nullptr;
+        std::memcpy(&text, at(row), sizeof(text));
+        values.emplace_back(text == nullptr ? "" : text);
+      }
+      column.values = std::move(values);
+      break;
+    }
+  }
+  return column;
 }
 
 }  // namespace
@@ -388,6 +638,26 @@ bool Group::contains(std::string_view name) const {
   return link_exists(handle_.id(), name, enter(*this, name));
 }
 
+std::vector<std::string> Group::members() const {
+  const std::string where = enter(*this);
+  LinkNames collected;
+  hsize_t next = 0;
+  const herr_t status =
+      H5Literate(handle_.id(), H5_INDEX_NAME, H5_ITER_INC, &next, collect_link_name, &collected);
+  if (collected.failure) {
+    H5Eclear2(H5E_DEFAULT);
+    std::rethrow_exception(collected.failure);
+  }
+  check(status, where, "cannot list group");
+  return std::move(collected.names);
+}
+
+bool Group::is_group(std::string_view name) const {
+  const std::string where = enter(*this, name);
+  return link_exists(handle_.id(), name, where) &&
+         object_type(handle_.id(), std::string(name), where) == H5O_TYPE_GROUP;
+}
+
 void Group::remove(std::string_view name) {
   const std::string where = enter(*this, name);
   if (!link_exists(handle_.id(), name, where)) throw error(where, "cannot remove", "not found");
@@ -415,6 +685,14 @@ void Group::write(std::string_view name, std::span<const T> data, const Shape& s
   if (data.empty()) return;  // H5Dwrite rejects a null buffer, which an empty span may have
   check(H5Dwrite(dataset.id(), type.memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()), where,
         "cannot write dataset");
+}
+
+template <class T>
+void Group::write(std::string_view name, std::span<const T> data, const Shape& shape,
+                  const Meta& meta) {
+  write<T>(name, data, shape);
+  const std::string where = enter(*this, name);
+  describe(open_dataset(handle_.id(), name, where).id(), meta, where);
 }
 
 template <class T>
@@ -472,12 +750,126 @@ template void Group::write<std::uint64_t>(std::string_view, std::span<const std:
                                           const Shape&);
 template void Group::write<std::uint8_t>(std::string_view, std::span<const std::uint8_t>,
                                          const Shape&);
+template void Group::write<double>(std::string_view, std::span<const double>, const Shape&,
+                                   const Meta&);
+template void Group::write<float>(std::string_view, std::span<const float>, const Shape&,
+                                  const Meta&);
+template void Group::write<std::int64_t>(std::string_view, std::span<const std::int64_t>,
+                                         const Shape&, const Meta&);
+template void Group::write<std::int32_t>(std::string_view, std::span<const std::int32_t>,
+                                         const Shape&, const Meta&);
+template void Group::write<std::uint64_t>(std::string_view, std::span<const std::uint64_t>,
+                                          const Shape&, const Meta&);
+template void Group::write<std::uint8_t>(std::string_view, std::span<const std::uint8_t>,
+                                         const Shape&, const Meta&);
 template std::vector<double> Group::read<double>(std::string_view) const;
 template std::vector<float> Group::read<float>(std::string_view) const;
 template std::vector<std::int64_t> Group::read<std::int64_t>(std::string_view) const;
 template std::vector<std::int32_t> Group::read<std::int32_t>(std::string_view) const;
 template std::vector<std::uint64_t> Group::read<std::uint64_t>(std::string_view) const;
 template std::vector<std::uint8_t> Group::read<std::uint8_t>(std::string_view) const;
+
+// --- Group: tables -------------------------------------------------------------------------------
+
+// The file type mirrors the memory type (same packed offsets) with little-endian numbers, so the
+// write is a plain copy on little-endian machines and HDF5 swaps bytes elsewhere.
+void Group::write_table(std::string_view name, const std::vector<TableColumn>& columns,
+                        const Meta& meta) {
+  const std::string where = enter(*this, name);
+  const std::string what = "cannot write table";
+  require_parent_groups(handle_.id(), name, where, what);
+  if (columns.empty()) throw error(where, what, "no columns");
+  const std::size_t rows = column_length(columns.front());
+  std::set<std::string_view> names;
+  for (const TableColumn& column : columns) {
+    if (column.name.empty()) throw error(where, what, "a column has an empty name");
+    if (!names.insert(column.name).second)
+      throw error(where, what, "column '" + column.name + "' appears twice");
+    if (column_length(column) != rows)
+      throw error(where, what,
+                  "column '" + column.name + "' has " + std::to_string(column_length(column)) +
+                      " rows, column '" + columns.front().name + "' has " + std::to_string(rows));
+  }
+  if (link_exists(handle_.id(), name, where)) throw error(where, "cannot create dataset", "exists");
+
+  std::vector<std::size_t> offsets;
+  std::vector<std::size_t> widths;
+  std::size_t row_size = 0;
+  for (const TableColumn& column : columns) {
+    offsets.push_back(row_size);
+    widths.push_back(column_width(column));
+    if (widths.back() > std::numeric_limits<std::size_t>::max() - row_size)
+      throw error(where, what, "rows too wide");
+    row_size += widths.back();
+  }
+  if (rows > std::numeric_limits<std::size_t>::max() / row_size)
+    throw error(where, what, "table too large");
+  std::vector<unsigned char> buffer(rows * row_size, 0);
+  for (std::size_t i = 0; i < columns.size(); ++i)
+    pack_column(columns[i], offsets[i], row_size, buffer);
+
+  const Handle memory_type = table_type(columns, offsets, widths, row_size, false, where, what);
+  const Handle file_type = table_type(columns, offsets, widths, row_size, true, where, what);
+  const Handle space = make_dataspace(Shape{rows}, where);
+  const Handle links = link_creation(where);
+  const Handle dataset = checked(H5Dcreate2(handle_.id(), std::string(name).c_str(), file_type.id(),
+                                            space.id(), links.id(), H5P_DEFAULT, H5P_DEFAULT),
+                                 where, "cannot create dataset");
+  if (rows > 0)
+    check(H5Dwrite(dataset.id(), memory_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()),
+          where, what);
+  describe(dataset.id(), meta, where);
+}
+
+std::vector<TableColumn> Group::read_table(std::string_view name) const {
+  const std::string where = enter(*this, name);
+  const std::string what = "cannot read table";
+  const Handle dataset = open_dataset(handle_.id(), name, where);
+  const Handle file_type = checked(H5Dget_type(dataset.id()), where, what);
+  const H5T_class_t found = type_class(file_type.id(), where, what);
+  if (found != H5T_COMPOUND)
+    throw error(where, what, "stored type is " + class_name(found) + ", not compound");
+  const Handle space = checked(H5Dget_space(dataset.id()), where, what);
+  const int rank = H5Sget_simple_extent_ndims(space.id());
+  if (rank < 0) throw hdf5_error(where, what);
+  if (rank != 1) throw error(where, what, std::to_string(rank) + "-dimensional, not 1-dimensional");
+  hsize_t extent = 0;
+  check(H5Sget_simple_extent_dims(space.id(), &extent, nullptr), where, what);
+  const int member_count = H5Tget_nmembers(file_type.id());
+  if (member_count < 0) throw hdf5_error(where, what);
+  if (member_count == 0) return {};
+
+  std::vector<Field> fields;
+  std::vector<std::size_t> offsets;
+  std::size_t row_size = 0;
+  for (int i = 0; i < member_count; ++i) {
+    fields.push_back(table_field(file_type.id(), static_cast<unsigned>(i), where, what));
+    offsets.push_back(row_size);
+    row_size += fields.back().width;
+  }
+  if (extent > std::numeric_limits<std::size_t>::max() / row_size)
+    throw error(where, what, "table too large");
+  const auto rows = static_cast<std::size_t>(extent);
+  const Handle memory_type = checked(H5Tcreate(H5T_COMPOUND, row_size), where, what);
+  for (std::size_t i = 0; i < fields.size(); ++i)
+    check(
+        H5Tinsert(memory_type.id(), fields[i].name.c_str(), offsets[i], fields[i].memory_type.id()),
+        where, what);
+
+  std::vector<unsigned char> buffer(rows * row_size, 0);
+  if (rows > 0)  // H5Dread rejects a null buffer, which an empty vector may have
+    check(H5Dread(dataset.id(), memory_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()),
+          where, what);
+  const bool variable = std::any_of(fields.begin(), fields.end(), [](const Field& field) {
+    return field.kind == FieldKind::variable_string;
+  });
+  const VariableLengthBuffer strings(memory_type.id(), space.id(), buffer.data(),
+                                     variable && rows > 0);
+  std::vector<TableColumn> columns;
+  for (std::size_t i = 0; i < fields.size(); ++i)
+    columns.push_back(unpack_column(fields[i], offsets[i], row_size, rows, buffer));
+  return columns;
+}
 
 // --- Group: attributes --------------------------------------------------------------------------
 
@@ -489,24 +881,12 @@ void Group::set_attribute(std::string_view name, std::int64_t value) {
   write_attribute(handle_.id(), name, enter(*this), H5T_STD_I64LE, H5T_NATIVE_INT64, &value);
 }
 
-// Strings are stored as variable-length UTF-8, as h5py stores str, so Python reads them as str.
-// The value ends at its first NUL, if it has one.
 void Group::set_attribute(std::string_view name, std::string_view value) {
-  const std::string where = enter(*this);
-  const std::string what = attribute_action("cannot write", name);
-  const Handle type = checked(H5Tcopy(H5T_C_S1), where, what);
-  check(H5Tset_size(type.id(), H5T_VARIABLE), where, what);
-  check(H5Tset_cset(type.id(), H5T_CSET_UTF8), where, what);
-  const std::string text(value);
-  const char* pointer = text.c_str();
-  write_attribute(handle_.id(), name, where, type.id(), type.id(), &pointer);
+  write_string_attribute(handle_.id(), name, value, enter(*this));
 }
 
 bool Group::has_attribute(std::string_view name) const {
-  const std::string where = enter(*this);
-  const htri_t exists = H5Aexists(handle_.id(), std::string(name).c_str());
-  if (exists < 0) throw hdf5_error(where, attribute_action("cannot look up", name));
-  return exists > 0;
+  return attribute_exists(handle_.id(), name, enter(*this));
 }
 
 double Group::number_attribute(std::string_view name) const {
@@ -523,16 +903,44 @@ std::int64_t Group::integer_attribute(std::string_view name) const {
 }
 
 std::string Group::string_attribute(std::string_view name) const {
-  const std::string where = enter(*this);
-  const std::string what = attribute_action("cannot read", name);
-  const Handle attribute = open_attribute(handle_.id(), name, where, what);
-  const Handle type = checked(H5Aget_type(attribute.id()), where, what);
-  const H5T_class_t found = type_class(type.id(), where, what);
-  if (found != H5T_STRING) throw error(where, what, "stored type is " + class_name(found));
-  const htri_t variable = H5Tis_variable_str(type.id());
-  if (variable < 0) throw hdf5_error(where, what);
-  return variable > 0 ? read_variable_string(attribute.id(), type.id(), where, what)
-                      : read_fixed_string(attribute.id(), type.id(), where, what);
+  return read_string_attribute(handle_.id(), name, enter(*this));
+}
+
+// --- Group: attributes of datasets --------------------------------------------------------------
+
+void Group::set_dataset_attribute(std::string_view dataset, std::string_view attribute,
+                                  std::string_view value) {
+  const std::string where = enter(*this, dataset);
+  const Handle opened = open_dataset(handle_.id(), dataset, where);
+  write_string_attribute(opened.id(), attribute, value, where);
+}
+
+void Group::set_dataset_attribute(std::string_view dataset, std::string_view attribute,
+                                  double value) {
+  const std::string where = enter(*this, dataset);
+  const Handle opened = open_dataset(handle_.id(), dataset, where);
+  write_attribute(opened.id(), attribute, where, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
+}
+
+bool Group::dataset_has_attribute(std::string_view dataset, std::string_view attribute) const {
+  const std::string where = enter(*this, dataset);
+  const Handle opened = open_dataset(handle_.id(), dataset, where);
+  return attribute_exists(opened.id(), attribute, where);
+}
+
+double Group::dataset_number_attribute(std::string_view dataset, std::string_view attribute) const {
+  const std::string where = enter(*this, dataset);
+  const Handle opened = open_dataset(handle_.id(), dataset, where);
+  double value = 0;
+  read_number_attribute(opened.id(), attribute, where, H5T_NATIVE_DOUBLE, true, &value);
+  return value;
+}
+
+std::string Group::dataset_string_attribute(std::string_view dataset,
+                                            std::string_view attribute) const {
+  const std::string where = enter(*this, dataset);
+  const Handle opened = open_dataset(handle_.id(), dataset, where);
+  return read_string_attribute(opened.id(), attribute, where);
 }
 
 // --- File ---------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 // header that does not include <hdf5.h>. Every HDF5 call is checked; a failure throws h5::Error
 // whose message names the file, the object path and what failed (HDF5's own error printing is
 // switched off). Datasets are row-major arrays of up to two dimensions; reading converts from the
-// stored numeric type to the requested one as HDF5 does (and fails if it cannot).
+// stored numeric type to the requested one as HDF5 does (and fails if it cannot). Tables are 1-D
+// datasets of a compound type: named columns of equal length, one row per element.
 //
 // Every group and dataset name dropperc writes lives in schema.hpp, not at the call sites.
 
@@ -14,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace dropperc::h5 {
@@ -27,6 +29,22 @@ using Shape = std::vector<std::uint64_t>;
 
 /// What kind of numbers a dataset stores (to tell integer labels from float targets).
 enum class ElementKind { integer, floating, other };
+
+/// What a dataset is, stored with it as the string attributes "description" and "units" (both
+/// always written, "" if empty) so that a file explains itself to whoever opens it.
+struct Meta {
+  std::string_view description;
+  std::string_view units;
+};
+
+/// One named column of a table; every column of a table has the same length. A string ends at
+/// its first NUL, if it has one.
+struct TableColumn {
+  std::string name;
+  std::variant<std::vector<double>, std::vector<std::int64_t>, std::vector<std::string>> values;
+
+  friend bool operator==(const TableColumn&, const TableColumn&) = default;
+};
 
 /// Owns one HDF5 identifier and closes it with the right H5?close when destroyed. Move-only.
 class Handle {
@@ -56,6 +74,10 @@ class Group {
   Group group(std::string_view name) const;    ///< throws if it is missing
   bool contains(std::string_view name) const;  ///< a link of that name exists
   void remove(std::string_view name);          ///< unlinks a group or dataset
+  /// The names of the links directly in this group, in name order.
+  std::vector<std::string> members() const;
+  /// Whether `name` leads to a group (false if it is missing or leads to something else).
+  bool is_group(std::string_view name) const;
 
   /// Writes a new dataset; data.size() must equal the product of the shape.
   template <class T>
@@ -63,6 +85,13 @@ class Group {
   template <class T>
   void write(std::string_view name, const std::vector<T>& data) {
     write<T>(name, std::span<const T>(data), Shape{data.size()});
+  }
+  /// The same, then stores `meta` as the dataset's "description" and "units" attributes.
+  template <class T>
+  void write(std::string_view name, std::span<const T> data, const Shape& shape, const Meta& meta);
+  template <class T>
+  void write(std::string_view name, const std::vector<T>& data, const Meta& meta) {
+    write<T>(name, std::span<const T>(data), Shape{data.size()}, meta);
   }
   /// Reads a whole dataset as T (double, float, std::int64_t, std::int32_t, std::uint64_t,
   /// std::uint8_t).
@@ -78,6 +107,26 @@ class Group {
   double number_attribute(std::string_view name) const;
   std::int64_t integer_attribute(std::string_view name) const;
   std::string string_attribute(std::string_view name) const;
+
+  /// Attributes of the dataset `dataset` (a name relative to this group), as those of the group.
+  void set_dataset_attribute(std::string_view dataset, std::string_view attribute,
+                             std::string_view value);
+  void set_dataset_attribute(std::string_view dataset, std::string_view attribute, double value);
+  bool dataset_has_attribute(std::string_view dataset, std::string_view attribute) const;
+  double dataset_number_attribute(std::string_view dataset, std::string_view attribute) const;
+  std::string dataset_string_attribute(std::string_view dataset, std::string_view attribute) const;
+
+  /// Writes a new table: a 1-D dataset of a compound type with one member per column, in order
+  /// (double as 64-bit float, std::int64_t as 64-bit integer, std::string as a NUL-terminated
+  /// UTF-8 string as long as the longest one plus one), which numpy and h5py read as a structured
+  /// array. Throws if there are no columns, if a name repeats or if the lengths differ; zero rows
+  /// are fine. Stores `meta` as write() does.
+  void write_table(std::string_view name, const std::vector<TableColumn>& columns,
+                   const Meta& meta);
+  /// Reads a 1-D compound dataset by columns: members of any floating-point type as double, of
+  /// any integer type as std::int64_t (converted as HDF5 does), strings (fixed or variable
+  /// length) without their padding. Other member types, or another dataset, throw.
+  std::vector<TableColumn> read_table(std::string_view name) const;
 
   /// The group's path in its file, e.g. "/runs/3".
   const std::string& path() const { return path_; }

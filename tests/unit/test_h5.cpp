@@ -5,7 +5,9 @@
 #include <fstream>
 #include <initializer_list>
 #include <limits>
+#include <ostream>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -13,13 +15,23 @@
 
 #include "dropperc/h5.hpp"
 
+namespace dropperc::h5 {
+// Readable failure messages for tables (found by argument-dependent lookup).
+static void PrintTo(const TableColumn& column, std::ostream* out) {
+  *out << column.name << ": ";
+  std::visit([&](const auto& values) { *out << ::testing::PrintToString(values); }, column.values);
+}
+}  // namespace dropperc::h5
+
 namespace dropperc {
 namespace {
 
 using h5::ElementKind;
 using h5::File;
 using h5::Group;
+using h5::Meta;
 using h5::Shape;
+using h5::TableColumn;
 
 // A file name in the test temporary directory, unique to this process, removed at the end.
 class TempFile {
@@ -303,6 +315,235 @@ with h5py.File(sys.argv[1], "w") as f:
   EXPECT_EQ(root.element_kind("names"), ElementKind::other);
   expect_mentions(error_message([&] { root.read<double>("names"); }),
                   {file.name(), "/names", "double", "string"});
+}
+
+// --- Self-description, listing, tables ----------------------------------------------------------
+
+TEST(H5, WritesMetaAsDatasetAttributes) {
+  const TempFile file("meta.h5");
+  {
+    Group root = File::create(file.path()).root();
+    root.write<double>("runs/x", {1.5, 2.5}, Meta{"bond occupation probability", "1"});
+    const std::vector<std::int64_t> counts = {1, 2, 3, 4};
+    root.write<std::int64_t>("n", counts, Shape{2, 2}, Meta{"cluster sizes", ""});
+    root.write<std::uint8_t>("labels", std::vector<std::uint8_t>{1}, Meta{});
+  }
+  const Group root = File::open(file.path()).root();
+  EXPECT_EQ(root.read<double>("runs/x"), (std::vector<double>{1.5, 2.5}));
+  EXPECT_EQ(root.dataset_string_attribute("runs/x", "description"), "bond occupation probability");
+  EXPECT_EQ(root.group("runs").dataset_string_attribute("x", "units"), "1");
+  EXPECT_EQ(root.shape("n"), (Shape{2, 2}));
+  EXPECT_EQ(root.read<std::int64_t>("n"), (std::vector<std::int64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(root.dataset_string_attribute("n", "description"), "cluster sizes");
+  EXPECT_TRUE(root.dataset_has_attribute("n", "units"));  // empty units are still written
+  EXPECT_EQ(root.dataset_string_attribute("n", "units"), "");
+  EXPECT_EQ(root.dataset_string_attribute("labels", "description"), "");
+  EXPECT_EQ(root.dataset_string_attribute("labels", "units"), "");
+}
+
+TEST(H5, MetaWriteFailuresLeaveExistingDatasetsAlone) {
+  const TempFile file("meta_exists.h5");
+  Group root = File::create(file.path()).root();
+  root.write<double>("x", {1.0}, Meta{"first", "m"});
+  expect_mentions(error_message([&] {
+                    root.write<double>("x", {2.0}, Meta{"second", "s"});
+                  }),
+                  {file.name(), "/x", "exists"});
+  EXPECT_EQ(root.read<double>("x"), std::vector<double>{1.0});
+  EXPECT_EQ(root.dataset_string_attribute("x", "description"), "first");
+  const std::vector<double> three(3, 1.0);
+  expect_mentions(error_message([&] {
+                    root.write<double>("m", three, Shape{2, 2}, Meta{"d", "u"});
+                  }),
+                  {file.name(), "/m", "3 values", "{2, 2}"});
+  EXPECT_FALSE(root.contains("m"));
+}
+
+TEST(H5, DatasetAttributesOfEveryKindRoundTrip) {
+  const TempFile file("dataset_attributes.h5");
+  {
+    Group root = File::create(file.path()).root();
+    root.write<double>("g/x", {1.0});
+    Group g = root.group("g");
+    g.set_dataset_attribute("x", "note", "héllo");
+    g.set_dataset_attribute("x", "theta", 0.125);
+    root.set_dataset_attribute("g/x", "empty", std::string_view(""));
+    root.set_dataset_attribute("g/x", "replaced", 1.5);
+    root.set_dataset_attribute("g/x", "replaced", "now a string");
+  }
+  const Group root = File::open(file.path()).root();
+  EXPECT_TRUE(root.dataset_has_attribute("g/x", "note"));
+  EXPECT_FALSE(root.dataset_has_attribute("g/x", "missing"));
+  EXPECT_FALSE(root.group("g").has_attribute("note"));  // on the dataset, not its group
+  EXPECT_EQ(root.dataset_string_attribute("g/x", "note"), "héllo");
+  EXPECT_EQ(root.group("g").dataset_number_attribute("x", "theta"), 0.125);
+  EXPECT_EQ(root.dataset_string_attribute("g/x", "empty"), "");
+  EXPECT_EQ(root.dataset_string_attribute("g/x", "replaced"), "now a string");
+  expect_mentions(error_message([&] { root.dataset_number_attribute("g/x", "note"); }),
+                  {file.name(), "/g/x", "'note'", "string"});
+  expect_mentions(error_message([&] { root.dataset_string_attribute("g/x", "theta"); }),
+                  {file.name(), "/g/x", "'theta'", "floating-point"});
+}
+
+TEST(H5, MissingDatasetAttributeThrows) {
+  const TempFile file("missing_dataset_attribute.h5");
+  Group root = File::create(file.path()).root();
+  root.write<double>("runs/x", {1.0});
+  expect_mentions(error_message([&] { root.dataset_string_attribute("runs/x", "units"); }),
+                  {file.name(), "/runs/x", "'units'", "not found"});
+  expect_mentions(error_message([&] { root.group("runs").dataset_number_attribute("x", "seed"); }),
+                  {file.name(), "/runs/x", "'seed'", "not found"});
+  expect_mentions(error_message([&] { root.dataset_has_attribute("runs/y", "units"); }),
+                  {file.name(), "/runs/y", "not found"});
+  expect_mentions(error_message([&] { root.set_dataset_attribute("runs/y", "units", "m"); }),
+                  {file.name(), "/runs/y", "not found"});
+  expect_mentions(error_message([&] { root.set_dataset_attribute("runs", "theta", 0.5); }),
+                  {file.name(), "/runs", "not a dataset"});
+  EXPECT_FALSE(root.group("runs").has_attribute("theta"));
+}
+
+TEST(H5, ListsMembersInNameOrder) {
+  const TempFile file("members.h5");
+  Group root = File::create(file.path()).root();
+  root.create_group("b");
+  root.create_group("a/inner");
+  root.write<double>("c", {1.0});
+  root.write<double>("a10", {1.0});
+  root.write<double>("a2", {1.0});
+  root.write<double>("B", {1.0});
+  root.create_group("empty");
+  EXPECT_EQ(root.members(), (std::vector<std::string>{"B", "a", "a10", "a2", "b", "c", "empty"}));
+  EXPECT_EQ(root.group("a").members(), std::vector<std::string>{"inner"});
+  EXPECT_TRUE(root.group("empty").members().empty());
+  EXPECT_TRUE(root.is_group("a"));
+  EXPECT_TRUE(root.is_group("a/inner"));
+  EXPECT_TRUE(root.group("a").is_group("inner"));
+  EXPECT_FALSE(root.is_group("c"));        // a dataset
+  EXPECT_FALSE(root.is_group("missing"));  // nothing there
+  EXPECT_FALSE(root.is_group("c/x"));      // below a dataset
+  EXPECT_THROW(root.is_group("/a"), h5::Error);
+}
+
+void expect_tables_equal(const std::vector<TableColumn>& read,
+                         const std::vector<TableColumn>& written) {
+  ASSERT_EQ(read.size(), written.size());
+  for (std::size_t i = 0; i < read.size(); ++i)
+    EXPECT_EQ(read[i], written[i]) << "column " << i;
+}
+
+TEST(H5, TablesRoundTrip) {
+  const TempFile file("table.h5");
+  using I64 = std::numeric_limits<std::int64_t>;
+  const std::vector<TableColumn> mixed = {
+      {"theta", std::vector<double>{0.5, -1e300, std::numeric_limits<double>::infinity()}},
+      {"seed", std::vector<std::int64_t>{I64::min(), 0, I64::max()}},
+      {"model", std::vector<std::string>{"", "erdos_renyi", "ba"}},
+      {"size", std::vector<double>{1, 2, 3}},
+      {"tag", std::vector<std::string>{"x", "y", "z"}}};
+  const std::vector<TableColumn> no_rows = {{"a", std::vector<double>{}},
+                                            {"b", std::vector<std::int64_t>{}},
+                                            {"c", std::vector<std::string>{}}};
+  const std::vector<TableColumn> one_column = {{"only", std::vector<std::int64_t>{4, 5}}};
+  const std::vector<TableColumn> empty_strings = {{"s", std::vector<std::string>{"", ""}}};
+  {
+    Group root = File::create(file.path()).root();
+    root.write_table("summary", mixed, Meta{"one row per run", ""});
+    root.write_table("tables/none", no_rows, Meta{"nothing yet", "1"});
+    root.group("tables").write_table("one", one_column, Meta{});
+    root.write_table("blank", empty_strings, Meta{});
+  }
+  const Group root = File::open(file.path()).root();
+  expect_tables_equal(root.read_table("summary"), mixed);
+  EXPECT_EQ(root.shape("summary"), Shape{3});
+  EXPECT_EQ(root.element_kind("summary"), ElementKind::other);
+  EXPECT_EQ(root.dataset_string_attribute("summary", "description"), "one row per run");
+  EXPECT_EQ(root.dataset_string_attribute("summary", "units"), "");
+  expect_tables_equal(root.read_table("tables/none"), no_rows);
+  EXPECT_EQ(root.shape("tables/none"), Shape{0});
+  EXPECT_EQ(root.dataset_string_attribute("tables/none", "units"), "1");
+  expect_tables_equal(root.group("tables").read_table("one"), one_column);
+  expect_tables_equal(root.read_table("blank"), empty_strings);
+}
+
+TEST(H5, TableWriteErrorsNameTheTable) {
+  const TempFile file("table_errors.h5");
+  Group root = File::create(file.path()).root();
+  const auto write = [&](const std::vector<TableColumn>& columns) {
+    return error_message([&] { root.write_table("runs/t", columns, Meta{"d", "u"}); });
+  };
+  expect_mentions(write({}), {file.name(), "/runs/t", "no columns"});
+  expect_mentions(write({{"a", std::vector<double>{1, 2}}, {"b", std::vector<std::int64_t>{1}}}),
+                  {file.name(), "/runs/t", "'b' has 1 rows", "'a' has 2"});
+  expect_mentions(write({{"a", std::vector<double>{1}}, {"a", std::vector<std::string>{"x"}}}),
+                  {file.name(), "/runs/t", "'a' appears twice"});
+  expect_mentions(write({{"", std::vector<double>{1}}}), {file.name(), "/runs/t", "empty name"});
+  EXPECT_FALSE(root.contains("runs/t"));
+  root.write_table("runs/t", {{"a", std::vector<double>{1}}}, Meta{});
+  expect_mentions(write({{"b", std::vector<double>{2}}}), {file.name(), "/runs/t", "exists"});
+  root.write<double>("x", {1.0});
+  expect_mentions(error_message([&] {
+                    root.write_table("x/t", {{"a", std::vector<double>{1}}}, {});
+                  }),
+                  {file.name(), "/x/t", "'x' is not a group"});
+}
+
+TEST(H5, ReadingANonTableThrows) {
+  const TempFile file("not_a_table.h5");
+  Group root = File::create(file.path()).root();
+  root.write<double>("x", {1.0, 2.0});
+  root.create_group("g");
+  expect_mentions(error_message([&] { root.read_table("x"); }),
+                  {file.name(), "/x", "cannot read table", "floating-point"});
+  expect_mentions(error_message([&] { root.read_table("g"); }),
+                  {file.name(), "/g", "not a dataset"});
+  expect_mentions(error_message([&] { root.read_table("missing"); }),
+                  {file.name(), "/missing", "not found"});
+}
+
+// h5py reads a table as a numpy structured array, and numpy's structured arrays read as tables.
+TEST(H5, TablesInteroperateWithH5py) {
+  if (std::system("/usr/bin/python3 -c 'import h5py' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "/usr/bin/python3 cannot import h5py (Debian package python3-h5py)";
+  const TempFile file("table_h5py.h5");
+  const TempFile script("table_h5py.py");
+  {
+    Group root = File::create(file.path()).root();
+    root.write_table("t",
+                     {{"theta", std::vector<double>{0.25, -1.5}},
+                      {"seed", std::vector<std::int64_t>{-3, 9000000000}},
+                      {"model", std::vector<std::string>{"er", "lattice"}}},
+                     Meta{"per run", "1"});
+  }
+  // Checks our table, then adds tables of numpy's making: narrower numbers, both kinds of
+  // string, and a 2-D structured array (no table).
+  std::ofstream(script.path()) << R"(import sys
+import h5py
+import numpy as np
+with h5py.File(sys.argv[1], "r+") as f:
+    a = f["t"][:]
+    assert a.dtype.names == ("theta", "seed", "model"), a.dtype
+    assert a.dtype["theta"] == np.dtype("<f8") and a.dtype["seed"] == np.dtype("<i8"), a.dtype
+    assert a["theta"].tolist() == [0.25, -1.5], a
+    assert a["seed"].tolist() == [-3, 9000000000], a
+    assert a["model"].tolist() == [b"er", b"lattice"], a
+    assert f["t"].attrs["description"] == "per run" and f["t"].attrs["units"] == "1"
+    dtype = [("x", "<f4"), ("k", "<i2"), ("u", "u1"), ("name", "S6"),
+             ("label", h5py.string_dtype())]
+    f["py"] = np.array([(0.5, -7, 200, b"ab", "first"), (2.0, 3, 0, b"abcdef", "")], dtype=dtype)
+    f["grid"] = np.zeros((2, 2), dtype=[("x", "<f8")])
+)";
+  const std::string command =
+      "/usr/bin/python3 '" + script.path().string() + "' '" + file.path().string() + "'";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+
+  const Group root = File::open(file.path()).root();
+  expect_tables_equal(root.read_table("py"), {{"x", std::vector<double>{0.5, 2.0}},
+                                              {"k", std::vector<std::int64_t>{-7, 3}},
+                                              {"u", std::vector<std::int64_t>{200, 0}},
+                                              {"name", std::vector<std::string>{"ab", "abcdef"}},
+                                              {"label", std::vector<std::string>{"first", ""}}});
+  expect_mentions(error_message([&] { root.read_table("grid"); }),
+                  {file.name(), "/grid", "2-dimensional"});
 }
 
 // --- Errors name the file and the object --------------------------------------------------------
