@@ -71,4 +71,11 @@ inline constexpr std::string_view kDirectedThresholds =
     "directed_thresholds";  ///< thresholds block
 inline constexpr std::string_view kUndirectedThresholds = "undirected_thresholds";
 
+// A merged job file <name>.h5 (merge.hpp, docs/hdf5-layout.md).
+inline constexpr std::string_view kJob = "job";
+inline constexpr std::string_view kTasks = "tasks";
+inline constexpr std::string_view kTiming = "timing";  ///< the only place for measured times
+inline constexpr std::string_view kDescription = "description";
+inline constexpr std::string_view kUnits = "units";
+
 }  // namespace dropperc::schema

@@ -1,0 +1,388 @@
+#include "dropperc/merge.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <limits>
+
+#include <unistd.h>
+
+#include "dropperc/h5.hpp"
+#include "dropperc/schema.hpp"
+#include "dropperc/version.hpp"
+
+namespace dropperc {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// One number as a scalar dataset with its description and units.
+void scalar(h5::Group& g, std::string_view name, double value, std::string_view description,
+            std::string_view units = "1") {
+  g.write<double>(name, std::span<const double>(&value, 1), {}, {description, units});
+}
+
+void vector(h5::Group& g, std::string_view name, const std::vector<double>& values,
+            std::string_view description, std::string_view units = "1") {
+  g.write<double>(name, values, h5::Meta{description, units});
+}
+
+// Rows of equal length as a [rows, columns] dataset; short rows are padded with NaN.
+void matrix(h5::Group& g, std::string_view name, const std::vector<std::vector<double>>& rows,
+            std::string_view description, std::string_view units = "1") {
+  std::size_t columns = 0;
+  for (const auto& r : rows)
+    columns = std::max(columns, r.size());
+  std::vector<double> flat;
+  for (const auto& r : rows) {
+    flat.insert(flat.end(), r.begin(), r.end());
+    flat.insert(flat.end(), columns - r.size(), kNaN);
+  }
+  g.write<double>(name, flat, {rows.size(), columns}, {description, units});
+}
+
+std::string_view description_of(Observable o) {
+  switch (o) {
+    case Observable::directed_spanning:
+      return "theta: fraction of masks with a directed input-output path";
+    case Observable::undirected_spanning:
+      return "fraction of masks whose input and output share a cluster";
+    case Observable::extinction_depth:
+      return "mean first layer without a forward-reachable unit (L+1 if none)";
+    case Observable::reachable_fraction:
+      return "mean fraction of hidden units reachable from the input";
+    case Observable::backbone_units:
+      return "mean number of hidden units on a directed input-output path";
+    case Observable::backbone_unit_fraction:
+      return "mean backbone units / (L W)";
+    case Observable::backbone_weights:
+      return "mean number of weights on a directed input-output path";
+    case Observable::backbone_weight_fraction:
+      return "mean backbone weights / all weights";
+    case Observable::largest_cluster:
+      return "mean size of the largest undirected cluster";
+    case Observable::mean_other_cluster_size:
+      return "mean of sum s^2 / sum s over the other clusters";
+  }
+  return "";
+}
+
+void set_parameters(h5::Group& g, const Task& t) {
+  g.set_attribute("kind", name(t.kind));
+  g.set_attribute("model", name(t.model));
+  g.set_attribute("width", std::int64_t{t.arch.width});
+  g.set_attribute("depth", std::int64_t{t.arch.depth});
+  g.set_attribute("input_width", std::int64_t{t.arch.input_width});
+  g.set_attribute("output_width", std::int64_t{t.arch.output_width});
+  g.set_attribute("units", t.units);
+  if (t.kind == TaskKind::thresholds) return;
+  g.set_attribute("p", t.p);
+  if (t.kind != TaskKind::training) return;
+  g.set_attribute("bias", std::int64_t{t.bias});
+  g.set_attribute("activation", name(t.activation));
+}
+
+// The summary row of a task: headline numbers, NaN where they do not apply.
+struct Headline {
+  double theta = kNaN, theta_low = kNaN, theta_high = kNaN;
+  double test_loss = kNaN, test_accuracy = kNaN, spanning_fraction = kNaN,
+         zero_gradient_fraction = kNaN;
+};
+
+Headline write_percolation(h5::Group& g, const JobSpec& job, const std::vector<UnitResult>& units) {
+  std::vector<PointEstimate> merged = {std::get<PercolationBlock>(units.front()).estimate};
+  for (std::size_t u = 1; u < units.size(); ++u)
+    merge(merged, {std::get<PercolationBlock>(units[u]).estimate});
+  const PointEstimate& e = merged.front();
+  const PercolationSpec& spec = *job.percolation;
+  scalar(g, "samples", static_cast<double>(e.samples), "masks sampled", "1");
+  Headline h;
+  for (Observable o : kObservables) {
+    if (!measures(spec.method, o, spec.undirected)) continue;
+    const std::string base(name(o));
+    const MeanAccumulator& m = e.mean(o);
+    scalar(g, base, m.mean(), description_of(o));
+    if (o == Observable::directed_spanning || o == Observable::undirected_spanning) {
+      const auto spans = o == Observable::directed_spanning ? e.directed_spans : e.undirected_spans;
+      const Interval ci = clopper_pearson(spans, e.samples);
+      scalar(g, base + "_low", ci.low, "lower end of the 95% Clopper-Pearson interval");
+      scalar(g, base + "_high", ci.high, "upper end of the 95% Clopper-Pearson interval");
+      if (o == Observable::directed_spanning) h = {m.mean(), ci.low, ci.high};
+    } else {
+      scalar(g, base + "_stderr", m.standard_error(), "standard error of the mean");
+    }
+  }
+  std::vector<double> mean, error;
+  for (const MeanAccumulator& m : e.reachable) {
+    mean.push_back(m.mean());
+    error.push_back(m.standard_error());
+  }
+  vector(g, "reachable", mean, "mean forward-reachable units per layer, k = 0..L+1", "units");
+  vector(g, "reachable_stderr", error, "standard error of reachable", "units");
+  return h;
+}
+
+// theta(p) on the job's grid from per-sample thresholds: a sample spans at p iff p < p*.
+void write_curve(h5::Group& g, const std::string& prefix, const std::vector<double>& thresholds,
+                 const std::vector<double>& grid) {
+  std::vector<double> theta, low, high;
+  const auto n = static_cast<std::int64_t>(thresholds.size());
+  for (double p : grid) {
+    const auto spans =
+        std::count_if(thresholds.begin(), thresholds.end(), [p](double t) { return p < t; });
+    const Interval ci = clopper_pearson(spans, n);
+    theta.push_back(static_cast<double>(spans) / static_cast<double>(n));
+    low.push_back(ci.low);
+    high.push_back(ci.high);
+  }
+  vector(g, prefix + "theta", theta, "fraction of samples whose threshold exceeds p, at curve_p");
+  vector(g, prefix + "theta_low", low, "lower end of the 95% Clopper-Pearson interval");
+  vector(g, prefix + "theta_high", high, "upper end of the 95% Clopper-Pearson interval");
+}
+
+void write_thresholds(h5::Group& g, const JobSpec& job, const std::vector<UnitResult>& units) {
+  std::vector<double> directed, undirected;
+  for (const UnitResult& u : units) {
+    const auto& b = std::get<ThresholdBlock>(u);
+    directed.insert(directed.end(), b.directed.begin(), b.directed.end());
+    undirected.insert(undirected.end(), b.undirected.begin(), b.undirected.end());
+  }
+  vector(g, "directed_thresholds", directed,
+         "per-sample p*: the sample spans (directed) iff p < p*", "1");
+  vector(g, "curve_p", job.grid.p, "drop probabilities of the job's grid", "1");
+  write_curve(g, "curve_", directed, job.grid.p);
+  if (undirected.empty()) return;
+  vector(g, "undirected_thresholds", undirected, "per-sample undirected threshold", "1");
+  write_curve(g, "curve_undirected_", undirected, job.grid.p);
+}
+
+Headline write_training(h5::Group& g, const JobSpec& job, const std::vector<UnitResult>& units) {
+  std::vector<std::vector<double>> loss, spanning, backbone, gradient, zeros, train_loss,
+      train_accuracy, test_loss, test_accuracy;
+  std::vector<double> final_test_loss, final_test_accuracy, final_train_loss, zero_fraction,
+      span_fraction, to_target, seconds, throughput, steps, evaluation_steps;
+  const TrainingSpec& spec = *job.training;
+  for (const UnitResult& u : units) {
+    const TrainingState<float>& s = std::get<TrainingReplica>(u).state;
+    auto column = [&](auto field) {
+      std::vector<double> values;
+      for (const StepRecord& r : s.steps)
+        values.push_back(static_cast<double>(r.*field));
+      return values;
+    };
+    auto evaluation = [&](auto field) {
+      std::vector<double> values;
+      for (const Evaluation& e : s.evaluations)
+        values.push_back(e.*field);
+      return values;
+    };
+    loss.push_back(column(&StepRecord::loss));
+    spanning.push_back(column(&StepRecord::spanning_fraction));
+    backbone.push_back(column(&StepRecord::backbone_weight_fraction));
+    gradient.push_back(column(&StepRecord::gradient_norm));
+    zeros.push_back(column(&StepRecord::zero_gradient_samples));
+    train_loss.push_back(evaluation(&Evaluation::train_loss));
+    train_accuracy.push_back(evaluation(&Evaluation::train_accuracy));
+    test_loss.push_back(evaluation(&Evaluation::test_loss));
+    test_accuracy.push_back(evaluation(&Evaluation::test_accuracy));
+    const Evaluation& last = s.evaluations.back();
+    final_test_loss.push_back(last.test_loss);
+    final_test_accuracy.push_back(last.test_accuracy);
+    final_train_loss.push_back(last.train_loss);
+    double z = 0.0, sp = 0.0;
+    for (const StepRecord& r : s.steps) {
+      z += r.zero_gradient_samples;
+      sp += r.spanning_fraction;
+    }
+    zero_fraction.push_back(z / (static_cast<double>(s.steps.size()) * spec.batch));
+    span_fraction.push_back(sp / static_cast<double>(s.steps.size()));
+    double target = -1.0;
+    for (const Evaluation& e : s.evaluations) {
+      if (spec.target_loss && e.test_loss <= *spec.target_loss) {
+        target = static_cast<double>(e.step);
+        break;
+      }
+    }
+    to_target.push_back(target);
+    seconds.push_back(s.training_seconds);
+    throughput.push_back(static_cast<double>(s.steps.size()) * spec.batch / s.training_seconds);
+    if (steps.empty()) {
+      for (const StepRecord& r : s.steps)
+        steps.push_back(static_cast<double>(r.step));
+      for (const Evaluation& e : s.evaluations)
+        evaluation_steps.push_back(static_cast<double>(e.step));
+    }
+  }
+  vector(g, "step", steps, "SGD step of each column of the per-step curves (1-based)", "steps");
+  matrix(g, "loss", loss, "batch loss under dropout, [replica, step]");
+  matrix(g, "spanning_fraction", spanning,
+         "fraction of the batch's masks with a directed path, [replica, step]");
+  matrix(g, "backbone_weight_fraction", backbone,
+         "mean backbone weight fraction of the batch's masks, [replica, step]");
+  matrix(g, "gradient_norm", gradient, "norm of the batch gradient, [replica, step]");
+  matrix(g, "zero_gradient_samples", zeros,
+         "samples whose gradient is exactly zero, [replica, step]", "samples");
+  vector(g, "evaluation_step", evaluation_steps, "step of each evaluation (0: before training)",
+         "steps");
+  matrix(g, "train_loss", train_loss, "training-set loss without dropout, [replica, evaluation]");
+  matrix(g, "train_accuracy", train_accuracy,
+         "training-set accuracy without dropout (NaN: regression), [replica, evaluation]");
+  matrix(g, "test_loss", test_loss, "test-set loss without dropout, [replica, evaluation]");
+  matrix(g, "test_accuracy", test_accuracy,
+         "test-set accuracy without dropout (NaN: regression), [replica, evaluation]");
+  vector(g, "final_test_loss", final_test_loss, "test loss after the last step, per replica");
+  vector(g, "final_test_accuracy", final_test_accuracy,
+         "test accuracy after the last step, per replica");
+  vector(g, "final_train_loss", final_train_loss, "training loss after the last step, per replica");
+  vector(g, "zero_gradient_fraction", zero_fraction,
+         "fraction of samples with exactly zero gradient, per replica");
+  vector(g, "spanning_fraction_mean", span_fraction,
+         "mean spanning fraction over all steps, per replica");
+  vector(g, "steps_to_target", to_target,
+         "first evaluated step with test loss <= target_loss (-1: never), per replica", "steps");
+  h5::Group timing = g.create_group(schema::kTiming);
+  vector(timing, "training_seconds", seconds, "time spent in SGD steps, per replica (measured)",
+         "s");
+  vector(timing, "samples_per_second", throughput, "training throughput, per replica (measured)",
+         "1/s");
+  auto mean = [](const std::vector<double>& v) {
+    double s = 0.0;
+    for (double x : v)
+      s += x;
+    return s / static_cast<double>(v.size());
+  };
+  Headline h;
+  h.test_loss = mean(final_test_loss);
+  h.test_accuracy = mean(final_test_accuracy);
+  h.spanning_fraction = mean(span_fraction);
+  h.zero_gradient_fraction = mean(zero_fraction);
+  return h;
+}
+
+void write_summary(h5::Group& root, const std::vector<Task>& tasks,
+                   const std::vector<Headline>& rows) {
+  std::vector<std::string> names, kinds, models, activations;
+  std::vector<std::int64_t> widths, depths, biases;
+  std::vector<double> p, theta, low, high, test_loss, test_accuracy, spanning, zeros;
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    const Task& task = tasks[t];
+    names.push_back(task.name);
+    kinds.emplace_back(name(task.kind));
+    models.emplace_back(name(task.model));
+    widths.push_back(task.arch.width);
+    depths.push_back(task.arch.depth);
+    p.push_back(task.kind == TaskKind::thresholds ? kNaN : task.p);
+    biases.push_back(task.kind == TaskKind::training ? std::int64_t{task.bias} : -1);
+    activations.emplace_back(task.kind == TaskKind::training ? name(task.activation) : "");
+    theta.push_back(rows[t].theta);
+    low.push_back(rows[t].theta_low);
+    high.push_back(rows[t].theta_high);
+    test_loss.push_back(rows[t].test_loss);
+    test_accuracy.push_back(rows[t].test_accuracy);
+    spanning.push_back(rows[t].spanning_fraction);
+    zeros.push_back(rows[t].zero_gradient_fraction);
+  }
+  root.write_table(
+      schema::kSummary,
+      {{"name", names},
+       {"kind", kinds},
+       {"model", models},
+       {"width", widths},
+       {"depth", depths},
+       {"p", p},
+       {"bias", biases},
+       {"activation", activations},
+       {"theta", theta},
+       {"theta_low", low},
+       {"theta_high", high},
+       {"test_loss", test_loss},
+       {"test_accuracy", test_accuracy},
+       {"spanning_fraction", spanning},
+       {"zero_gradient_fraction", zeros}},
+      {"one row per task: parameters (bias -1, p NaN where they do not apply) and headline "
+       "results (NaN where they do not apply; training: means over replicas)",
+       "1"});
+}
+
+void write_job(h5::Group& root, const JobSpec& job, const RunInfo& info) {
+  h5::Group g = root.create_group(schema::kJob);
+  g.set_attribute("name", std::string_view(job.name));
+  g.set_attribute("seed", static_cast<std::int64_t>(job.seed));
+  g.set_attribute("job_file", std::string_view(job.text));
+  g.set_attribute("job_file_path", std::string_view(job.file.string()));
+  g.set_attribute("dropperc_version", kVersion);
+  g.set_attribute("git_revision", git_revision());
+  g.set_attribute("build", build_description());
+  g.set_attribute("started", std::string_view(info.started));
+  g.set_attribute("finished", std::string_view(info.finished));
+  g.set_attribute("ranks", std::int64_t{info.ranks});
+}
+
+}  // namespace
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::filesystem::path merge(const Store& store, const JobSpec& job, const RunInfo& info) {
+  const std::vector<Task>& tasks = store.tasks();
+  std::vector<std::string> missing;
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    for (std::int64_t u = 0; u < tasks[t].units; ++u) {
+      if (!store.complete(t, u)) missing.push_back(tasks[t].name + " unit " + std::to_string(u));
+    }
+  }
+  if (!missing.empty()) {
+    std::string message =
+        "cannot merge: " + std::to_string(missing.size()) + " units are not complete";
+    for (std::size_t k = 0; k < missing.size() && k < 10; ++k)
+      message += "\n  " + missing[k];
+    throw StoreError(message);
+  }
+  const std::filesystem::path target = store.directory() / (job.name + ".h5");
+  const std::filesystem::path temporary = target.string() + ".tmp" + std::to_string(getpid());
+  {
+    h5::File file = h5::File::create(temporary);
+    h5::Group root = file.root();
+    root.set_attribute(schema::kFormatVersionAttribute, schema::kFormatVersion);
+    write_job(root, job, info);
+    h5::Group all = root.create_group(schema::kTasks);
+    std::vector<Headline> headlines;
+    for (std::size_t t = 0; t < tasks.size(); ++t) {
+      std::vector<UnitResult> units;
+      for (std::int64_t u = 0; u < tasks[t].units; ++u) {
+        auto result = store.load(t, u);
+        if (!result)
+          throw StoreError("unit " + std::to_string(u) + " of " + tasks[t].name +
+                           " became unreadable");
+        units.push_back(std::move(*result));
+      }
+      h5::Group g = all.create_group(tasks[t].name);
+      set_parameters(g, tasks[t]);
+      switch (tasks[t].kind) {
+        case TaskKind::percolation:
+          headlines.push_back(write_percolation(g, job, units));
+          break;
+        case TaskKind::thresholds:
+          write_thresholds(g, job, units);
+          headlines.emplace_back();
+          break;
+        case TaskKind::training:
+          headlines.push_back(write_training(g, job, units));
+          break;
+      }
+    }
+    write_summary(root, tasks, headlines);
+    file.close();
+  }
+  std::filesystem::rename(temporary, target);
+  return target;
+}
+
+}  // namespace dropperc

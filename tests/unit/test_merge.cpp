@@ -1,0 +1,158 @@
+#include <cmath>
+#include <fstream>
+#include <functional>
+
+#include <gtest/gtest.h>
+
+#include "dropperc/h5.hpp"
+#include "dropperc/merge.hpp"
+#include "dropperc/theory.hpp"
+
+namespace dropperc {
+namespace {
+
+struct Merged {
+  JobSpec job;
+  std::vector<Task> tasks;
+  std::filesystem::path file;
+};
+
+// Runs every unit of a small job in this process and merges.
+Merged run_and_merge(const std::string& name) {
+  const auto dir = std::filesystem::path(::testing::TempDir()) / ("dropperc_merge_" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "job.toml") << R"([job]
+name = "m"
+seed = 5
+[grid]
+models = ["site", "bond"]
+widths = [3]
+depths = [3]
+p = [0.3, 0.6]
+[percolation]
+samples = 2000
+block = 600
+thresholds = true
+[training]
+steps = 40
+batch = 8
+replicas = 2
+eval_interval = 20
+target_loss = 10.0
+[training.teacher]
+features = 4
+outputs = 2
+train_size = 64
+test_size = 32
+)";
+  Merged m{parse_job(dir / "job.toml"), {}, {}};
+  m.tasks = expand(m.job);
+  const Store store(m.job, m.tasks, Store::Role::coordinator);
+  const DataSplit data = teacher_student(m.job.training->teacher, m.job.seed);
+  for (std::size_t t = 0; t < m.tasks.size(); ++t) {
+    for (std::int64_t u = 0; u < m.tasks[t].units; ++u) {
+      store.save(t, u, *run_unit({&m.job, &m.tasks[t], &data}, u, {}));
+    }
+  }
+  m.file = merge(store, m.job, {utc_now(), utc_now(), 1});
+  return m;
+}
+
+TEST(Merge, WritesJobTasksAndSummary) {
+  const Merged m = run_and_merge("contents");
+  const h5::File file = h5::File::open(m.file);
+  const h5::Group root = file.root();
+  const h5::Group job = root.group("job");
+  EXPECT_EQ(job.string_attribute("name"), "m");
+  EXPECT_NE(job.string_attribute("job_file").find("replicas = 2"), std::string::npos);
+  EXPECT_FALSE(job.string_attribute("git_revision").empty());
+  EXPECT_EQ(job.integer_attribute("ranks"), 1);
+
+  const auto summary = root.read_table("summary");
+  const auto& names = std::get<std::vector<std::string>>(summary[0].values);
+  ASSERT_EQ(names.size(), m.tasks.size());
+  for (std::size_t t = 0; t < m.tasks.size(); ++t)
+    EXPECT_EQ(names[t], m.tasks[t].name);
+
+  // A percolation point: theta within its interval, and within 4 sigma of exact theory.
+  const h5::Group point = root.group("tasks/bond_W3_L3_p0.600");
+  EXPECT_EQ(point.string_attribute("kind"), "percolation");
+  EXPECT_EQ(point.number_attribute("p"), 0.6);
+  const double theta = point.read<double>("theta")[0];
+  EXPECT_LE(point.read<double>("theta_low")[0], theta);
+  EXPECT_LE(theta, point.read<double>("theta_high")[0]);
+  const double exact =
+      spanning_probability({3, 3, 3, 3}, Dropout::of(DropoutModel::bond, 0.6)).theta;
+  EXPECT_NEAR(theta, exact, 4 * std::sqrt(exact * (1 - exact) / 2000));
+  EXPECT_EQ(point.read<double>("samples")[0], 2000);
+  EXPECT_EQ(point.read<double>("reachable").size(), 5u);
+
+  // Thresholds: every sample, and the curve on the job's grid.
+  const h5::Group thresholds = root.group("tasks/site_W3_L3_thresholds");
+  EXPECT_EQ(thresholds.read<double>("directed_thresholds").size(), 2000u);
+  EXPECT_EQ(thresholds.read<double>("curve_p"), (std::vector<double>{0.3, 0.6}));
+  EXPECT_EQ(thresholds.read<double>("curve_theta").size(), 2u);
+
+  // Training: [replica, step] curves and per-replica summaries; times only under timing.
+  const h5::Group training = root.group("tasks/train_bond_W3_L3_p0.300_nobias_relu");
+  EXPECT_EQ(training.shape("loss"), (h5::Shape{2, 40}));
+  EXPECT_EQ(training.shape("test_loss"), (h5::Shape{2, 3}));  // steps 0, 20, 40
+  EXPECT_EQ(training.read<double>("steps_to_target"), (std::vector<double>{0, 0}));
+  EXPECT_TRUE(training.is_group("timing"));
+  EXPECT_EQ(training.group("timing").read<double>("training_seconds").size(), 2u);
+}
+
+// Every dataset says what it holds and in which units.
+TEST(Merge, EveryDatasetDescribesItself) {
+  const Merged m = run_and_merge("described");
+  const h5::File file = h5::File::open(m.file);
+  int datasets = 0;
+  std::function<void(const h5::Group&)> walk = [&](const h5::Group& g) {
+    for (const std::string& member : g.members()) {
+      if (g.is_group(member)) {
+        walk(g.group(member));
+        continue;
+      }
+      ++datasets;
+      EXPECT_TRUE(g.dataset_has_attribute(member, "description")) << g.path() << "/" << member;
+      EXPECT_TRUE(g.dataset_has_attribute(member, "units")) << g.path() << "/" << member;
+    }
+  };
+  walk(file.root());
+  EXPECT_GT(datasets, 50);
+}
+
+TEST(Merge, SummaryLoadsInOneLineOfH5py) {
+  if (std::system("/usr/bin/python3 -c 'import h5py' 2>/dev/null") != 0) {
+    GTEST_SKIP() << "Debian's python3-h5py is missing (scripts/setup.sh installs it)";
+  }
+  const Merged m = run_and_merge("python");
+  const std::string check =
+      "/usr/bin/python3 -c \"import h5py; s = h5py.File('" + m.file.string() +
+      "')['summary'][:]; assert len(s) == " + std::to_string(m.tasks.size()) +
+      " and s['theta'].dtype.kind == 'f' and b'bond_W3_L3_p0.600' in s['name']\"";
+  EXPECT_EQ(std::system(check.c_str()), 0);
+}
+
+TEST(Merge, RefusesIncompleteJobs) {
+  const auto dir = std::filesystem::path(::testing::TempDir()) / "dropperc_merge_incomplete";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "job.toml")
+      << "[job]\nname = \"i\"\n[grid]\nmodels = [\"site\"]\nwidths = [2]\n"
+         "depths = [2]\np = [0.5]\n[percolation]\nsamples = 10\nblock = 5\n";
+  const JobSpec job = parse_job(dir / "job.toml");
+  const Store store(job, expand(job), Store::Role::coordinator);
+  store.save(0, 0, *run_unit({&job, &store.tasks()[0], nullptr}, 0, {}));
+  try {
+    merge(store, job, {});
+    ADD_FAILURE() << "merged an incomplete job";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("site_W2_L2_p0.500 unit 1"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace dropperc
