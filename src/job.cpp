@@ -338,26 +338,16 @@ TrainingSpec read_training(const toml::table& t, const std::filesystem::path& di
   return s;
 }
 
-// "01:30:00" or "90:00" or a number of seconds.
 double read_walltime(const Reader& r) {
   const toml::node* n = r.node("walltime");
   if (n->is_integer() || n->is_floating_point()) {
     return r.required<double>("walltime", "seconds > 0, or \"HH:MM:SS\"", positive_number);
   }
   const std::string text = r.required<std::string>("walltime", "seconds, or \"HH:MM:SS\"");
-  double seconds = 0.0;
-  int fields = 0;
-  std::istringstream in(text);
-  for (std::string field; std::getline(in, field, ':'); ++fields) {
-    int v = -1;
-    const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), v);
-    if (error != std::errc{} || end != field.data() + field.size() || v < 0 || fields >= 3) {
-      r.fail(*n, "walltime", "'" + text + "' is not HH:MM:SS, MM:SS or a number of seconds");
-    }
-    seconds = seconds * 60 + v;
-  }
-  if (seconds <= 0) r.fail(*n, "walltime", "must be positive");
-  return seconds;
+  const auto seconds = parse_duration(text);
+  if (!seconds)
+    r.fail(*n, "walltime", "'" + text + "' is not HH:MM:SS, MM:SS or a number of seconds > 0");
+  return *seconds;
 }
 
 RunSpec read_run(const toml::table* t, const std::string& file) {
@@ -389,6 +379,27 @@ bool skipped(const GridSpec& grid, const std::map<std::string, std::string>& poi
 }
 
 }  // namespace
+
+std::optional<double> parse_duration(std::string_view text) {
+  double seconds = 0.0;
+  const auto end = text.data() + text.size();
+  if (const auto [last, error] = std::from_chars(text.data(), end, seconds);
+      error == std::errc{} && last == end) {
+    return seconds > 0 ? std::optional(seconds) : std::nullopt;
+  }
+  seconds = 0.0;
+  int fields = 0;
+  for (std::size_t start = 0; start <= text.size(); ++fields) {
+    const std::size_t colon = std::min(text.find(':', start), text.size());
+    int v = -1;
+    const auto [last, error] = std::from_chars(text.data() + start, text.data() + colon, v);
+    if (error != std::errc{} || last != text.data() + colon || v < 0 || fields >= 3)
+      return std::nullopt;
+    seconds = seconds * 60 + v;
+    start = colon + 1;
+  }
+  return fields >= 2 && seconds > 0 ? std::optional(seconds) : std::nullopt;
+}
 
 std::string canonical_number(double value) {
   char buffer[64];

@@ -308,10 +308,12 @@ std::optional<UnitResult> Store::load(std::size_t task, std::int64_t index) cons
   return std::nullopt;
 }
 
-void Store::save(std::size_t task, std::int64_t index, const UnitResult& result) const {
+void Store::save(std::size_t task, std::int64_t index, const UnitResult& result,
+                 double seconds) const {
   const Task& t = tasks_[task];
   write_atomically(unit_path(task, index), [&](h5::Group& root) {
     root.set_attribute(schema::kFormatVersionAttribute, schema::kFormatVersion);
+    root.set_attribute(schema::kComputeSeconds, seconds);
     root.set_attribute(schema::kUnitTask, std::string_view(t.name));
     root.set_attribute(schema::kUnitKind, name(t.kind));
     root.set_attribute(schema::kUnitIndex, index);
@@ -331,6 +333,11 @@ void Store::save(std::size_t task, std::int64_t index, const UnitResult& result)
     }
   });
   std::filesystem::remove(checkpoint_path(task, index));
+}
+
+double Store::seconds(std::size_t task, std::int64_t index) const {
+  const h5::File file = h5::File::open(unit_path(task, index));
+  return file.root().number_attribute(schema::kComputeSeconds);
 }
 
 void Store::save_checkpoint(std::size_t task, std::int64_t index,

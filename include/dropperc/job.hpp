@@ -109,6 +109,9 @@ struct Task {
 /// The job's tasks in a fixed order (kind, model, W, L, p, bias, activation as in the file).
 std::vector<Task> expand(const JobSpec& job);
 
+/// Seconds from "HH:MM:SS", "MM:SS" or a number of seconds; nullopt if malformed or not positive.
+std::optional<double> parse_duration(std::string_view text);
+
 /// "0.5" -> "0.500": the shortest decimal that reads back as the same double, padded to at least
 /// three decimals. Distinct values give distinct text.
 std::string canonical_number(double value);

@@ -54,6 +54,7 @@ inline constexpr std::string_view kCheckpointsDirectory = "checkpoints";
 inline constexpr std::string_view kUnitTask = "task";
 inline constexpr std::string_view kUnitKind = "kind";
 inline constexpr std::string_view kUnitIndex = "index";
+inline constexpr std::string_view kComputeSeconds = "compute_seconds";  ///< measured, not merged
 inline constexpr std::string_view kFirstSample = "first";  ///< blocks: samples [first, last)
 inline constexpr std::string_view kLastSample = "last";
 inline constexpr std::string_view kEstimate = "estimate";  ///< percolation block

@@ -54,7 +54,12 @@ class Store {
   bool complete(std::size_t task, std::int64_t index) const;
   /// The unit's stored result, or nullopt (reporting and removing an unreadable file).
   std::optional<UnitResult> load(std::size_t task, std::int64_t index) const;
-  void save(std::size_t task, std::int64_t index, const UnitResult& result) const;
+  /// Writes the unit's result, with the seconds it took (kept in the unit file for status and
+  /// scheduling statistics; never merged into /tasks).
+  void save(std::size_t task, std::int64_t index, const UnitResult& result,
+            double seconds = 0.0) const;
+  /// The seconds recorded with a complete unit.
+  double seconds(std::size_t task, std::int64_t index) const;
 
   void save_checkpoint(std::size_t task, std::int64_t index,
                        const TrainingState<float>& state) const;

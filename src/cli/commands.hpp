@@ -17,5 +17,8 @@ struct Command {
 Command add_theory_command(CLI::App& app);
 Command add_sample_command(CLI::App& app);
 Command add_train_command(CLI::App& app);
+Command add_run_command(CLI::App& app);
+Command add_status_command(CLI::App& app);
+Command add_merge_command(CLI::App& app);
 
 }  // namespace dropperc::cli

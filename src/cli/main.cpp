@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
   CLI::App app{"dropperc: Monte Carlo studies of dropout seen as percolation"};
   app.require_subcommand(1);
   const Command commands[] = {add_theory_command(app), add_sample_command(app),
-                              add_train_command(app)};
+                              add_train_command(app),  add_run_command(app),
+                              add_status_command(app), add_merge_command(app)};
   try {
     // CLI11 would only say that a subcommand is required; name the word it did not know.
     if (argc > 1 && argv[1][0] != '-') {
@@ -23,7 +24,8 @@ int main(int argc, char** argv) {
       const bool known =
           std::ranges::any_of(commands, [&](const Command& c) { return c.app->check_name(word); });
       if (!known)
-        throw UsageError("unknown subcommand '" + word + "' (expected theory, sample or train)");
+        throw UsageError("unknown subcommand '" + word +
+                         "' (expected theory, sample, train, run, status or merge)");
     }
     app.parse(argc, argv);
     for (const Command& command : commands) {

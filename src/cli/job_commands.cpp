@@ -1,0 +1,154 @@
+// dropperc run / status / merge: studies described by job files (docs/job-file.md).
+// Exit codes: 0 done, 1 failure, 2 bad input (nothing computed), 3 unfinished (run again).
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include "commands.hpp"
+#include "network_options.hpp"
+#include "table.hpp"
+
+#include "dropperc/merge.hpp"
+#include "dropperc/scheduler.hpp"
+#include "dropperc/store.hpp"
+
+namespace dropperc::cli {
+
+namespace {
+
+constexpr int kUnfinished = 3;
+
+struct JobOptions {
+  std::string job;
+  std::optional<std::string> output;
+  bool force = false;
+  std::optional<std::string> walltime;
+  bool quiet = false;
+};
+
+JobSpec load(const JobOptions& o) {
+  try {
+    JobSpec job = parse_job(o.job);
+    if (o.output) job.output = *o.output;
+    return job;
+  } catch (const JobError& e) {
+    throw UsageError(e.what());
+  }
+}
+
+void add_job_options(CLI::App& command, JobOptions& o) {
+  command.add_option("job", o.job, "The job file (TOML)")->required();
+  command.add_option("--output", o.output, "Output directory, instead of the job file's");
+}
+
+void log_line(const std::string& line) {
+  std::fprintf(stderr, "%s\n", line.c_str());
+  std::fflush(stderr);
+}
+
+int run(const JobOptions& o) {
+  const JobSpec job = load(o);
+  RunOptions options;
+  options.force = o.force;
+  if (o.walltime) {
+    options.walltime = parse_duration(*o.walltime);
+    if (!options.walltime) {
+      throw UsageError("--walltime: '" + *o.walltime +
+                       "' is not HH:MM:SS, MM:SS or a number of seconds > 0");
+    }
+  }
+  if (!o.quiet) options.log = log_line;
+  try {
+    if (run_job(job, options) == RunOutcome::complete) return 0;
+  } catch (const StoreError& e) {
+    throw UsageError(e.what());
+  }
+  log_line("dropperc run: stopped; run the same command again to continue");
+  return kUnfinished;
+}
+
+int status(const JobOptions& o) {
+  const JobSpec job = load(o);
+  const std::vector<Task> tasks = expand(job);
+  const Store store(job, tasks, Store::Role::worker);
+  Table table({"task", "kind", "done", "units"});
+  std::int64_t done = 0, total = 0;
+  double done_cost = 0.0, done_seconds = 0.0, remaining_cost = 0.0;
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    std::int64_t task_done = 0;
+    for (std::int64_t u = 0; u < tasks[t].units; ++u) {
+      const double cost = unit_cost(job, tasks[t], u);
+      if (store.complete(t, u)) {
+        ++task_done;
+        done_cost += cost;
+        done_seconds += store.seconds(t, u);
+      } else {
+        remaining_cost += cost;
+      }
+    }
+    done += task_done;
+    total += tasks[t].units;
+    table.add_row({tasks[t].name, std::string(name(tasks[t].kind)), std::to_string(task_done),
+                   std::to_string(tasks[t].units)});
+  }
+  table.print(stdout, false);
+  std::printf("\n%lld of %lld units done (%.1f%%)", static_cast<long long>(done),
+              static_cast<long long>(total),
+              100.0 * static_cast<double>(done) / static_cast<double>(total));
+  if (done_cost > 0 && done < total) {
+    // Seconds per unit of estimated cost, measured on the units done so far.
+    std::printf("; about %.3g core-hours left", remaining_cost * done_seconds / done_cost / 3600.0);
+  }
+  std::printf("\n");
+  return done == total ? 0 : kUnfinished;
+}
+
+int merge_results(const JobOptions& o) {
+  const JobSpec job = load(o);
+  const Store store(job, expand(job), Store::Role::worker);
+  try {
+    const auto file = merge(store, job, {"", utc_now(), 0});
+    std::printf("%s\n", file.string().c_str());
+    return 0;
+  } catch (const StoreError& e) {
+    log_line(std::string("dropperc merge: ") + e.what());
+    return kUnfinished;
+  }
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& app) {
+  auto* command = app.add_subcommand(
+      "run",
+      "Run a job over all MPI ranks (mpirun -n N dropperc run JOB); running it again "
+      "continues an unfinished run. Exit 3: stopped, resumable");
+  auto o = std::make_shared<JobOptions>();
+  add_job_options(*command, *o);
+  command->add_flag("--force", o->force, "Discard the results of tasks whose settings changed");
+  command->add_option("--walltime", o->walltime,
+                      "Stop (checkpoint, exit 3) after HH:MM:SS or seconds");
+  command->add_flag("--quiet", o->quiet, "No progress lines");
+  return {command, [o] { return run(*o); }};
+}
+
+Command add_status_command(CLI::App& app) {
+  auto* command = app.add_subcommand("status",
+                                     "Progress of a job: units done per task and the core-hours "
+                                     "left. Exit 0 when complete, 3 when not");
+  auto o = std::make_shared<JobOptions>();
+  add_job_options(*command, *o);
+  return {command, [o] { return status(*o); }};
+}
+
+Command add_merge_command(CLI::App& app) {
+  auto* command = app.add_subcommand("merge",
+                                     "Gather a job's completed units into <output>/<name>.h5 (run "
+                                     "does it at the end). Exit 3 if incomplete");
+  auto o = std::make_shared<JobOptions>();
+  add_job_options(*command, *o);
+  return {command, [o] { return merge_results(*o); }};
+}
+
+}  // namespace dropperc::cli
