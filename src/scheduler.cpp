@@ -307,7 +307,9 @@ bool stop_requested() {
 }
 
 RunOutcome run_job(const JobSpec& job, const RunOptions& options) {
-  boost::mpi::environment environment;
+  // Not aborting on exceptions: bad input (JobError, StoreError) is thrown on every rank alike
+  // and must end the run cleanly with exit 2; a failure on one rank aborts explicitly below.
+  boost::mpi::environment environment(false);
   const boost::mpi::communicator world;
   const std::string started = utc_now();
   const std::vector<Task> tasks = expand(job);

@@ -59,6 +59,7 @@ int run(const JobOptions& o) {
     }
   }
   if (!o.quiet) options.log = log_line;
+  install_stop_handlers();  // before MPI starts: a signal during its start-up would kill the rank
   try {
     if (run_job(job, options) == RunOutcome::complete) return 0;
   } catch (const StoreError& e) {

@@ -14,10 +14,10 @@ def same(a, b):
     a, b = np.asarray(a), np.asarray(b)
     if a.dtype != b.dtype or a.shape != b.shape:
         return False
-    if a.dtype.kind == "f":
-        return np.array_equal(a, b, equal_nan=True)
     if a.dtype.names:  # compound: compare field by field
         return all(same(a[n], b[n]) for n in a.dtype.names)
+    if a.dtype.kind == "f":  # bit for bit: -0.0 differs from 0.0, NaN equals the same NaN
+        return a.tobytes() == b.tobytes()
     return np.array_equal(a, b)
 
 
