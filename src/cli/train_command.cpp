@@ -104,7 +104,8 @@ DataSplit load_data(const TrainOptions& o, const NetworkOptions& net) {
       throw UsageError(std::string("--dataset: ") + e.what());
     }
   }
-  const auto task = o.task == "classification" ? LearningTask::classification : LearningTask::regression;
+  const auto task =
+      o.task == "classification" ? LearningTask::classification : LearningTask::regression;
   if (o.train_size < 1 || o.test_size < 1)
     throw UsageError("--train-size and --test-size must be at least 1");
   if (o.teacher_width < 1 || o.teacher_depth < 1) {
