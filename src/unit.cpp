@@ -98,22 +98,33 @@ std::optional<UnitResult> run_unit(const UnitContext& c, std::int64_t index,
 }
 
 double unit_cost(const JobSpec& job, const Task& task, std::int64_t index) {
-  // Rough nanoseconds on the development machine (docs/performance.md): relative costs are what
-  // scheduling needs.
+  // Nanoseconds per sample (or per training example and step) on the development machine, fitted to
+  // the per-unit times that bench/scheduling.sh prints (docs/performance.md, "Scheduling"); good to
+  // a factor of about 2, which is what largest-first ordering and time estimates need.
   const auto edges = static_cast<double>(task.arch.edges());
+  const auto units = static_cast<double>(task.arch.units());
+  const bool bond = drops_edges(task.model);
   if (task.kind == TaskKind::training) {
     const TrainingSpec& t = *job.training;
-    const double per_weight = drops_edges(task.model) && !t.shared_mask ? 5.0 : 0.3;
-    return static_cast<double>(t.steps) * t.batch * edges * per_weight;
+    // Per-sample DropConnect masks cost a kept-weight loop; otherwise GEMMs over every weight.
+    const double per_edge = bond && !t.shared_mask ? 0.3 + 2.5 * (1.0 - task.p) : 0.3;
+    return 1e-9 * static_cast<double>(t.steps) * t.batch * (edges * per_edge + 15.0 * units);
   }
   const auto [first, last] = block_range(job, index);
-  const auto samples = static_cast<double>(last - first);
   const PercolationSpec& p = *job.percolation;
-  if (p.method == Method::fast && task.model != DropoutModel::site_bond) {
-    return samples * 20.0 * task.arch.layers() * task.arch.width;
+  // Undirected spanning from thresholds sorts every edge of the sample (Newman-Ziff).
+  const bool sorted =
+      p.undirected && (task.kind == TaskKind::thresholds || p.method == Method::thresholds);
+  double per_sample = 0.0;
+  if (task.kind == TaskKind::thresholds || p.method == Method::thresholds) {
+    per_sample = bond ? 10.0 * edges : 35.0 * units;
+  } else if (p.method == Method::masks) {
+    per_sample = bond ? (p.undirected ? 7.0 : 5.0) * edges : 12.0 * units;
+  } else {  // fast
+    per_sample = (bond ? 20.0 : 2.0) * units;
   }
-  const double per_edge = p.method == Method::masks ? 4.0 : 3.7;
-  return samples * edges * (per_edge + (p.undirected ? 25.0 : 0.0));
+  if (sorted) per_sample += 70.0 * edges;
+  return 1e-9 * static_cast<double>(last - first) * per_sample;
 }
 
 }  // namespace dropperc

@@ -75,8 +75,8 @@ std::optional<UnitResult> run_unit(const UnitContext& context, std::int64_t inde
                                    const UnitControl& control,
                                    std::optional<TrainingState<float>> resume = std::nullopt);
 
-/// Estimated cost of unit `index`, in arbitrary units proportional to floating-point work:
-/// what largest-first scheduling and the remaining-time estimate use.
+/// Estimated cost of unit `index` in seconds of one core of the development machine, good to a
+/// factor of about 2: what largest-first scheduling and the remaining-time estimates use.
 double unit_cost(const JobSpec& job, const Task& task, std::int64_t index);
 
 }  // namespace dropperc

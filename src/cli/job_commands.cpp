@@ -97,9 +97,13 @@ int status(const JobOptions& o) {
   std::printf("\n%lld of %lld units done (%.1f%%)", static_cast<long long>(done),
               static_cast<long long>(total),
               100.0 * static_cast<double>(done) / static_cast<double>(total));
-  if (done_cost > 0 && done < total) {
-    // Seconds per unit of estimated cost, measured on the units done so far.
-    std::printf("; about %.3g core-hours left", remaining_cost * done_seconds / done_cost / 3600.0);
+  if (done < total && done_cost > 0) {
+    // The cost model rescaled by the seconds measured on the units done so far.
+    std::printf("; about %.3g core-hours left (from the units done on this machine)",
+                remaining_cost * done_seconds / done_cost / 3600.0);
+  } else if (done < total) {
+    std::printf("; about %.3g core-hours left (cost model of the development machine)",
+                remaining_cost / 3600.0);
   }
   std::printf("\n");
   return done == total ? 0 : kUnfinished;
