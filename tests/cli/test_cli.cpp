@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -208,6 +209,40 @@ TEST(Cli, BadArgumentsExitWithTwoAndNameTheOption) {
   }
 }
 
+// Every bad job of the corpus (tests/data/bad-jobs, whose first lines name the expected message
+// fragments) stops run, status and merge with exit 2 and its message, before anything is written.
+TEST(Cli, EveryBadJobExitsWithTwoAndWritesNothing) {
+  const std::filesystem::path output = ::testing::TempDir() + "dropperc_cli_bad_job_output";
+  std::filesystem::remove_all(output);
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(
+           std::filesystem::path(DROPPERC_SOURCE_DIR) / "tests/data/bad-jobs")) {
+    ++files;
+    std::ifstream in(entry.path());
+    std::string first;
+    std::getline(in, first);
+    std::vector<std::string> fragments{entry.path().filename().string() + ":"};
+    std::istringstream expected(first.substr(first.find(':') + 1));
+    for (std::string fragment; std::getline(expected, fragment, '|');) {
+      fragment.erase(0, fragment.find_first_not_of(' '));
+      fragment.erase(fragment.find_last_not_of(' ') + 1);
+      fragments.push_back(fragment);
+    }
+    for (const std::string command : {"run", "status", "merge"}) {
+      const std::string arguments =
+          command + " " + entry.path().string() + " --output " + output.string();
+      const Outcome r = run(arguments);
+      EXPECT_EQ(r.exit_code, 2) << arguments << "\n" << r.err;
+      for (const std::string& fragment : fragments) {
+        EXPECT_NE(r.err.find(fragment), std::string::npos)
+            << arguments << ": '" << fragment << "' not in: " << r.err;
+      }
+      EXPECT_FALSE(std::filesystem::exists(output)) << arguments << " wrote " << output;
+    }
+  }
+  EXPECT_GE(files, 25);
+}
+
 // The summary row has the documented columns; a run written with checkpoints ends in the
 // same state as one without; --resume refuses other settings and naming them.
 TEST(Cli, TrainWritesSummaryAndResumableRuns) {
@@ -246,18 +281,22 @@ TEST(Cli, TrainWritesSummaryAndResumableRuns) {
 // scripts/make_digits.py writes a real data set that train reads and learns.
 TEST(Cli, TrainsOnTheDigitsDataSet) {
   if (std::system("/usr/bin/python3 -c 'import sklearn, h5py' 2>/dev/null") != 0) {
-    GTEST_SKIP() << "Debian's python3-sklearn or python3-h5py is missing (scripts/setup.sh installs them)";
+    GTEST_SKIP()
+        << "Debian's python3-sklearn or python3-h5py is missing (scripts/setup.sh installs them)";
   }
   const std::string file = ::testing::TempDir() + "digits.h5";
   ASSERT_EQ(std::system(("/usr/bin/python3 " DROPPERC_SOURCE_DIR "/scripts/make_digits.py " + file +
-                         " > /dev/null").c_str()),
+                         " > /dev/null")
+                            .c_str()),
             0);
-  const Outcome r = run("train --dataset " + file +
-                        " --width 32 --depth 1 --model site --p 0.1 --steps 300 --lr 0.1 --format csv");
+  const Outcome r =
+      run("train --dataset " + file +
+          " --width 32 --depth 1 --model site --p 0.1 --steps 300 --lr 0.1 --format csv");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Ten classes: chance is 0.1; 300 steps of SGD reach far beyond it.
   EXPECT_GT(value(parse_csv(r.out)[0], "test_accuracy"), 0.5);
-  const Outcome wrong = run("train --dataset " + file + " --width 32 --depth 1 --model site --p 0.1 --input-width 10");
+  const Outcome wrong = run("train --dataset " + file +
+                            " --width 32 --depth 1 --model site --p 0.1 --input-width 10");
   EXPECT_EQ(wrong.exit_code, 2);
   EXPECT_NE(wrong.err.find("64 features"), std::string::npos) << wrong.err;
 }
