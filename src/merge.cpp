@@ -17,6 +17,11 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// A dataset name made of schema parts, e.g. "curve_" "theta" "_low".
+std::string joined(std::string_view a, std::string_view b, std::string_view c = {}) {
+  return std::string(a).append(b).append(c);
+}
+
 // One number as a scalar dataset with its description and units.
 void scalar(h5::Group& g, std::string_view name, double value, std::string_view description,
             std::string_view units = "1") {
@@ -69,18 +74,18 @@ std::string_view description_of(Observable o) {
 }
 
 void set_parameters(h5::Group& g, const Task& t) {
-  g.set_attribute("kind", name(t.kind));
-  g.set_attribute("model", name(t.model));
-  g.set_attribute("width", std::int64_t{t.arch.width});
-  g.set_attribute("depth", std::int64_t{t.arch.depth});
-  g.set_attribute("input_width", std::int64_t{t.arch.input_width});
-  g.set_attribute("output_width", std::int64_t{t.arch.output_width});
-  g.set_attribute("units", t.units);
+  g.set_attribute(schema::kKind, name(t.kind));
+  g.set_attribute(schema::kModel, name(t.model));
+  g.set_attribute(schema::kWidth, std::int64_t{t.arch.width});
+  g.set_attribute(schema::kDepth, std::int64_t{t.arch.depth});
+  g.set_attribute(schema::kInputWidth, std::int64_t{t.arch.input_width});
+  g.set_attribute(schema::kOutputWidth, std::int64_t{t.arch.output_width});
+  g.set_attribute(schema::kWorkUnits, t.units);
   if (t.kind == TaskKind::thresholds) return;
-  g.set_attribute("p", t.p);
+  g.set_attribute(schema::kP, t.p);
   if (t.kind != TaskKind::training) return;
-  g.set_attribute("bias", std::int64_t{t.bias});
-  g.set_attribute("activation", name(t.activation));
+  g.set_attribute(schema::kBias, std::int64_t{t.bias});
+  g.set_attribute(schema::kActivation, name(t.activation));
 }
 
 // The summary row of a task: headline numbers, NaN where they do not apply.
@@ -96,7 +101,7 @@ Headline write_percolation(h5::Group& g, const JobSpec& job, const std::vector<U
     merge(merged, {std::get<PercolationBlock>(units[u]).estimate});
   const PointEstimate& e = merged.front();
   const PercolationSpec& spec = *job.percolation;
-  scalar(g, "samples", static_cast<double>(e.samples), "masks sampled", "1");
+  scalar(g, schema::kSampleCount, static_cast<double>(e.samples), "masks sampled", "1");
   Headline h;
   for (Observable o : kObservables) {
     if (!measures(spec.method, o, spec.undirected)) continue;
@@ -106,11 +111,14 @@ Headline write_percolation(h5::Group& g, const JobSpec& job, const std::vector<U
     if (o == Observable::directed_spanning || o == Observable::undirected_spanning) {
       const auto spans = o == Observable::directed_spanning ? e.directed_spans : e.undirected_spans;
       const Interval ci = clopper_pearson(spans, e.samples);
-      scalar(g, base + "_low", ci.low, "lower end of the 95% Clopper-Pearson interval");
-      scalar(g, base + "_high", ci.high, "upper end of the 95% Clopper-Pearson interval");
+      scalar(g, joined(base, schema::kLowSuffix), ci.low,
+             "lower end of the 95% Clopper-Pearson interval");
+      scalar(g, joined(base, schema::kHighSuffix), ci.high,
+             "upper end of the 95% Clopper-Pearson interval");
       if (o == Observable::directed_spanning) h = {m.mean(), ci.low, ci.high};
     } else {
-      scalar(g, base + "_stderr", m.standard_error(), "standard error of the mean");
+      scalar(g, joined(base, schema::kStderrSuffix), m.standard_error(),
+             "standard error of the mean");
     }
   }
   std::vector<double> mean, error;
@@ -118,13 +126,15 @@ Headline write_percolation(h5::Group& g, const JobSpec& job, const std::vector<U
     mean.push_back(m.mean());
     error.push_back(m.standard_error());
   }
-  vector(g, "reachable", mean, "mean forward-reachable units per layer, k = 0..L+1", "units");
-  vector(g, "reachable_stderr", error, "standard error of reachable", "units");
+  vector(g, schema::kReachable, mean, "mean forward-reachable units per layer, k = 0..L+1",
+         "units");
+  vector(g, joined(schema::kReachable, schema::kStderrSuffix), error, "standard error of reachable",
+         "units");
   return h;
 }
 
 // theta(p) on the job's grid from per-sample thresholds: a sample spans at p iff p < p*.
-void write_curve(h5::Group& g, const std::string& prefix, const std::vector<double>& thresholds,
+void write_curve(h5::Group& g, std::string_view prefix, const std::vector<double>& thresholds,
                  const std::vector<double>& grid) {
   std::vector<double> theta, low, high;
   const auto n = static_cast<std::int64_t>(thresholds.size());
@@ -136,9 +146,12 @@ void write_curve(h5::Group& g, const std::string& prefix, const std::vector<doub
     low.push_back(ci.low);
     high.push_back(ci.high);
   }
-  vector(g, prefix + "theta", theta, "fraction of samples whose threshold exceeds p, at curve_p");
-  vector(g, prefix + "theta_low", low, "lower end of the 95% Clopper-Pearson interval");
-  vector(g, prefix + "theta_high", high, "upper end of the 95% Clopper-Pearson interval");
+  vector(g, joined(prefix, schema::kTheta), theta,
+         "fraction of samples whose threshold exceeds p, at curve_p");
+  vector(g, joined(prefix, schema::kTheta, schema::kLowSuffix), low,
+         "lower end of the 95% Clopper-Pearson interval");
+  vector(g, joined(prefix, schema::kTheta, schema::kHighSuffix), high,
+         "upper end of the 95% Clopper-Pearson interval");
 }
 
 void write_thresholds(h5::Group& g, const JobSpec& job, const std::vector<UnitResult>& units) {
@@ -148,16 +161,17 @@ void write_thresholds(h5::Group& g, const JobSpec& job, const std::vector<UnitRe
     directed.insert(directed.end(), b.directed.begin(), b.directed.end());
     undirected.insert(undirected.end(), b.undirected.begin(), b.undirected.end());
   }
-  vector(g, "directed_thresholds", directed,
+  vector(g, schema::kDirectedThresholds, directed,
          "per-sample p*: the sample spans (directed) iff p < p*", "1");
-  vector(g, "curve_p", job.grid.p, "drop probabilities of the job's grid", "1");
-  write_curve(g, "curve_", directed, job.grid.p);
+  vector(g, schema::kCurveP, job.grid.p, "drop probabilities of the job's grid", "1");
+  write_curve(g, schema::kDirectedCurve, directed, job.grid.p);
   if (undirected.empty()) return;
-  vector(g, "undirected_thresholds", undirected, "per-sample undirected threshold", "1");
-  write_curve(g, "curve_undirected_", undirected, job.grid.p);
+  vector(g, schema::kUndirectedThresholds, undirected, "per-sample undirected threshold", "1");
+  write_curve(g, schema::kUndirectedCurve, undirected, job.grid.p);
 }
 
-Headline write_training(h5::Group& g, const JobSpec& job, const std::vector<UnitResult>& units) {
+Headline write_training(h5::Group& g, h5::Group& timing, const JobSpec& job,
+                        const std::vector<UnitResult>& units) {
   std::vector<std::vector<double>> loss, spanning, backbone, gradient, zeros, train_loss,
       train_accuracy, test_loss, test_accuracy;
   std::vector<double> final_test_loss, final_test_accuracy, final_train_loss, zero_fraction,
@@ -214,38 +228,40 @@ Headline write_training(h5::Group& g, const JobSpec& job, const std::vector<Unit
         evaluation_steps.push_back(static_cast<double>(e.step));
     }
   }
-  vector(g, "step", steps, "SGD step of each column of the per-step curves (1-based)", "steps");
-  matrix(g, "loss", loss, "batch loss under dropout, [replica, step]");
-  matrix(g, "spanning_fraction", spanning,
-         "fraction of the batch's masks with a directed path, [replica, step]");
-  matrix(g, "backbone_weight_fraction", backbone,
-         "mean backbone weight fraction of the batch's masks, [replica, step]");
-  matrix(g, "gradient_norm", gradient, "norm of the batch gradient, [replica, step]");
-  matrix(g, "zero_gradient_samples", zeros,
-         "samples whose gradient is exactly zero, [replica, step]", "samples");
-  vector(g, "evaluation_step", evaluation_steps, "step of each evaluation (0: before training)",
+  vector(g, schema::kStep, steps, "SGD step of each column of the per-step curves (1-based)",
          "steps");
-  matrix(g, "train_loss", train_loss, "training-set loss without dropout, [replica, evaluation]");
-  matrix(g, "train_accuracy", train_accuracy,
+  matrix(g, schema::kLoss, loss, "batch loss under dropout, [replica, step]");
+  matrix(g, schema::kSpanningFraction, spanning,
+         "fraction of the batch's masks with a directed path, [replica, step]");
+  matrix(g, schema::kBackboneWeightFraction, backbone,
+         "mean backbone weight fraction of the batch's masks, [replica, step]");
+  matrix(g, schema::kGradientNorm, gradient, "norm of the batch gradient, [replica, step]");
+  matrix(g, schema::kZeroGradientSamples, zeros,
+         "samples whose gradient is exactly zero, [replica, step]", "samples");
+  vector(g, schema::kEvaluationStep, evaluation_steps,
+         "step of each evaluation (0: before training)", "steps");
+  matrix(g, schema::kTrainLoss, train_loss,
+         "training-set loss without dropout, [replica, evaluation]");
+  matrix(g, schema::kTrainAccuracy, train_accuracy,
          "training-set accuracy without dropout (NaN: regression), [replica, evaluation]");
-  matrix(g, "test_loss", test_loss, "test-set loss without dropout, [replica, evaluation]");
-  matrix(g, "test_accuracy", test_accuracy,
+  matrix(g, schema::kTestLoss, test_loss, "test-set loss without dropout, [replica, evaluation]");
+  matrix(g, schema::kTestAccuracy, test_accuracy,
          "test-set accuracy without dropout (NaN: regression), [replica, evaluation]");
-  vector(g, "final_test_loss", final_test_loss, "test loss after the last step, per replica");
-  vector(g, "final_test_accuracy", final_test_accuracy,
+  vector(g, schema::kFinalTestLoss, final_test_loss, "test loss after the last step, per replica");
+  vector(g, schema::kFinalTestAccuracy, final_test_accuracy,
          "test accuracy after the last step, per replica");
-  vector(g, "final_train_loss", final_train_loss, "training loss after the last step, per replica");
-  vector(g, "zero_gradient_fraction", zero_fraction,
+  vector(g, schema::kFinalTrainLoss, final_train_loss,
+         "training loss after the last step, per replica");
+  vector(g, schema::kZeroGradientFraction, zero_fraction,
          "fraction of samples with exactly zero gradient, per replica");
-  vector(g, "spanning_fraction_mean", span_fraction,
+  vector(g, schema::kSpanningFractionMean, span_fraction,
          "mean spanning fraction over all steps, per replica");
-  vector(g, "steps_to_target", to_target,
+  vector(g, schema::kStepsToTarget, to_target,
          "first evaluated step with test loss <= target_loss (-1: never), per replica", "steps");
-  h5::Group timing = g.create_group(schema::kTiming);
-  vector(timing, "training_seconds", seconds, "time spent in SGD steps, per replica (measured)",
-         "s");
-  vector(timing, "samples_per_second", throughput, "training throughput, per replica (measured)",
-         "1/s");
+  vector(timing, schema::kTrainingSeconds, seconds,
+         "time spent in SGD steps, per replica (measured)", "s");
+  vector(timing, schema::kSamplesPerSecond, throughput,
+         "training throughput, per replica (measured)", "1/s");
   auto mean = [](const std::vector<double>& v) {
     double s = 0.0;
     for (double x : v)
@@ -285,21 +301,21 @@ void write_summary(h5::Group& root, const std::vector<Task>& tasks,
   }
   root.write_table(
       schema::kSummary,
-      {{"name", names},
-       {"kind", kinds},
-       {"model", models},
-       {"width", widths},
-       {"depth", depths},
-       {"p", p},
-       {"bias", biases},
-       {"activation", activations},
-       {"theta", theta},
-       {"theta_low", low},
-       {"theta_high", high},
-       {"test_loss", test_loss},
-       {"test_accuracy", test_accuracy},
-       {"spanning_fraction", spanning},
-       {"zero_gradient_fraction", zeros}},
+      {{std::string(schema::kTaskName), names},
+       {std::string(schema::kKind), kinds},
+       {std::string(schema::kModel), models},
+       {std::string(schema::kWidth), widths},
+       {std::string(schema::kDepth), depths},
+       {std::string(schema::kP), p},
+       {std::string(schema::kBias), biases},
+       {std::string(schema::kActivation), activations},
+       {std::string(schema::kTheta), theta},
+       {joined(schema::kTheta, schema::kLowSuffix), low},
+       {joined(schema::kTheta, schema::kHighSuffix), high},
+       {std::string(schema::kTestLoss), test_loss},
+       {std::string(schema::kTestAccuracy), test_accuracy},
+       {std::string(schema::kSpanningFraction), spanning},
+       {std::string(schema::kZeroGradientFraction), zeros}},
       {"one row per task: parameters (bias -1, p NaN where they do not apply) and headline "
        "results (NaN where they do not apply; training: means over replicas)",
        "1"});
@@ -307,16 +323,16 @@ void write_summary(h5::Group& root, const std::vector<Task>& tasks,
 
 void write_job(h5::Group& root, const JobSpec& job, const RunInfo& info) {
   h5::Group g = root.create_group(schema::kJob);
-  g.set_attribute("name", std::string_view(job.name));
-  g.set_attribute("seed", static_cast<std::int64_t>(job.seed));
-  g.set_attribute("job_file", std::string_view(job.text));
-  g.set_attribute("job_file_path", std::string_view(job.file.string()));
-  g.set_attribute("dropperc_version", kVersion);
-  g.set_attribute("git_revision", git_revision());
-  g.set_attribute("build", build_description());
-  g.set_attribute("started", std::string_view(info.started));
-  g.set_attribute("finished", std::string_view(info.finished));
-  g.set_attribute("ranks", std::int64_t{info.ranks});
+  g.set_attribute(schema::kJobName, std::string_view(job.name));
+  g.set_attribute(schema::kJobSeed, static_cast<std::int64_t>(job.seed));
+  g.set_attribute(schema::kJobFile, std::string_view(job.text));
+  g.set_attribute(schema::kJobFilePath, std::string_view(job.file.string()));
+  g.set_attribute(schema::kDroppercVersion, kVersion);
+  g.set_attribute(schema::kGitRevision, git_revision());
+  g.set_attribute(schema::kBuild, build_description());
+  g.set_attribute(schema::kStarted, std::string_view(info.started));
+  g.set_attribute(schema::kFinished, std::string_view(info.finished));
+  g.set_attribute(schema::kRanks, std::int64_t{info.ranks});
 }
 
 }  // namespace
@@ -356,7 +372,9 @@ std::filesystem::path merge(const Store& store, const JobSpec& job, const RunInf
     std::vector<Headline> headlines;
     for (std::size_t t = 0; t < tasks.size(); ++t) {
       std::vector<UnitResult> units;
+      std::vector<double> seconds;
       for (std::int64_t u = 0; u < tasks[t].units; ++u) {
+        seconds.push_back(store.seconds(t, u));
         auto result = store.load(t, u);
         if (!result)
           throw StoreError("unit " + std::to_string(u) + " of " + tasks[t].name +
@@ -365,6 +383,11 @@ std::filesystem::path merge(const Store& store, const JobSpec& job, const RunInf
       }
       h5::Group g = all.create_group(tasks[t].name);
       set_parameters(g, tasks[t]);
+      h5::Group timing = g.create_group(schema::kTiming);
+      vector(timing, schema::kComputeSeconds, seconds,
+             "compute time of each work unit (measured; a unit resumed from a checkpoint counts "
+             "its last attempt only)",
+             "s");
       switch (tasks[t].kind) {
         case TaskKind::percolation:
           headlines.push_back(write_percolation(g, job, units));
@@ -374,7 +397,7 @@ std::filesystem::path merge(const Store& store, const JobSpec& job, const RunInf
           headlines.emplace_back();
           break;
         case TaskKind::training:
-          headlines.push_back(write_training(g, job, units));
+          headlines.push_back(write_training(g, timing, job, units));
           break;
       }
     }

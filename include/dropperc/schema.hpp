@@ -44,6 +44,7 @@ inline constexpr std::string_view kTestAccuracy = "test_accuracy";
 inline constexpr std::string_view kConfig = "config";
 inline constexpr std::string_view kState = "state";
 inline constexpr std::string_view kSummary = "summary";
+inline constexpr std::string_view kStepsDone = "steps";  ///< kSummary attribute of a run file
 
 // An output directory (store.hpp).
 inline constexpr std::string_view kFingerprintFile = "fingerprint.txt";
@@ -76,7 +77,61 @@ inline constexpr std::string_view kUndirectedThresholds = "undirected_thresholds
 inline constexpr std::string_view kJob = "job";
 inline constexpr std::string_view kTasks = "tasks";
 inline constexpr std::string_view kTiming = "timing";  ///< the only place for measured times
-inline constexpr std::string_view kDescription = "description";
-inline constexpr std::string_view kUnits = "units";
+inline constexpr std::string_view kDescription = "description";  ///< every dataset
+inline constexpr std::string_view kUnits = "units";              ///< every dataset: "1", "s", ...
+
+// Attributes of kJob: the run's provenance.
+inline constexpr std::string_view kJobName = "name";
+inline constexpr std::string_view kJobSeed = "seed";
+inline constexpr std::string_view kJobFile = "job_file";  ///< the job file's text
+inline constexpr std::string_view kJobFilePath = "job_file_path";
+inline constexpr std::string_view kDroppercVersion = "dropperc_version";
+inline constexpr std::string_view kGitRevision = "git_revision";
+inline constexpr std::string_view kBuild = "build";
+inline constexpr std::string_view kStarted = "started";  ///< UTC, ISO 8601
+inline constexpr std::string_view kFinished = "finished";
+inline constexpr std::string_view kRanks = "ranks";
+
+// Attributes of kTasks/<task>: its parameters; also the columns of the kSummary table.
+inline constexpr std::string_view kTaskName = "name";  ///< kSummary only: the group's name
+inline constexpr std::string_view kKind = "kind";      ///< percolation, thresholds, training
+inline constexpr std::string_view kModel = "model";
+inline constexpr std::string_view kWidth = "width";
+inline constexpr std::string_view kDepth = "depth";
+inline constexpr std::string_view kInputWidth = "input_width";
+inline constexpr std::string_view kOutputWidth = "output_width";
+inline constexpr std::string_view kWorkUnits = "work_units";
+inline constexpr std::string_view kP = "p";
+inline constexpr std::string_view kBias = "bias";
+inline constexpr std::string_view kActivation = "activation";
+
+// Datasets of a percolation task: per observable `name(o)` (sampling.hpp) its mean, with
+// kLowSuffix/kHighSuffix (Clopper-Pearson) for probabilities, kStderrSuffix for means.
+inline constexpr std::string_view kSampleCount = "samples";
+inline constexpr std::string_view kLowSuffix = "_low";
+inline constexpr std::string_view kHighSuffix = "_high";
+inline constexpr std::string_view kStderrSuffix = "_stderr";
+inline constexpr std::string_view kReachable = "reachable";  ///< per layer k = 0..L+1
+inline constexpr std::string_view kTheta = "theta";          ///< also a kSummary column
+
+// Datasets of a thresholds task: kDirectedThresholds, kUndirectedThresholds (as in unit files),
+// and theta on the job's p grid: kCurveP, kDirectedCurve + kTheta (+ suffixes), and the same
+// for kUndirectedCurve.
+inline constexpr std::string_view kCurveP = "curve_p";
+inline constexpr std::string_view kDirectedCurve = "curve_";
+inline constexpr std::string_view kUndirectedCurve = "curve_undirected_";
+
+// Datasets of a training task besides the per-step and evaluation columns above, which become
+// [replica, step] and [replica, evaluation] matrices; per-replica vectors below.
+inline constexpr std::string_view kEvaluationStep = "evaluation_step";
+inline constexpr std::string_view kFinalTestLoss = "final_test_loss";
+inline constexpr std::string_view kFinalTestAccuracy = "final_test_accuracy";
+inline constexpr std::string_view kFinalTrainLoss = "final_train_loss";
+inline constexpr std::string_view kFinalTrainAccuracy = "final_train_accuracy";
+inline constexpr std::string_view kZeroGradientFraction = "zero_gradient_fraction";
+inline constexpr std::string_view kSpanningFractionMean = "spanning_fraction_mean";
+inline constexpr std::string_view kStepsToTarget = "steps_to_target";
+inline constexpr std::string_view kSamplesPerSecond = "samples_per_second";  ///< kTiming
+// kTiming of every task also holds kComputeSeconds: one entry per work unit.
 
 }  // namespace dropperc::schema

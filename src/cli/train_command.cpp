@@ -176,15 +176,15 @@ void save_run(const std::string& path, const Settings& settings, const TrainingS
     h5::Group state_group = root.create_group(schema::kState);
     write_state(state_group, state);
     h5::Group s = root.create_group(schema::kSummary);
-    s.set_attribute("steps", summary.steps);
-    s.set_attribute("final_train_loss", summary.final.train_loss);
-    s.set_attribute("final_train_accuracy", summary.final.train_accuracy);
-    s.set_attribute("test_loss", summary.final.test_loss);
-    s.set_attribute("test_accuracy", summary.final.test_accuracy);
-    s.set_attribute("spanning_fraction", summary.spanning_fraction);
-    s.set_attribute("zero_gradient_fraction", summary.zero_gradient_fraction);
-    s.set_attribute("steps_to_target", summary.steps_to_target.value_or(-1));
-    s.set_attribute("samples_per_second", summary.samples_per_second);
+    s.set_attribute(schema::kStepsDone, summary.steps);
+    s.set_attribute(schema::kFinalTrainLoss, summary.final.train_loss);
+    s.set_attribute(schema::kFinalTrainAccuracy, summary.final.train_accuracy);
+    s.set_attribute(schema::kTestLoss, summary.final.test_loss);
+    s.set_attribute(schema::kTestAccuracy, summary.final.test_accuracy);
+    s.set_attribute(schema::kSpanningFraction, summary.spanning_fraction);
+    s.set_attribute(schema::kZeroGradientFraction, summary.zero_gradient_fraction);
+    s.set_attribute(schema::kStepsToTarget, summary.steps_to_target.value_or(-1));
+    s.set_attribute(schema::kSamplesPerSecond, summary.samples_per_second);
     file.close();
   }
   std::filesystem::rename(temporary, path);

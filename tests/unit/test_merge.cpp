@@ -101,6 +101,16 @@ TEST(Merge, WritesJobTasksAndSummary) {
   EXPECT_EQ(training.read<double>("steps_to_target"), (std::vector<double>{0, 0}));
   EXPECT_TRUE(training.is_group("timing"));
   EXPECT_EQ(training.group("timing").read<double>("training_seconds").size(), 2u);
+
+  // Every task: its number of work units, and their measured compute times under timing.
+  for (const Task& task : m.tasks) {
+    const h5::Group g = root.group("tasks/" + task.name);
+    EXPECT_EQ(g.integer_attribute("work_units"), task.units) << task.name;
+    const auto seconds = g.group("timing").read<double>("compute_seconds");
+    EXPECT_EQ(seconds.size(), static_cast<std::size_t>(task.units)) << task.name;
+    for (double s : seconds)
+      EXPECT_GE(s, 0.0) << task.name;
+  }
 }
 
 // Every dataset says what it holds and in which units.
