@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything (packages and an optimised build), then runs the demo: for one small network
 # under site dropout and under DropConnect, the exact theta(p) next to its Monte Carlo estimate
-# with a 95% Clopper-Pearson interval, over a grid of drop probabilities.
+# with a 95% Clopper-Pearson interval, over a grid of drop probabilities; then a small job
+# (jobs/smoke.toml: percolation and training over a grid) on 2 MPI ranks, into build/demo/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh release
@@ -38,5 +39,14 @@ for model in site bond; do
   compare "$work/theory.csv" "$work/sample.csv"
 done
 echo
-echo "About 95% of the intervals should contain the exact value. Next: '$dropperc --help',"
-echo "docs/cli.md for every option, docs/theory.md for the mathematics."
+echo "About 95% of the intervals should contain the exact value."
+
+echo
+echo "A whole job: jobs/smoke.toml (site and bond, W in {2, 4}, L in {3, 6}, percolation and training)"
+if [[ $(id -u) -eq 0 ]]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+rm -rf build/demo/smoke
+OMP_NUM_THREADS=1 mpirun -n 2 --oversubscribe "$dropperc" run jobs/smoke.toml --output build/demo/smoke
+"$dropperc" status jobs/smoke.toml --output build/demo/smoke | tail -1
+echo
+echo "Results: build/demo/smoke/smoke.h5 (docs/hdf5-layout.md). Next: '$dropperc --help',"
+echo "docs/cli.md for every option, docs/job-file.md for jobs, docs/theory.md for the mathematics."
