@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <deque>
+#include <iomanip>
 #include <limits>
 #include <sstream>
 #include <thread>
@@ -81,15 +82,14 @@ struct StopCondition {
   bool due() const { return g_stop_signal != 0 || now() >= deadline; }
 };
 
-// Seconds from now until the run must stop: the walltime, or SLURM_JOB_END_TIME minus a margin.
+// Seconds from now until the run must stop: the walltime, or the allocation's end minus a margin.
 double time_left(const JobSpec& job, const RunOptions& options) {
   double left = std::numeric_limits<double>::infinity();
   if (const auto walltime = options.walltime ? options.walltime : job.run.walltime)
     left = *walltime;
-  if (const char* end = std::getenv("SLURM_JOB_END_TIME"); end != nullptr && *end != '\0') {
-    const double slurm_left = std::strtod(end, nullptr) - static_cast<double>(std::time(nullptr)) -
-                              options.walltime_margin;
-    left = std::min(left, slurm_left);
+  if (options.end_time) {
+    left = std::min(left, *options.end_time - static_cast<double>(std::time(nullptr)) -
+                              options.walltime_margin);
   }
   return left;
 }
@@ -133,7 +133,8 @@ class Progress {
     const double elapsed = t - start_;
     std::ostringstream line;
     line << "dropperc run: " << done_ << "/" << total_ << " units done, " << running << " running, "
-         << static_cast<long long>(elapsed) << " s elapsed";
+         << static_cast<long long>(elapsed) << " s elapsed, " << std::setprecision(3)
+         << static_cast<double>(done_) / elapsed << " units/s";
     if (done_cost_ > 0 && done_ < total_) {
       line << ", about "
            << static_cast<long long>(elapsed * (total_cost_ - done_cost_) / done_cost_)

@@ -28,7 +28,8 @@ enum class RunOutcome {
 struct RunOptions {
   bool force = false;               ///< discard results of tasks whose settings changed
   std::optional<double> walltime;   ///< seconds from the start (overrides the job file's)
-  double walltime_margin = 120.0;   ///< stop this long before SLURM_JOB_END_TIME
+  std::optional<double> end_time;   ///< Unix time the allocation ends (SLURM_JOB_END_TIME)
+  double walltime_margin = 120.0;   ///< stop this long before end_time
   double progress_interval = 10.0;  ///< seconds between progress lines
   std::function<void(const std::string&)> log;  ///< progress and reports, rank 0 only
 };

@@ -3,7 +3,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <string>
 
 #include "commands.hpp"
 #include "network_options.hpp"
@@ -56,6 +58,15 @@ int run(const JobOptions& o) {
     if (!options.walltime) {
       throw UsageError("--walltime: '" + *o.walltime +
                        "' is not HH:MM:SS, MM:SS or a number of seconds > 0");
+    }
+  }
+  if (const char* end = std::getenv("SLURM_JOB_END_TIME"); end != nullptr && *end != '\0') {
+    // Slurm sets it to the Unix time at which the allocation ends.
+    char* rest = nullptr;
+    options.end_time = std::strtod(end, &rest);
+    if (*rest != '\0' || !std::isfinite(*options.end_time) || *options.end_time <= 0) {
+      throw UsageError(std::string("environment variable SLURM_JOB_END_TIME: '") + end +
+                       "' is not a Unix time in seconds");
     }
   }
   if (!o.quiet) options.log = log_line;

@@ -243,6 +243,19 @@ TEST(Cli, EveryBadJobExitsWithTwoAndWritesNothing) {
   EXPECT_GE(files, 25);
 }
 
+// A malformed SLURM_JOB_END_TIME is bad input, not a reason to stop at once (exit 3) forever.
+TEST(Cli, RunRefusesAMalformedSlurmEndTime) {
+  const std::string output = ::testing::TempDir() + "dropperc_cli_slurm_end_time";
+  std::filesystem::remove_all(output);
+  setenv("SLURM_JOB_END_TIME", "tomorrow", 1);
+  const Outcome r = run("run " DROPPERC_SOURCE_DIR "/jobs/smoke.toml --quiet --output " + output);
+  unsetenv("SLURM_JOB_END_TIME");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("SLURM_JOB_END_TIME"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("tomorrow"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(output));
+}
+
 // The summary row has the documented columns; a run written with checkpoints ends in the
 // same state as one without; --resume refuses other settings and naming them.
 TEST(Cli, TrainWritesSummaryAndResumableRuns) {

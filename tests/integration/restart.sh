@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stopping and resuming a job never changes its results (issue 4's proofs):
 #   kill -9 of every rank at 5 random moments, then a final run: identical to an uninterrupted run;
-#   SIGUSR1: exit 3, status exit 3, run again: identical; the walltime: exit 3, run again: identical;
+#   SIGUSR1: exit 3, status exit 3, run again: identical; the walltime, or the end of a Slurm
+#   allocation: exit 3, run again: identical;
 #   a truncated unit file is recomputed; a changed job is refused with a per-task list (exit 2)
 #   unless --force; a bad job file exits 2.
 #
@@ -64,6 +65,13 @@ run "$work/walltime" --walltime 1 || status=$?
 [[ $status -eq 3 ]] || fail "walltime: exit $status, expected 3"
 run "$work/walltime"
 same_as_reference "$work/walltime"
+
+# The end of a Slurm allocation: stop 2 minutes (the margin) before SLURM_JOB_END_TIME.
+status=0
+SLURM_JOB_END_TIME=$(($(date +%s) + 122)) run "$work/allocation" || status=$?
+[[ $status -eq 3 ]] || fail "SLURM_JOB_END_TIME: exit $status, expected 3"
+run "$work/allocation"
+same_as_reference "$work/allocation"
 
 # A truncated unit file: merge refuses (exit 3), run computes the unit again.
 unit=$(find "$work/walltime/units" -name '*.h5' | sort | head -1)
