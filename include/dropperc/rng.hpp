@@ -37,6 +37,8 @@ enum class StreamDomain : std::uint64_t {
   teacher = 5,           ///< teacher-student: the teacher's weights
   data = 6,              ///< teacher-student: inputs and noise
   split = 7,             ///< the train/test split of a loaded data set
+  lattice = 8,           ///< lattice.hpp: square-lattice spanning thresholds
+  bootstrap = 9,         ///< bootstrap.hpp: resampling of stored results (index: the analysis)
 };
 
 /// StreamKey::stream for draws of `domain`, index `index` < 2^48.
