@@ -134,4 +134,21 @@ inline constexpr std::string_view kStepsToTarget = "steps_to_target";
 inline constexpr std::string_view kSamplesPerSecond = "samples_per_second";  ///< kTiming
 // kTiming of every task also holds kComputeSeconds: one entry per work unit.
 
+// A lattice task (kind "lattice", lattice.hpp): attributes kModel, kLatticeSize, kWorkUnits;
+// datasets kOccupationThresholds (q* per sample: spans iff q > q*) and theta on the job's q grid:
+// kCurveQ, kDirectedCurve + kTheta (+ suffixes).
+inline constexpr std::string_view kLatticeSize = "size";
+inline constexpr std::string_view kOccupationThresholds = "occupation_thresholds";
+inline constexpr std::string_view kCurveQ = "curve_q";
+
+// /analysis of a merged job file (dropperc analyze; rewritten whole by every analysis).
+inline constexpr std::string_view kAnalysis = "analysis";
+inline constexpr std::string_view kAnalysisThresholds = "thresholds";  ///< table, a row per curve
+inline constexpr std::string_view kFits = "fits";  ///< table, a row per fitted parameter
+inline constexpr std::string_view kAnalysisTraining = "training";  ///< table, a row per task
+inline constexpr std::string_view kResamples = "resamples";  ///< group: [resample, parameter] sets
+inline constexpr std::string_view kParameterNames = "parameters";  ///< attribute of a resample set
+inline constexpr std::string_view kResampleCount = "resample_count";
+inline constexpr std::string_view kCreated = "created";
+
 }  // namespace dropperc::schema
