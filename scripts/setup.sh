@@ -16,6 +16,7 @@ packages=(
   libcli11-dev librandom123-dev libtomlplusplus-dev libnlopt-cxx-dev
   clang-format
   python3-h5py python3-numpy                      # tests read and write HDF5 as users' scripts do
+  python3-matplotlib                              # analysis/plot_all.py and its test
   python3-sklearn                                 # scripts/make_digits.py: a real data set
   python3-torch                                   # the reference that the MLP is checked against
   libopenblas0-pthread                            # ... and the BLAS it uses in bench/torch_training.py

@@ -63,6 +63,28 @@ ThresholdSummary summarize_thresholds(std::vector<double> thresholds) {
   return s;
 }
 
+SizeCurve threshold_curve(std::vector<double> thresholds, double size, bool spans_below,
+                          int points) {
+  if (thresholds.empty()) throw std::invalid_argument("threshold_curve: no thresholds");
+  std::sort(thresholds.begin(), thresholds.end());
+  const double n = static_cast<double>(thresholds.size());
+  const double low = quantile(thresholds, 0.05), high = quantile(thresholds, 0.95);
+  SizeCurve c;
+  c.size = size;
+  for (int j = 0; j < points; ++j) {
+    const double p = points == 1 ? low : low + (high - low) * j / (points - 1);
+    const auto below = static_cast<double>(
+        std::lower_bound(thresholds.begin(), thresholds.end(), p) - thresholds.begin());
+    const auto above = static_cast<double>(
+        thresholds.end() - std::upper_bound(thresholds.begin(), thresholds.end(), p));
+    const double theta = (spans_below ? above : below) / n;
+    c.p.push_back(p);
+    c.value.push_back(theta);
+    c.error.push_back(std::sqrt(theta * (1 - theta) / n));
+  }
+  return c;
+}
+
 CollapseQuality collapse_quality(const std::vector<SizeCurve>& curves, const ScalingParameters& s,
                                  double x_window) {
   std::vector<Scaled> scaled;
@@ -106,11 +128,13 @@ CollapseFit fit_collapse(const std::vector<SizeCurve>& curves, const CollapseSpe
       &ScalingParameters::p_c, &ScalingParameters::b, &ScalingParameters::a};
   const std::vector<bool> free = {spec.fit_p_c, spec.fit_b, spec.fit_a};
   std::vector<double ScalingParameters::*> fitted;
-  std::vector<double> x, step;
+  std::vector<double> x, step, lower, upper;
   for (std::size_t k = 0; k < all.size(); ++k) {
     if (!free[k]) continue;
     fitted.push_back(all[k]);
-    x.push_back(spec.start.*all[k]);
+    lower.push_back(spec.lower.*all[k]);
+    upper.push_back(spec.upper.*all[k]);
+    x.push_back(std::clamp(spec.start.*all[k], lower.back(), upper.back()));
     step.push_back(spec.step.*all[k]);
   }
   if (fitted.empty()) throw std::invalid_argument("fit_collapse: every parameter is fixed");
@@ -130,6 +154,8 @@ CollapseFit fit_collapse(const std::vector<SizeCurve>& curves, const CollapseSpe
   optimiser.set_min_objective([](const std::vector<double>& v, std::vector<double>&,
                                  void* data) { return (*static_cast<Objective*>(data))(v); },
                               &objective);
+  optimiser.set_lower_bounds(lower);
+  optimiser.set_upper_bounds(upper);
   optimiser.set_initial_step(step);
   optimiser.set_xtol_rel(1e-10);
   optimiser.set_ftol_abs(1e-12);

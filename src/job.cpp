@@ -65,6 +65,19 @@ class Reader {
       values.push_back(value<T>(element, key, rule, ok));
     return values;
   }
+  // A non-empty list of distinct T, each checked; a repeat is refused where it appears.
+  template <class T>
+  std::vector<T> distinct_list(std::string_view key, const std::string& rule,
+                               bool (*ok)(const T&) = nullptr) const {
+    std::vector<T> values = list<T>(key, rule, ok);
+    const toml::array& array = *table_.get(key)->as_array();
+    for (std::size_t k = 1; k < values.size(); ++k) {
+      const auto before = values.begin() + static_cast<std::ptrdiff_t>(k);
+      if (std::find(values.begin(), before, values[k]) != before)
+        fail(array[k], key, shown(array[k]) + " appears twice (" + rule + ")");
+    }
+    return values;
+  }
 
   [[noreturn]] void fail(const toml::node& n, std::string_view key,
                          const std::string& message) const {
@@ -170,6 +183,25 @@ bool initialisation_name(const std::string& v) {
 bool task_name(const std::string& v) {
   return v == "classification" || v == "regression";
 }
+bool lattice_model_name(const std::string& v) {
+  return parse_lattice_model(v).has_value();
+}
+bool lattice_size(const int& v) {
+  return v >= 1 && v <= kMaxLatticeSize;
+}
+
+// Work units of `samples` samples in blocks of `block`: the last block takes the remainder.
+std::int64_t blocks(std::int64_t samples, std::int64_t block) {
+  return (samples + block - 1) / block;
+}
+
+// `num` >= 2 equally spaced values from start to stop, both included exactly.
+std::vector<double> evenly_spaced(double start, double stop, int num) {
+  std::vector<double> values;
+  for (int k = 0; k < num; ++k)
+    values.push_back(k + 1 == num ? stop : start + (stop - start) * k / (num - 1));
+  return values;
+}
 
 const toml::table& section(const toml::table& root, std::string_view key, const std::string& file) {
   const toml::node* n = root.get(key);
@@ -179,31 +211,38 @@ const toml::table& section(const toml::table& root, std::string_view key, const 
   return *n->as_table();
 }
 
-// "p": a list, or {start, stop, num} (num >= 2 equally spaced values, stop included).
-std::vector<double> read_p(const Reader& grid) {
-  const toml::node* n = grid.node("p");
-  const std::string rule = "drop probabilities in [0, 1]: a list, or { start, stop, num }";
-  if (n == nullptr) grid.fail_table("missing key 'grid.p' (" + rule + ")");
-  std::vector<double> p;
+// A grid of probabilities (grid.p, lattice.q), ascending: a list, or {start, stop, num}
+// (num >= 2 equally spaced values, stop included). `meaning` says what the values are.
+std::vector<double> read_probabilities(const Reader& section, std::string_view key,
+                                       const std::string& meaning) {
+  const toml::node* n = section.node(key);
+  const std::string rule = meaning + " in [0, 1]: a list, or { start, stop, num }";
+  if (n == nullptr)
+    section.fail_table("missing key '" + section.key_path(key) + "' (" + rule + ")");
+  std::vector<double> values;
   if (const toml::table* range = n->as_table()) {
-    const Reader r(*range, "grid.p", grid.file());
+    const Reader r(*range, section.key_path(key), section.file());
     r.only({"start", "stop", "num"});
     const double start = r.required<double>("start", "in [0, 1]", probability);
     const double stop = r.required<double>("stop", "in [0, 1], above start", probability);
     const int num =
         r.required<int>("num", "a whole number >= 2", [](const int& v) { return v >= 2; });
     if (!(stop > start)) r.fail(*range->get("stop"), "stop", "must be above start");
-    for (int k = 0; k < num; ++k)
-      p.push_back(k + 1 == num ? stop : start + (stop - start) * k / (num - 1));
+    values = evenly_spaced(start, stop, num);
   } else {
-    p = grid.list<double>("p", rule, probability);
+    values = section.list<double>(key, rule, probability);
   }
-  std::vector<double> sorted = p;
-  std::sort(sorted.begin(), sorted.end());
-  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
-    grid.fail(*n, "p", "a value appears twice");
+  std::sort(values.begin(), values.end());
+  if (std::adjacent_find(values.begin(), values.end()) != values.end()) {
+    section.fail(*n, key, "a value appears twice");
   }
-  return sorted;
+  return values;
+}
+
+// "block": samples per work unit; by default all samples, at most 10000 per unit.
+std::int64_t read_block(const Reader& r, std::int64_t samples) {
+  return r.optional<std::int64_t>("block", std::min<std::int64_t>(samples, 10000),
+                                  "samples per work unit, >= 1", positive_int64);
 }
 
 GridSpec read_grid(const toml::table& root, const std::string& file) {
@@ -216,7 +255,7 @@ GridSpec read_grid(const toml::table& root, const std::string& file) {
   }
   g.widths = r.list<int>("widths", "hidden-layer widths, whole numbers >= 1", positive_int);
   g.depths = r.list<int>("depths", "numbers of hidden layers, whole numbers >= 1", positive_int);
-  g.p = read_p(r);
+  g.p = read_probabilities(r, "p", "drop probabilities");
   if (r.has("input_width")) g.input_width = r.required<int>("input_width", ">= 1", positive_int);
   if (r.has("output_width")) g.output_width = r.required<int>("output_width", ">= 1", positive_int);
   if (r.has("biases")) g.biases = r.list<bool>("biases", "true or false");
@@ -266,14 +305,30 @@ PercolationSpec read_percolation(const toml::table& t, const std::string& file) 
   s.method = *parse_method(
       r.optional<std::string>("method", "thresholds", "masks, thresholds or fast", method_name));
   s.undirected = r.optional<bool>("undirected", true, "true or false");
-  s.block = r.optional<std::int64_t>("block", std::min<std::int64_t>(s.samples, 10000),
-                                     "samples per work unit, >= 1", positive_int64);
+  s.block = read_block(r, s.samples);
   s.thresholds = r.optional<bool>("thresholds", false, "true or false");
   if (s.method == Method::fast && s.undirected) {
     r.fail(*t.get("method"), "method",
            "the fast method measures no undirected observables: set undirected = false or use "
            "masks or thresholds");
   }
+  return s;
+}
+
+LatticeSpec read_lattice(const toml::table& t, const std::string& file) {
+  const Reader r(t, "lattice", file);
+  r.only({"models", "sizes", "samples", "block", "q"});
+  LatticeSpec s;
+  for (const auto& m : r.distinct_list<std::string>("models", "site or bond", lattice_model_name))
+    s.models.push_back(*parse_lattice_model(m));
+  s.sizes = r.distinct_list<int>(
+      "sizes", "lattice sizes L, whole numbers in [1, " + std::to_string(kMaxLatticeSize) + "]",
+      lattice_size);
+  s.samples =
+      r.required<std::int64_t>("samples", "samples per (model, size), >= 1", positive_int64);
+  s.block = read_block(r, s.samples);
+  s.q = r.has("q") ? read_probabilities(r, "q", "occupation probabilities")
+                   : evenly_spaced(0.0, 1.0, 101);
   return s;
 }
 
@@ -369,6 +424,38 @@ std::string read_text(const std::filesystem::path& file) {
   return text.str();
 }
 
+// A job must compute something, and a grid job something on its grid.
+void check_work(const JobSpec& job, const std::string& file) {
+  if (!job.percolation && !job.training && !job.lattice) {
+    throw JobError(file +
+                   ": nothing to do: give a [percolation] or a [training] section (or both) with "
+                   "a [grid], or a [lattice] section");
+  }
+  if (!job.percolation && !job.training) return;
+  const std::vector<Task> tasks = expand(job);
+  if (std::all_of(tasks.begin(), tasks.end(),
+                  [](const Task& t) { return t.kind == TaskKind::lattice; })) {
+    throw JobError(file + ": [grid]: the skip rules leave no task");
+  }
+}
+
+// One task per (model, size), in the order of the file.
+std::vector<Task> lattice_tasks(const LatticeSpec& lattice) {
+  std::vector<Task> tasks;
+  for (LatticeModel m : lattice.models) {
+    for (int size : lattice.sizes) {
+      Task t;
+      t.name = "lattice_" + std::string(name(m)) + "_L" + std::to_string(size);
+      t.kind = TaskKind::lattice;
+      t.units = blocks(lattice.samples, lattice.block);
+      t.lattice_model = m;
+      t.lattice_size = size;
+      tasks.push_back(t);
+    }
+  }
+  return tasks;
+}
+
 bool skipped(const GridSpec& grid, const std::map<std::string, std::string>& point) {
   return std::any_of(grid.skip.begin(), grid.skip.end(), [&](const SkipRule& rule) {
     return std::all_of(rule.match.begin(), rule.match.end(), [&](const auto& kv) {
@@ -421,8 +508,14 @@ std::string_view name(TaskKind kind) {
       return "thresholds";
     case TaskKind::training:
       return "training";
+    case TaskKind::lattice:
+      return "lattice";
   }
   return "?";
+}
+
+std::string_view model_name(const Task& task) {
+  return task.kind == TaskKind::lattice ? name(task.lattice_model) : name(task.model);
 }
 
 JobSpec parse_job(const std::filesystem::path& file) {
@@ -440,10 +533,11 @@ JobSpec parse_job(const std::filesystem::path& file) {
   }
   const Reader top(root, "", shown);
   for (const auto& [key, node] : root) {
-    static const std::set<std::string_view> sections = {"job", "grid", "percolation", "training",
-                                                        "run"};
+    static const std::set<std::string_view> sections = {"job",      "grid",    "percolation",
+                                                        "training", "lattice", "run"};
     if (!sections.count(key.str())) {
-      top.fail(node, key.str(), "unknown section (allowed: job, grid, percolation, training, run)");
+      top.fail(node, key.str(),
+               "unknown section (allowed: job, grid, percolation, training, lattice, run)");
     }
   }
   const Reader j(section(root, "job", shown), "job", shown);
@@ -454,18 +548,17 @@ JobSpec parse_job(const std::filesystem::path& file) {
   const std::filesystem::path directory = file.parent_path();
   job.output =
       directory / j.optional<std::string>("output", job.name + ".data", "the output directory");
-  job.grid = read_grid(root, shown);
-  if (const toml::node* n = root.get("percolation"))
-    job.percolation = read_percolation(*n->as_table(), shown);
-  if (const toml::node* n = root.get("training"))
-    job.training = read_training(*n->as_table(), directory, shown);
-  if (!job.percolation && !job.training) {
-    throw JobError(shown +
-                   ": nothing to do: give a [percolation] or a [training] section (or both)");
-  }
+  // [grid] is required by [percolation] and [training], and checked whenever given.
+  if (root.contains("grid") || root.contains("percolation") || root.contains("training"))
+    job.grid = read_grid(root, shown);
+  if (root.contains("percolation"))
+    job.percolation = read_percolation(section(root, "percolation", shown), shown);
+  if (root.contains("training"))
+    job.training = read_training(section(root, "training", shown), directory, shown);
+  if (root.contains("lattice")) job.lattice = read_lattice(section(root, "lattice", shown), shown);
   const toml::node* run = root.get("run");
   job.run = read_run(run != nullptr ? run->as_table() : nullptr, shown);
-  if (expand(job).empty()) throw JobError(shown + ": [grid]: the skip rules leave no task");
+  check_work(job, shown);
   return job;
 }
 
@@ -491,8 +584,7 @@ std::vector<Task> expand(const JobSpec& job) {
         if (job.percolation && job.percolation->thresholds && !skipped(g, point)) {
           Task t{shape_name(m, w, l) + "_thresholds", TaskKind::thresholds,
                  arch_of(w, l, g.input_width, g.output_width), m};
-          t.units =
-              (job.percolation->samples + job.percolation->block - 1) / job.percolation->block;
+          t.units = blocks(job.percolation->samples, job.percolation->block);
           tasks.push_back(t);
         }
         for (double p : g.p) {
@@ -500,8 +592,7 @@ std::vector<Task> expand(const JobSpec& job) {
           if (job.percolation && !skipped(g, point)) {
             Task t{shape_name(m, w, l) + "_p" + canonical_number(p), TaskKind::percolation,
                    arch_of(w, l, g.input_width, g.output_width), m, p};
-            t.units =
-                (job.percolation->samples + job.percolation->block - 1) / job.percolation->block;
+            t.units = blocks(job.percolation->samples, job.percolation->block);
             tasks.push_back(t);
           }
           if (!job.training) continue;
@@ -528,6 +619,10 @@ std::vector<Task> expand(const JobSpec& job) {
         }
       }
     }
+  }
+  if (job.lattice) {
+    const std::vector<Task> lattice = lattice_tasks(*job.lattice);
+    tasks.insert(tasks.end(), lattice.begin(), lattice.end());
   }
   return tasks;
 }

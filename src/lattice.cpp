@@ -193,6 +193,13 @@ std::string_view name(LatticeModel model) {
   return model == LatticeModel::site ? "site" : "bond";
 }
 
+std::optional<LatticeModel> parse_lattice_model(std::string_view text) {
+  for (LatticeModel model : {LatticeModel::site, LatticeModel::bond}) {
+    if (text == name(model)) return model;
+  }
+  return std::nullopt;
+}
+
 std::int64_t lattice_elements(LatticeModel model, int size) {
   check_size(size);
   const std::int64_t l = size;

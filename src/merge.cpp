@@ -75,12 +75,16 @@ std::string_view description_of(Observable o) {
 
 void set_parameters(h5::Group& g, const Task& t) {
   g.set_attribute(schema::kKind, name(t.kind));
-  g.set_attribute(schema::kModel, name(t.model));
+  g.set_attribute(schema::kModel, model_name(t));
+  g.set_attribute(schema::kWorkUnits, t.units);
+  if (t.kind == TaskKind::lattice) {
+    g.set_attribute(schema::kLatticeSize, std::int64_t{t.lattice_size});
+    return;
+  }
   g.set_attribute(schema::kWidth, std::int64_t{t.arch.width});
   g.set_attribute(schema::kDepth, std::int64_t{t.arch.depth});
   g.set_attribute(schema::kInputWidth, std::int64_t{t.arch.input_width});
   g.set_attribute(schema::kOutputWidth, std::int64_t{t.arch.output_width});
-  g.set_attribute(schema::kWorkUnits, t.units);
   if (t.kind == TaskKind::thresholds) return;
   g.set_attribute(schema::kP, t.p);
   if (t.kind != TaskKind::training) return;
@@ -133,21 +137,26 @@ Headline write_percolation(h5::Group& g, const JobSpec& job, const std::vector<U
   return h;
 }
 
-// theta(p) on the job's grid from per-sample thresholds: a sample spans at p iff p < p*.
+// Where a sample spans relative to its threshold: at p < p* for dropout's drop probability p,
+// at q > q* for a lattice's occupation probability q.
+enum class SpansWhen { below, above };
+
+// theta on a grid from per-sample thresholds: the fraction of samples spanning at each value,
+// with Clopper-Pearson intervals. `description` says what theta is.
 void write_curve(h5::Group& g, std::string_view prefix, const std::vector<double>& thresholds,
-                 const std::vector<double>& grid) {
+                 const std::vector<double>& grid, SpansWhen when, std::string_view description) {
   std::vector<double> theta, low, high;
   const auto n = static_cast<std::int64_t>(thresholds.size());
-  for (double p : grid) {
-    const auto spans =
-        std::count_if(thresholds.begin(), thresholds.end(), [p](double t) { return p < t; });
+  for (double x : grid) {
+    const auto spans = std::count_if(thresholds.begin(), thresholds.end(), [&](double t) {
+      return when == SpansWhen::below ? x < t : x > t;
+    });
     const Interval ci = clopper_pearson(spans, n);
     theta.push_back(static_cast<double>(spans) / static_cast<double>(n));
     low.push_back(ci.low);
     high.push_back(ci.high);
   }
-  vector(g, joined(prefix, schema::kTheta), theta,
-         "fraction of samples whose threshold exceeds p, at curve_p");
+  vector(g, joined(prefix, schema::kTheta), theta, description);
   vector(g, joined(prefix, schema::kTheta, schema::kLowSuffix), low,
          "lower end of the 95% Clopper-Pearson interval");
   vector(g, joined(prefix, schema::kTheta, schema::kHighSuffix), high,
@@ -164,10 +173,24 @@ void write_thresholds(h5::Group& g, const JobSpec& job, const std::vector<UnitRe
   vector(g, schema::kDirectedThresholds, directed,
          "per-sample p*: the sample spans (directed) iff p < p*", "1");
   vector(g, schema::kCurveP, job.grid.p, "drop probabilities of the job's grid", "1");
-  write_curve(g, schema::kDirectedCurve, directed, job.grid.p);
+  const std::string_view description = "fraction of samples whose threshold exceeds p, at curve_p";
+  write_curve(g, schema::kDirectedCurve, directed, job.grid.p, SpansWhen::below, description);
   if (undirected.empty()) return;
   vector(g, schema::kUndirectedThresholds, undirected, "per-sample undirected threshold", "1");
-  write_curve(g, schema::kUndirectedCurve, undirected, job.grid.p);
+  write_curve(g, schema::kUndirectedCurve, undirected, job.grid.p, SpansWhen::below, description);
+}
+
+void write_lattice(h5::Group& g, const JobSpec& job, const std::vector<UnitResult>& units) {
+  std::vector<double> thresholds;
+  for (const UnitResult& u : units) {
+    const auto& b = std::get<LatticeBlock>(u);
+    thresholds.insert(thresholds.end(), b.thresholds.begin(), b.thresholds.end());
+  }
+  vector(g, schema::kOccupationThresholds, thresholds,
+         "per-sample occupation threshold q*: the sample spans top to bottom iff q > q*", "1");
+  vector(g, schema::kCurveQ, job.lattice->q, "occupation probabilities of the job's q grid", "1");
+  write_curve(g, schema::kDirectedCurve, thresholds, job.lattice->q, SpansWhen::above,
+              "fraction of samples spanning top to bottom (q > q*), at curve_q");
 }
 
 Headline write_training(h5::Group& g, h5::Group& timing, const JobSpec& job,
@@ -285,10 +308,11 @@ void write_summary(h5::Group& root, const std::vector<Task>& tasks,
     const Task& task = tasks[t];
     names.push_back(task.name);
     kinds.emplace_back(name(task.kind));
-    models.emplace_back(name(task.model));
-    widths.push_back(task.arch.width);
-    depths.push_back(task.arch.depth);
-    p.push_back(task.kind == TaskKind::thresholds ? kNaN : task.p);
+    const bool lattice = task.kind == TaskKind::lattice;
+    models.emplace_back(model_name(task));
+    widths.push_back(lattice ? task.lattice_size : task.arch.width);
+    depths.push_back(lattice ? -1 : task.arch.depth);
+    p.push_back(task.kind == TaskKind::thresholds || lattice ? kNaN : task.p);
     biases.push_back(task.kind == TaskKind::training ? std::int64_t{task.bias} : -1);
     activations.emplace_back(task.kind == TaskKind::training ? name(task.activation) : "");
     theta.push_back(rows[t].theta);
@@ -316,8 +340,9 @@ void write_summary(h5::Group& root, const std::vector<Task>& tasks,
        {std::string(schema::kTestAccuracy), test_accuracy},
        {std::string(schema::kSpanningFraction), spanning},
        {std::string(schema::kZeroGradientFraction), zeros}},
-      {"one row per task: parameters (bias -1, p NaN where they do not apply) and headline "
-       "results (NaN where they do not apply; training: means over replicas)",
+      {"one row per task: parameters (bias -1, p NaN where they do not apply; lattice tasks: "
+       "width = lattice size, depth -1) and headline results (NaN where they do not apply; "
+       "training: means over replicas)",
        "1"});
 }
 
@@ -398,6 +423,10 @@ std::filesystem::path merge(const Store& store, const JobSpec& job, const RunInf
           break;
         case TaskKind::training:
           headlines.push_back(write_training(g, timing, job, units));
+          break;
+        case TaskKind::lattice:
+          write_lattice(g, job, units);
+          headlines.emplace_back();
           break;
       }
     }

@@ -31,7 +31,21 @@ void write_atomically(const std::filesystem::path& target, Write write) {
   std::filesystem::rename(temporary, target);
 }
 
+// A lattice task's settings: everything of [lattice] but `samples`, which may grow. The q grid
+// counts as a setting like the rest, though only the merged curves depend on it.
+std::map<std::string, std::string> lattice_settings(const JobSpec& job, const Task& task) {
+  const LatticeSpec& lattice = *job.lattice;
+  std::string q;
+  for (double v : lattice.q)
+    q += (q.empty() ? "" : ", ") + canonical_number(v);
+  return {
+      {"kind", std::string(name(task.kind))},      {"model", std::string(name(task.lattice_model))},
+      {"size", std::to_string(task.lattice_size)}, {"seed", std::to_string(job.seed)},
+      {"block", std::to_string(lattice.block)},    {"q", q}};
+}
+
 std::map<std::string, std::string> task_settings(const JobSpec& job, const Task& task) {
+  if (task.kind == TaskKind::lattice) return lattice_settings(job, task);
   std::map<std::string, std::string> s = {{"kind", std::string(name(task.kind))},
                                           {"model", std::string(name(task.model))},
                                           {"width", std::to_string(task.arch.width)},
@@ -163,6 +177,20 @@ PointEstimate read_estimate(const h5::Group& group, const Task& task) {
   return e;
 }
 
+// Refuses a block's per-sample values unless there is one per sample of [first, last).
+void check_block_length(const std::filesystem::path& path, std::size_t values, std::int64_t first,
+                        std::int64_t last) {
+  if (values != static_cast<std::size_t>(last - first)) {
+    throw h5::Error(path.string() + ": holds " + std::to_string(values) + " thresholds, not " +
+                    std::to_string(last - first));
+  }
+}
+
+void write_range(h5::Group& root, std::int64_t first, std::int64_t last) {
+  root.set_attribute(schema::kFirstSample, first);
+  root.set_attribute(schema::kLastSample, last);
+}
+
 // A stored replica's architecture: W and L from its task, W_in and W_out (the data's) from the
 // shapes of its first and last weight matrices; read_state then checks every shape.
 Architecture replica_arch_of(const h5::Group& state, const Task& task) {
@@ -265,7 +293,7 @@ bool Store::complete(std::size_t task, std::int64_t index) const {
       const std::int64_t step = root.group(schema::kState).integer_attribute(schema::kStep);
       return step == job_->training->steps;  // fewer steps: the job asks for more, continue it
     }
-    const auto [first, last] = block_range(*job_, index);
+    const auto [first, last] = block_range(*job_, t, index);
     return root.integer_attribute(schema::kFirstSample) == first &&
            root.integer_attribute(schema::kLastSample) == last;
   } catch (const h5::Error& e) {
@@ -282,25 +310,22 @@ std::optional<UnitResult> Store::load(std::size_t task, std::int64_t index) cons
   try {
     const h5::File file = h5::File::open(path);
     const h5::Group root = file.root();
-    switch (t.kind) {
-      case TaskKind::training:
-        return TrainingReplica{read_state<float>(root.group(schema::kState),
-                                                 replica_arch_of(root.group(schema::kState), t))};
-      case TaskKind::percolation: {
-        const auto [first, last] = block_range(*job_, index);
-        return PercolationBlock{first, last, read_estimate(root.group(schema::kEstimate), t)};
-      }
-      case TaskKind::thresholds: {
-        const auto [first, last] = block_range(*job_, index);
-        ThresholdBlock block{first, last, root.read<double>(schema::kDirectedThresholds),
-                             root.read<double>(schema::kUndirectedThresholds)};
-        if (block.directed.size() != static_cast<std::size_t>(last - first)) {
-          throw h5::Error(path.string() + ": holds " + std::to_string(block.directed.size()) +
-                          " thresholds, not " + std::to_string(last - first));
-        }
-        return block;
-      }
+    if (t.kind == TaskKind::training) {
+      return TrainingReplica{read_state<float>(root.group(schema::kState),
+                                               replica_arch_of(root.group(schema::kState), t))};
     }
+    const auto [first, last] = block_range(*job_, t, index);
+    if (t.kind == TaskKind::percolation)
+      return PercolationBlock{first, last, read_estimate(root.group(schema::kEstimate), t)};
+    if (t.kind == TaskKind::thresholds) {
+      ThresholdBlock block{first, last, root.read<double>(schema::kDirectedThresholds),
+                           root.read<double>(schema::kUndirectedThresholds)};
+      check_block_length(path, block.directed.size(), first, last);
+      return block;
+    }
+    LatticeBlock block{first, last, root.read<double>(schema::kOccupationThresholds)};
+    check_block_length(path, block.thresholds.size(), first, last);
+    return block;
   } catch (const h5::Error& e) {
     report(std::string("unreadable unit file, computing it again: ") + e.what());
     std::filesystem::remove(path);
@@ -318,15 +343,16 @@ void Store::save(std::size_t task, std::int64_t index, const UnitResult& result,
     root.set_attribute(schema::kUnitKind, name(t.kind));
     root.set_attribute(schema::kUnitIndex, index);
     if (const auto* block = std::get_if<PercolationBlock>(&result)) {
-      root.set_attribute(schema::kFirstSample, block->first);
-      root.set_attribute(schema::kLastSample, block->last);
+      write_range(root, block->first, block->last);
       h5::Group estimate = root.create_group(schema::kEstimate);
       write_estimate(estimate, block->estimate);
     } else if (const auto* thresholds = std::get_if<ThresholdBlock>(&result)) {
-      root.set_attribute(schema::kFirstSample, thresholds->first);
-      root.set_attribute(schema::kLastSample, thresholds->last);
+      write_range(root, thresholds->first, thresholds->last);
       root.write(schema::kDirectedThresholds, thresholds->directed);
       root.write(schema::kUndirectedThresholds, thresholds->undirected);
+    } else if (const auto* lattice = std::get_if<LatticeBlock>(&result)) {
+      write_range(root, lattice->first, lattice->last);
+      root.write(schema::kOccupationThresholds, lattice->thresholds);
     } else {
       h5::Group state = root.create_group(schema::kState);
       write_state(state, std::get<TrainingReplica>(result).state);

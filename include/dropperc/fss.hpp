@@ -27,6 +27,13 @@ struct SizeCurve {
   std::vector<double> p, value, error;
 };
 
+/// theta from per-sample thresholds at `points` equally spaced values between the 5 % and 95 %
+/// quantiles of the thresholds (the transition region), with binomial errors
+/// sqrt(theta (1 - theta) / n). `spans_below`: a sample spans at p iff p < p* (dropout's drop
+/// probability); otherwise iff p > p* (the lattice's occupation probability). §10.1.
+SizeCurve threshold_curve(std::vector<double> thresholds, double size, bool spans_below,
+                          int points = 15);
+
 /// O(p, S) = S^(-a) F((p - p_c) S^b).
 struct ScalingParameters {
   double p_c = 0.0;
@@ -45,9 +52,13 @@ struct CollapseQuality {
 CollapseQuality collapse_quality(const std::vector<SizeCurve>& curves, const ScalingParameters& s,
                                  double x_window = std::numeric_limits<double>::infinity());
 
+inline constexpr double kInfinity = std::numeric_limits<double>::infinity();
+
 struct CollapseSpec {
   ScalingParameters start;                 ///< starting point (and the value of fixed parameters)
   ScalingParameters step{0.01, 0.1, 0.1};  ///< initial simplex steps
+  ScalingParameters lower{-kInfinity, -kInfinity, -kInfinity};  ///< bounds of the free ones
+  ScalingParameters upper{kInfinity, kInfinity, kInfinity};
   bool fit_p_c = true, fit_b = true, fit_a = false;
   double x_window = std::numeric_limits<double>::infinity();
 };
@@ -55,7 +66,8 @@ struct CollapseFit {
   ScalingParameters best;
   CollapseQuality quality;
 };
-/// Minimises collapse_quality over the free parameters with NLopt's Nelder-Mead simplex.
+/// Minimises collapse_quality over the free parameters, within their bounds, with NLopt's
+/// Nelder-Mead simplex.
 /// Throws std::invalid_argument if fewer than 2 curves are given or no parameter is free.
 CollapseFit fit_collapse(const std::vector<SizeCurve>& curves, const CollapseSpec& spec);
 

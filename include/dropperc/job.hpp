@@ -1,6 +1,7 @@
 #pragma once
 // Job files (TOML, docs/job-file.md): what a study computes, parsed, validated and expanded into
-// tasks with canonical names.
+// tasks with canonical names. A job computes on the grid of networks ([grid] with [percolation]
+// and/or [training]), on 2D square lattices ([lattice], the validation geometry), or both.
 //
 // parse_job() reads and checks the whole file before anything else happens: an unknown key, a
 // wrong type, an empty list or an out-of-range value throws JobError naming the file, line,
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "dropperc/dataset.hpp"
+#include "dropperc/lattice.hpp"
 #include "dropperc/mask.hpp"
 #include "dropperc/mlp.hpp"
 #include "dropperc/sampling.hpp"
@@ -53,6 +55,16 @@ struct PercolationSpec {
   bool thresholds = false;  ///< also store per-sample thresholds and theta(p) curves
 };
 
+/// 2D square-lattice percolation (lattice.hpp): per-sample spanning thresholds q* of every
+/// (model, size), in blocks of samples like a thresholds task.
+struct LatticeSpec {
+  std::vector<LatticeModel> models;  ///< distinct
+  std::vector<int> sizes;            ///< distinct, each in [1, kMaxLatticeSize]
+  std::int64_t samples = 0;          ///< per (model, size)
+  std::int64_t block = 0;            ///< samples per work unit
+  std::vector<double> q;             ///< ascending, distinct: where merged theta(q) curves go
+};
+
 struct TrainingSpec {
   std::int64_t steps = 0;
   int batch = 32;
@@ -79,9 +91,10 @@ struct JobSpec {
   std::string name;
   std::uint64_t seed = 1;
   std::filesystem::path output;  ///< relative paths are relative to the job file's directory
-  GridSpec grid;
+  GridSpec grid;  ///< empty (no models) when the job has no [grid]: a lattice-only job
   std::optional<PercolationSpec> percolation;
   std::optional<TrainingSpec> training;
+  std::optional<LatticeSpec> lattice;
   RunSpec run;
 };
 
@@ -92,9 +105,13 @@ enum class TaskKind {
   percolation,  ///< observables at one grid point, in blocks of samples
   thresholds,   ///< per-sample thresholds of one (model, W, L), in blocks of samples
   training,     ///< independently trained replicas at one grid point
+  lattice,      ///< per-sample spanning thresholds of one 2D lattice (model, size), in blocks
 };
 std::string_view name(TaskKind kind);
 
+/// One task. Network tasks (percolation, thresholds, training) use arch, model, p, bias and
+/// activation; lattice tasks use lattice_model and lattice_size alone and leave the others at
+/// their defaults, so that a lattice size is never mistaken for a network width.
 struct Task {
   std::string name;
   TaskKind kind = TaskKind::percolation;
@@ -103,10 +120,17 @@ struct Task {
   double p = 0.0;  ///< the grid's p (all probabilities of the model); unused by thresholds tasks
   bool bias = false;
   Activation activation = Activation::relu;
-  std::int64_t units = 0;  ///< sample blocks or replicas
+  std::int64_t units = 0;                           ///< sample blocks or replicas
+  LatticeModel lattice_model = LatticeModel::bond;  ///< lattice tasks only
+  int lattice_size = 0;                             ///< lattice tasks only: L of the L x L lattice
 };
 
-/// The job's tasks in a fixed order (kind, model, W, L, p, bias, activation as in the file).
+/// The task's model as stored in files: the lattice model of a lattice task, else the dropout
+/// model.
+std::string_view model_name(const Task& task);
+
+/// The job's tasks in a fixed order: the grid's (kind, model, W, L, p, bias, activation as in
+/// the file), then the lattice's (model, size as in the file).
 std::vector<Task> expand(const JobSpec& job);
 
 /// Seconds from "HH:MM:SS", "MM:SS" or a number of seconds; nullopt if malformed or not positive.

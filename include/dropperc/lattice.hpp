@@ -20,6 +20,7 @@
 //   R_L(q) + R_L(1 - q) = 1 and R_L(1/2) = 1/2 exactly at every L.
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -33,6 +34,8 @@ enum class LatticeModel {
 };
 /// "site" or "bond".
 std::string_view name(LatticeModel model);
+/// The model named by name(model); nullopt for any other text.
+std::optional<LatticeModel> parse_lattice_model(std::string_view text);
 
 /// The largest `size` accepted: N <= 2^25 elements, about 30 bytes each while a sample runs.
 inline constexpr int kMaxLatticeSize = 4096;

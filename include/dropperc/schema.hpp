@@ -143,6 +143,7 @@ inline constexpr std::string_view kCurveQ = "curve_q";
 
 // /analysis of a merged job file (dropperc analyze; rewritten whole by every analysis).
 inline constexpr std::string_view kAnalysis = "analysis";
+inline constexpr std::string_view kCurves = "curves";  ///< table, a row per (task, spanning, p)
 inline constexpr std::string_view kAnalysisThresholds = "thresholds";  ///< table, a row per curve
 inline constexpr std::string_view kFits = "fits";  ///< table, a row per fitted parameter
 inline constexpr std::string_view kAnalysisTraining = "training";  ///< table, a row per task

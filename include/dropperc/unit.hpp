@@ -1,9 +1,9 @@
 #pragma once
-// One work unit of a job: a block of percolation samples, a block of per-sample thresholds, or
-// one trained replica (docs/architecture.md). A unit receives what it may use (the job, its
-// task, the data) and owns nothing global; its randomness comes only from streams keyed by
-// (job seed, task name, unit index), so its result does not depend on which rank ran it, when,
-// or how often it was interrupted.
+// One work unit of a job: a block of percolation samples, a block of per-sample thresholds (of
+// a network or a 2D lattice), or one trained replica (docs/architecture.md). A unit receives what
+// it may use (the job, its task, the data) and owns nothing global; its randomness comes only from
+// streams keyed by (job seed, task name, unit index), so its result does not depend on which rank
+// ran it, when, or how often it was interrupted.
 
 #include <cstdint>
 #include <functional>
@@ -38,12 +38,21 @@ struct ThresholdBlock {
   std::vector<double> undirected;  ///< empty when the job does not measure undirected spanning
 };
 
+/// Samples [first, last) of a lattice task: each sample's occupation threshold q* (it spans iff
+/// q > q*, lattice.hpp). A type of its own, not a ThresholdBlock: the direction is the opposite
+/// of the dropout thresholds p* (spans iff p < p*), so the two must never be mixed up.
+struct LatticeBlock {
+  std::int64_t first = 0;
+  std::int64_t last = 0;
+  std::vector<double> thresholds;
+};
+
 /// One trained replica, complete.
 struct TrainingReplica {
   TrainingState<float> state;
 };
 
-using UnitResult = std::variant<PercolationBlock, ThresholdBlock, TrainingReplica>;
+using UnitResult = std::variant<PercolationBlock, ThresholdBlock, TrainingReplica, LatticeBlock>;
 
 /// What a unit may use. `data` is needed by training units only.
 struct UnitContext {
@@ -62,8 +71,9 @@ struct UnitControl {
   double interval = 60.0;
 };
 
-/// Samples [first, last) of block `index` of a percolation or thresholds task.
-std::pair<std::int64_t, std::int64_t> block_range(const JobSpec& job, std::int64_t index);
+/// Samples [first, last) of block `index` of a percolation, thresholds or lattice task.
+std::pair<std::int64_t, std::int64_t> block_range(const JobSpec& job, const Task& task,
+                                                  std::int64_t index);
 
 /// The training configuration of replica `index` of a training task.
 TrainingConfig replica_config(const JobSpec& job, const Task& task, const DataSplit& data,

@@ -20,5 +20,6 @@ Command add_train_command(CLI::App& app);
 Command add_run_command(CLI::App& app);
 Command add_status_command(CLI::App& app);
 Command add_merge_command(CLI::App& app);
+Command add_analyze_command(CLI::App& app);
 
 }  // namespace dropperc::cli

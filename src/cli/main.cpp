@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   const Command commands[] = {add_theory_command(app), add_sample_command(app),
                               add_train_command(app),  add_run_command(app),
-                              add_status_command(app), add_merge_command(app)};
+                              add_status_command(app), add_merge_command(app),
+                              add_analyze_command(app)};
   try {
     // CLI11 would only say that a subcommand is required; name the word it did not know.
     if (argc > 1 && argv[1][0] != '-') {

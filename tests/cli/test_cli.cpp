@@ -256,6 +256,30 @@ TEST(Cli, RunRefusesAMalformedSlurmEndTime) {
   EXPECT_FALSE(std::filesystem::exists(output));
 }
 
+// analyze: one CSV row per fitted parameter with the documented columns; a file that is not a
+// merged job file is bad input (exit 2, naming it).
+TEST(Cli, AnalyzePrintsFitsAsCsvAndRefusesBadFiles) {
+  const std::string output = ::testing::TempDir() + "dropperc_cli_analyze";
+  std::filesystem::remove_all(output);
+  ASSERT_EQ(run("run " DROPPERC_SOURCE_DIR "/jobs/smoke.toml --quiet --output " + output).exit_code,
+            0);
+  const Outcome csv = run("analyze " + output + "/smoke.h5 --resamples 10 --format csv");
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  const auto rows = parse_csv(csv.out);
+  ASSERT_FALSE(rows.empty());
+  for (const auto& row : rows) {
+    for (const char* column : {"fit", "model", "observable", "parameter", "value", "error"})
+      EXPECT_EQ(row.count(column), 1u) << column;
+  }
+  const Outcome text = run("analyze " + output + "/smoke.h5 --resamples 10");
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("p_half"), std::string::npos) << text.out;
+  const Outcome bad = run("analyze " DROPPERC_SOURCE_DIR "/jobs/smoke.toml");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("smoke.toml"), std::string::npos) << bad.err;
+  EXPECT_EQ(run("analyze " + output + "/smoke.h5 --resamples 1").exit_code, 2);
+}
+
 // The summary row has the documented columns; a run written with checkpoints ends in the
 // same state as one without; --resume refuses other settings and naming them.
 TEST(Cli, TrainWritesSummaryAndResumableRuns) {

@@ -138,6 +138,12 @@ TEST(Fss, CollapseFitRecoversPcAndExponentWithinBootstrapErrors) {
   const CollapseFit fixed = fit_collapse(curves_of(s, all), spec);
   EXPECT_EQ(fixed.best.p_c, p_c);
   EXPECT_NEAR(fixed.best.b, b, 4 * boot.error(1));
+  // Bounds hold: with p_c at most 0.39 (the truth is 0.4) the best fit sits on the bound.
+  spec.fit_p_c = true;
+  spec.upper.p_c = 0.39;
+  const CollapseFit bounded = fit_collapse(curves_of(s, all), spec);
+  EXPECT_LE(bounded.best.p_c, 0.39);
+  EXPECT_NEAR(bounded.best.p_c, 0.39, 1e-6);
 }
 
 // Layered data obeying ln(-ln theta) = ln L + c W^kappa ln p + d_W exactly, with binomial noise

@@ -100,6 +100,69 @@ block = 3
   }
 }
 
+// A job of [job] and [lattice] alone: defaults for block and q, one task per (model, size).
+TEST(Job, ParsesALatticeOnlyJob) {
+  const JobSpec job = parse_job(write_job("lattice", R"([job]
+name = "lattice"
+[lattice]
+models = ["site", "bond"]
+sizes = [16, 8]
+samples = 25000
+)"));
+  ASSERT_TRUE(job.lattice);
+  EXPECT_FALSE(job.percolation || job.training);
+  EXPECT_TRUE(job.grid.models.empty());
+  EXPECT_EQ(job.lattice->models,
+            (std::vector<LatticeModel>{LatticeModel::site, LatticeModel::bond}));
+  EXPECT_EQ(job.lattice->sizes, (std::vector<int>{16, 8}));
+  EXPECT_EQ(job.lattice->block, 10000);  // as percolation's default
+  ASSERT_EQ(job.lattice->q.size(), 101u);
+  EXPECT_EQ(job.lattice->q.front(), 0.0);
+  EXPECT_EQ(job.lattice->q[50], 0.5);
+  EXPECT_EQ(job.lattice->q.back(), 1.0);
+  const std::vector<Task> tasks = expand(job);
+  std::vector<std::string> names;
+  for (const Task& t : tasks) {
+    names.push_back(t.name);
+    EXPECT_EQ(t.kind, TaskKind::lattice);
+    EXPECT_EQ(t.units, 3);  // ceil(25000 / 10000)
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"lattice_site_L16", "lattice_site_L8",
+                                             "lattice_bond_L16", "lattice_bond_L8"}));
+  EXPECT_EQ(tasks[3].lattice_model, LatticeModel::bond);
+  EXPECT_EQ(tasks[3].lattice_size, 8);
+  EXPECT_EQ(model_name(tasks[3]), "bond");
+  EXPECT_EQ(name(TaskKind::lattice), "lattice");
+}
+
+// Lattice tasks follow the grid's; growing either renames nothing. q takes grid.p's forms.
+TEST(Job, LatticeTasksFollowTheGridAndKeepTheirNames) {
+  const std::string head =
+      "[job]\nname = \"mixed\"\n[grid]\nmodels = [\"bond\"]\nwidths = [3]\ndepths = [2]\n";
+  const std::string percolation =
+      "[percolation]\nsamples = 10\n[lattice]\nsamples = 7\nblock = 3\n";
+  const auto before = expand(parse_job(
+      write_job("mixed_before", head + "p = [0.5]\n" + percolation +
+                                    "models = [\"bond\"]\nsizes = [4]\nq = [0.75, 0.25]\n")));
+  const JobSpec after =
+      parse_job(write_job("mixed_after", head + "p = [0.5, 0.25]\n" + percolation +
+                                             "models = [\"site\", \"bond\"]\nsizes = [2, 4]\n"
+                                             "q = { start = 0.25, stop = 0.75, num = 3 }\n"));
+  EXPECT_EQ(after.lattice->q, (std::vector<double>{0.25, 0.5, 0.75}));
+  ASSERT_EQ(before.size(), 2u);
+  EXPECT_EQ(before[0].kind, TaskKind::percolation);
+  EXPECT_EQ(before[1].name, "lattice_bond_L4");
+  EXPECT_EQ(before[1].units, 3);  // ceil(7 / 3)
+  const auto tasks = expand(after);
+  const auto same = std::find_if(tasks.begin(), tasks.end(),
+                                 [](const Task& t) { return t.name == "lattice_bond_L4"; });
+  ASSERT_NE(same, tasks.end());
+  EXPECT_EQ(same->lattice_size, 4);
+  EXPECT_EQ(same->units, 3);
+  EXPECT_TRUE(std::is_partitioned(tasks.begin(), tasks.end(),
+                                  [](const Task& t) { return t.kind != TaskKind::lattice; }));
+}
+
 TEST(Job, CanonicalNumbersAreShortAndDistinct) {
   EXPECT_EQ(canonical_number(0.5), "0.500");
   EXPECT_EQ(canonical_number(0.3), "0.300");

@@ -144,6 +144,9 @@ std::string error_of(const std::function<void()>& call) {
 TEST(Lattice, ModelsHaveNames) {
   EXPECT_EQ(name(LatticeModel::site), "site");
   EXPECT_EQ(name(LatticeModel::bond), "bond");
+  EXPECT_EQ(parse_lattice_model("site"), LatticeModel::site);
+  EXPECT_EQ(parse_lattice_model("bond"), LatticeModel::bond);
+  EXPECT_FALSE(parse_lattice_model("site+bond"));
 }
 
 TEST(Lattice, CountsElements) {

@@ -1,6 +1,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <optional>
 
 #include <gtest/gtest.h>
 
@@ -17,12 +18,8 @@ struct Merged {
   std::filesystem::path file;
 };
 
-// Runs every unit of a small job in this process and merges.
-Merged run_and_merge(const std::string& name) {
-  const auto dir = std::filesystem::path(::testing::TempDir()) / ("dropperc_merge_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "job.toml") << R"([job]
+// A small job of every kind of task.
+const std::string kMixedJob = R"([job]
 name = "m"
 seed = 5
 [grid]
@@ -45,14 +42,27 @@ features = 4
 outputs = 2
 train_size = 64
 test_size = 32
+[lattice]
+models = ["bond"]
+sizes = [5]
+samples = 300
+block = 200
 )";
+
+// Runs every unit of a small job in this process and merges.
+Merged run_and_merge(const std::string& name, const std::string& text = kMixedJob) {
+  const auto dir = std::filesystem::path(::testing::TempDir()) / ("dropperc_merge_" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "job.toml") << text;
   Merged m{parse_job(dir / "job.toml"), {}, {}};
   m.tasks = expand(m.job);
   const Store store(m.job, m.tasks, Store::Role::coordinator);
-  const DataSplit data = teacher_student(m.job.training->teacher, m.job.seed);
+  std::optional<DataSplit> data;
+  if (m.job.training) data = teacher_student(m.job.training->teacher, m.job.seed);
   for (std::size_t t = 0; t < m.tasks.size(); ++t) {
     for (std::int64_t u = 0; u < m.tasks[t].units; ++u) {
-      store.save(t, u, *run_unit({&m.job, &m.tasks[t], &data}, u, {}));
+      store.save(t, u, *run_unit({&m.job, &m.tasks[t], data ? &*data : nullptr}, u, {}));
     }
   }
   m.file = merge(store, m.job, {utc_now(), utc_now(), 1});
@@ -110,6 +120,69 @@ TEST(Merge, WritesJobTasksAndSummary) {
     EXPECT_EQ(seconds.size(), static_cast<std::size_t>(task.units)) << task.name;
     for (double s : seconds)
       EXPECT_GE(s, 0.0) << task.name;
+  }
+}
+
+// A lattice-only job: every sample's q*, and theta(q) = the fraction of samples with q* < q, with
+// the bond lattice's exact theta(1/2) = 1/2 (self-duality) at every size.
+TEST(Merge, LatticeTasksHoldThresholdsAndCurves) {
+  const Merged m = run_and_merge("lattice", R"([job]
+name = "lattice"
+seed = 9
+[lattice]
+models = ["site", "bond"]
+sizes = [8, 16]
+samples = 4000
+block = 1500
+q = [0.3, 0.5, 0.6, 0.7]
+)");
+  const h5::File file = h5::File::open(m.file);
+  const h5::Group root = file.root();
+  const std::vector<double> q = {0.3, 0.5, 0.6, 0.7};
+  for (const Task& task : m.tasks) {
+    const h5::Group g = root.group("tasks/" + task.name);
+    EXPECT_EQ(g.string_attribute("kind"), "lattice");
+    EXPECT_EQ(g.string_attribute("model"), name(task.lattice_model));
+    EXPECT_EQ(g.integer_attribute("size"), task.lattice_size);
+    EXPECT_EQ(g.integer_attribute("work_units"), 3);
+    EXPECT_EQ(g.group("timing").read<double>("compute_seconds").size(), 3u);
+    const auto thresholds = g.read<double>("occupation_thresholds");
+    ASSERT_EQ(thresholds.size(), 4000u) << task.name;
+    EXPECT_EQ(g.read<double>("curve_q"), q);
+    const auto theta = g.read<double>("curve_theta");
+    const auto low = g.read<double>("curve_theta_low");
+    const auto high = g.read<double>("curve_theta_high");
+    ASSERT_EQ(theta.size(), q.size());
+    for (std::size_t k = 0; k < q.size(); ++k) {
+      const auto spans =
+          std::count_if(thresholds.begin(), thresholds.end(), [&](double t) { return q[k] > t; });
+      EXPECT_EQ(theta[k], static_cast<double>(spans) / 4000) << task.name << " q = " << q[k];
+      EXPECT_LE(low[k], theta[k]);
+      EXPECT_LE(theta[k], high[k]);
+      if (k > 0) {
+        EXPECT_LE(theta[k - 1], theta[k]) << task.name;  // occupation helps spanning
+      }
+    }
+    if (task.lattice_model == LatticeModel::bond) {
+      EXPECT_NEAR(theta[1], 0.5, 4 * std::sqrt(0.25 / 4000)) << task.name;
+    }
+  }
+  const auto summary = root.read_table("summary");
+  auto column = [&](std::string_view name) -> const auto& {
+    return std::find_if(summary.begin(), summary.end(),
+                        [&](const h5::TableColumn& c) { return c.name == name; })
+        ->values;
+  };
+  EXPECT_EQ(std::get<std::vector<std::string>>(column("kind")),
+            std::vector<std::string>(4, "lattice"));
+  EXPECT_EQ(std::get<std::vector<std::string>>(column("model")),
+            (std::vector<std::string>{"site", "site", "bond", "bond"}));
+  EXPECT_EQ(std::get<std::vector<std::int64_t>>(column("width")),
+            (std::vector<std::int64_t>{8, 16, 8, 16}));
+  EXPECT_EQ(std::get<std::vector<std::int64_t>>(column("depth")), std::vector<std::int64_t>(4, -1));
+  for (const std::string_view nan : {"p", "theta"}) {
+    for (double v : std::get<std::vector<double>>(column(nan)))
+      EXPECT_TRUE(std::isnan(v)) << nan;
   }
 }
 

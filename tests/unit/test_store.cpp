@@ -13,10 +13,13 @@ struct Fixture {
   std::vector<Task> tasks;
 };
 
-// A job in a fresh temporary directory; `settings` replaces the default training settings.
+const std::string kLattice = "models = [\"bond\"]\nsizes = [4]\nsamples = 3000\nblock = 700\n";
+
+// A job in a fresh temporary directory; the arguments replace the default section settings.
 Fixture make_job(
     const std::string& name, const std::string& percolation = "samples = 3000\nblock = 700\n",
-    const std::string& training = "steps = 30\nbatch = 8\nreplicas = 2\neval_interval = 10\n") {
+    const std::string& training = "steps = 30\nbatch = 8\nreplicas = 2\neval_interval = 10\n",
+    const std::string& lattice = kLattice) {
   Fixture f;
   f.dir = std::filesystem::path(::testing::TempDir()) / ("dropperc_store_" + name);
   std::filesystem::create_directories(f.dir);
@@ -25,11 +28,31 @@ Fixture make_job(
          "widths = [3]\ndepths = [2]\np = [0.4]\n[percolation]\n"
       << percolation << "thresholds = true\n[training]\n"
       << training
-      << "[training.teacher]\nfeatures = 4\noutputs = 2\ntrain_size = 64\ntest_size = 16\n";
+      << "[training.teacher]\nfeatures = 4\noutputs = 2\ntrain_size = 64\ntest_size = 16\n"
+      << "[lattice]\n"
+      << lattice;
   f.job = parse_job(f.dir / "job.toml");
   f.tasks = expand(f.job);
   return f;
 }
+
+// The default job in a fresh output directory.
+Fixture fresh_job(const std::string& name) {
+  Fixture f = make_job(name);
+  std::filesystem::remove_all(f.job.output);
+  return f;
+}
+
+// A store of a fresh default job that collects what it reports.
+struct ReportingStore {
+  explicit ReportingStore(const std::string& name)
+      : f(fresh_job(name)),
+        store(f.job, f.tasks, Store::Role::coordinator, false,
+              [this](const std::string& m) { reports.push_back(m); }) {}
+  Fixture f;
+  std::vector<std::string> reports;
+  Store store;
+};
 
 std::size_t index_of(const std::vector<Task>& tasks, TaskKind kind) {
   return static_cast<std::size_t>(
@@ -38,8 +61,7 @@ std::size_t index_of(const std::vector<Task>& tasks, TaskKind kind) {
 }
 
 TEST(Store, SavesAndLoadsEveryKindOfUnitExactly) {
-  Fixture f = make_job("roundtrip");
-  std::filesystem::remove_all(f.job.output);
+  Fixture f = fresh_job("roundtrip");
   const Store store(f.job, f.tasks, Store::Role::coordinator);
   const DataSplit data = teacher_student(f.job.training->teacher, f.job.seed);
   for (std::size_t t = 0; t < f.tasks.size(); ++t) {
@@ -61,6 +83,11 @@ TEST(Store, SavesAndLoadsEveryKindOfUnitExactly) {
     } else if (const auto* thresholds = std::get_if<ThresholdBlock>(&result)) {
       EXPECT_EQ(std::get<ThresholdBlock>(loaded).directed, thresholds->directed);
       EXPECT_EQ(std::get<ThresholdBlock>(loaded).undirected, thresholds->undirected);
+    } else if (const auto* lattice = std::get_if<LatticeBlock>(&result)) {
+      const auto& again = std::get<LatticeBlock>(loaded);
+      EXPECT_EQ(again.first, lattice->first);
+      EXPECT_EQ(again.last, lattice->last);
+      EXPECT_EQ(again.thresholds, lattice->thresholds);
     } else {
       EXPECT_TRUE(std::get<TrainingReplica>(loaded).state.params ==
                   std::get<TrainingReplica>(result).state.params);
@@ -69,8 +96,7 @@ TEST(Store, SavesAndLoadsEveryKindOfUnitExactly) {
 }
 
 TEST(Store, RefusesAChangedJobNamingEachChange) {
-  Fixture f = make_job("changed");
-  std::filesystem::remove_all(f.job.output);
+  Fixture f = fresh_job("changed");
   { const Store store(f.job, f.tasks, Store::Role::coordinator); }
   // Statistics targets may grow.
   Fixture more = make_job("changed", "samples = 3500\nblock = 700\n",
@@ -95,44 +121,90 @@ TEST(Store, RefusesAChangedJobNamingEachChange) {
 
 // A truncated unit file is reported and removed, and the unit counts as not done.
 TEST(Store, TruncatedUnitFilesAreComputedAgain) {
-  Fixture f = make_job("truncated");
-  std::filesystem::remove_all(f.job.output);
-  std::vector<std::string> reports;
-  const Store store(f.job, f.tasks, Store::Role::coordinator, false,
-                    [&](const std::string& m) { reports.push_back(m); });
-  const std::size_t t = index_of(f.tasks, TaskKind::thresholds);
-  store.save(t, 0, *run_unit({&f.job, &f.tasks[t], nullptr}, 0, {}));
-  ASSERT_TRUE(store.complete(t, 0));
-  const auto path = store.unit_path(t, 0);
-  std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
-  EXPECT_FALSE(store.complete(t, 0));
-  EXPECT_FALSE(std::filesystem::exists(path));
-  ASSERT_EQ(reports.size(), 1u);
-  EXPECT_NE(reports[0].find(path.filename().string()), std::string::npos) << reports[0];
+  ReportingStore r("truncated");
+  for (TaskKind kind : {TaskKind::thresholds, TaskKind::lattice}) {
+    r.reports.clear();
+    const std::size_t t = index_of(r.f.tasks, kind);
+    r.store.save(t, 0, *run_unit({&r.f.job, &r.f.tasks[t], nullptr}, 0, {}));
+    ASSERT_TRUE(r.store.complete(t, 0));
+    const auto path = r.store.unit_path(t, 0);
+    std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
+    EXPECT_FALSE(r.store.complete(t, 0));
+    EXPECT_FALSE(std::filesystem::exists(path));
+    ASSERT_EQ(r.reports.size(), 1u);
+    EXPECT_NE(r.reports[0].find(r.f.tasks[t].name), std::string::npos) << r.reports[0];
+  }
+}
+
+// A block file with the right range but not one threshold per sample is reported on load and
+// computed again.
+TEST(Store, ThresholdBlocksOfTheWrongLengthAreComputedAgain) {
+  ReportingStore r("length");
+  const std::size_t thresholds = index_of(r.f.tasks, TaskKind::thresholds);
+  const std::size_t lattice = index_of(r.f.tasks, TaskKind::lattice);
+  r.store.save(thresholds, 0, ThresholdBlock{0, 700, std::vector<double>(699, 0.5), {}});
+  r.store.save(lattice, 0, LatticeBlock{0, 700, std::vector<double>(701, 0.5)});
+  for (std::size_t t : {thresholds, lattice}) {
+    r.reports.clear();
+    EXPECT_TRUE(r.store.complete(t, 0));  // the range, in the attributes, is right
+    EXPECT_FALSE(r.store.load(t, 0)) << r.f.tasks[t].name;
+    EXPECT_FALSE(std::filesystem::exists(r.store.unit_path(t, 0)));
+    ASSERT_EQ(r.reports.size(), 1u);
+    EXPECT_NE(r.reports[0].find("thresholds, not 700"), std::string::npos) << r.reports[0];
+  }
 }
 
 // More samples change the last block's range: the full blocks stay done, the last one not.
 TEST(Store, GrowingSamplesRedoesOnlyThePartialBlock) {
-  Fixture f = make_job("grow");
-  std::filesystem::remove_all(f.job.output);
-  const std::size_t t = index_of(f.tasks, TaskKind::percolation);
+  Fixture f = fresh_job("grow");
+  const std::vector<std::size_t> grown = {index_of(f.tasks, TaskKind::percolation),
+                                          index_of(f.tasks, TaskKind::lattice)};
   {
     const Store store(f.job, f.tasks, Store::Role::coordinator);
-    for (std::int64_t u = 0; u < f.tasks[t].units; ++u)
-      store.save(t, u, *run_unit({&f.job, &f.tasks[t], nullptr}, u, {}));
+    for (std::size_t t : grown) {
+      for (std::int64_t u = 0; u < f.tasks[t].units; ++u)
+        store.save(t, u, *run_unit({&f.job, &f.tasks[t], nullptr}, u, {}));
+    }
   }
-  Fixture more = make_job("grow", "samples = 3500\nblock = 700\n");
+  Fixture more = make_job("grow", "samples = 3500\nblock = 700\n",
+                          "steps = 30\nbatch = 8\nreplicas = 2\neval_interval = 10\n",
+                          "models = [\"bond\"]\nsizes = [4]\nsamples = 3500\nblock = 700\n");
   const Store store(more.job, more.tasks, Store::Role::coordinator);
-  for (std::int64_t u = 0; u < 4; ++u)
-    EXPECT_TRUE(store.complete(t, u)) << u;
-  EXPECT_FALSE(store.complete(t, 4));  // was [2800, 3000), now [2800, 3500)
+  for (std::size_t t : grown) {
+    for (std::int64_t u = 0; u < 4; ++u)
+      EXPECT_TRUE(store.complete(t, u)) << more.tasks[t].name << " " << u;
+    EXPECT_FALSE(store.complete(t, 4)) << more.tasks[t].name;  // [2800, 3000) -> [2800, 3500)
+  }
+}
+
+// A lattice task's samples may grow; its block and q grid may not, unless forced.
+TEST(Store, LatticeSettingsOtherThanSamplesAreChanges) {
+  const std::string training = "steps = 30\nbatch = 8\nreplicas = 2\neval_interval = 10\n";
+  const std::string lattice = "models = [\"bond\"]\nsizes = [4]\n";
+  Fixture f = fresh_job("lattice_changed");
+  { const Store store(f.job, f.tasks, Store::Role::coordinator); }
+  Fixture more = make_job("lattice_changed", "samples = 3000\nblock = 700\n", training,
+                          lattice + "samples = 9000\nblock = 700\n");
+  EXPECT_NO_THROW(Store(more.job, more.tasks, Store::Role::coordinator));
+  const std::vector<std::pair<std::string, std::string>> changes = {
+      {"samples = 9000\nblock = 500\n", "lattice_bond_L4: block: 700 -> 500"},
+      {"samples = 9000\nblock = 700\nq = [0.5]\n", "lattice_bond_L4: q: 0.000, 0.010, "}};
+  for (const auto& [settings, expected] : changes) {
+    Fixture other =
+        make_job("lattice_changed", "samples = 3000\nblock = 700\n", training, lattice + settings);
+    try {
+      Store(other.job, other.tasks, Store::Role::coordinator);
+      ADD_FAILURE() << "accepted " << settings;
+    } catch (const StoreError& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  }
 }
 
 // A replica resumes from its checkpoint; a completed replica continues when the job asks for
 // more steps; saving a completed unit removes its checkpoint.
 TEST(Store, ReplicasResumeFromCheckpointsOrShorterRuns) {
-  Fixture f = make_job("resume");
-  std::filesystem::remove_all(f.job.output);
+  Fixture f = fresh_job("resume");
   const std::size_t t = index_of(f.tasks, TaskKind::training);
   const DataSplit data = teacher_student(f.job.training->teacher, f.job.seed);
   const UnitContext context{&f.job, &f.tasks[t], &data};

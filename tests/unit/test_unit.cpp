@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "dropperc/lattice.hpp"
 #include "dropperc/theory.hpp"
 #include "dropperc/unit.hpp"
 
@@ -37,6 +38,12 @@ test_size = 50
   return parse_job(path);
 }
 
+// small_job with 1000 samples of site and bond lattices of one size: lattice tasks last.
+JobSpec lattice_job(int size, int block) {
+  return small_job("[lattice]\nmodels = [\"site\", \"bond\"]\nsizes = [" + std::to_string(size) +
+                   "]\nsamples = 1000\nblock = " + std::to_string(block) + "\n");
+}
+
 const Task& task_of(const std::vector<Task>& tasks, TaskKind kind) {
   return *std::find_if(tasks.begin(), tasks.end(), [&](const Task& t) { return t.kind == kind; });
 }
@@ -57,7 +64,7 @@ TEST(Unit, PercolationBlocksMergeIntoOneRun) {
   const auto tasks = expand(job);
   const Task& task = task_of(tasks, TaskKind::percolation);
   ASSERT_EQ(task.units, 5);
-  EXPECT_EQ(block_range(job, 4), (std::pair<std::int64_t, std::int64_t>{2800, 3000}));
+  EXPECT_EQ(block_range(job, task, 4), (std::pair<std::int64_t, std::int64_t>{2800, 3000}));
   std::vector<PointEstimate> merged;
   for (std::int64_t u = 0; u < task.units; ++u) {
     auto block = std::get<PercolationBlock>(*run_unit({&job, &task, nullptr}, u, {}));
@@ -99,6 +106,25 @@ TEST(Unit, ThresholdBlocksFollowTheory) {
         std::count_if(directed.begin(), directed.end(), [&](double t) { return p < t; }));
     EXPECT_NEAR(spans / 3000, theta, 4 * std::sqrt(theta * (1 - theta) / 3000)) << "p = " << p;
   }
+}
+
+// The blocks of a lattice task, in order, are one run of spanning_thresholds over all samples,
+// keyed by the job's seed and the task's name.
+TEST(Unit, LatticeBlocksReproduceOneRun) {
+  const JobSpec job = lattice_job(6, 300);
+  const auto tasks = expand(job);
+  const Task& task = tasks.back();
+  ASSERT_EQ(task.name, "lattice_bond_L6");
+  ASSERT_EQ(task.units, 4);
+  EXPECT_EQ(block_range(job, task, 3), (std::pair<std::int64_t, std::int64_t>{900, 1000}));
+  std::vector<double> thresholds;
+  for (std::int64_t u = 0; u < task.units; ++u) {
+    const auto block = std::get<LatticeBlock>(*run_unit({&job, &task, nullptr}, u, {}));
+    EXPECT_EQ(block.first, 300 * u);
+    thresholds.insert(thresholds.end(), block.thresholds.begin(), block.thresholds.end());
+  }
+  EXPECT_EQ(thresholds,
+            spanning_thresholds(LatticeModel::bond, 6, job.seed, name_stream(task.name), 0, 1000));
 }
 
 // A replica stopped mid-run checkpoints; resumed from that checkpoint it ends exactly where an
@@ -144,6 +170,17 @@ TEST(Unit, CostsGrowWithTheWork) {
   wider.arch = Architecture::uniform(30, 4);
   EXPECT_GT(unit_cost(job, wider, 0), 50 * unit_cost(job, perc, 0));
   EXPECT_GT(unit_cost(job, task_of(tasks, TaskKind::training), 0), 0.0);
+}
+
+// Lattice units: about 25 ns per bond or 30 ns per site, per sample.
+TEST(Unit, LatticeCostsFollowTheElements) {
+  const JobSpec job = lattice_job(64, 400);
+  const auto tasks = expand(job);
+  const Task& site = tasks[tasks.size() - 2];
+  const Task& bond = tasks.back();
+  EXPECT_DOUBLE_EQ(unit_cost(job, site, 0), 400 * 30e-9 * 64 * 64);
+  EXPECT_DOUBLE_EQ(unit_cost(job, bond, 0), 400 * 25e-9 * (64 * 64 + 63 * 63));
+  EXPECT_DOUBLE_EQ(unit_cost(job, bond, 2), unit_cost(job, bond, 0) / 2);  // 200 samples left
 }
 
 }  // namespace

@@ -1,0 +1,574 @@
+#include "dropperc/analysis.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <set>
+
+#include "dropperc/bootstrap.hpp"
+#include "dropperc/fss.hpp"
+#include "dropperc/h5.hpp"
+#include "dropperc/mask.hpp"
+#include "dropperc/merge.hpp"
+#include "dropperc/network.hpp"
+#include "dropperc/schema.hpp"
+#include "dropperc/theory.hpp"
+#include "dropperc/unit.hpp"
+#include "dropperc/version.hpp"
+
+namespace dropperc {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+const char* const kSpanning[] = {"directed", "undirected"};
+const char* const kCrossing = "top-bottom";  // the lattice's spanning
+
+// What the analysis reads of a thresholds task.
+struct ThresholdTask {
+  std::string name, model;
+  Architecture arch;
+  std::vector<double> thresholds[2];  // directed, undirected (empty if not measured)
+};
+
+// What it reads of a training task: per-replica vectors.
+struct TrainingTask {
+  std::string name, model, activation;
+  Architecture arch;
+  double p = 0;
+  std::int64_t bias = 0;
+  std::vector<double> test_loss, test_accuracy, zero_gradient, steps_to_target;
+};
+
+Architecture architecture_of(const h5::Group& g) {
+  Architecture a;
+  a.input_width = static_cast<int>(g.integer_attribute(schema::kInputWidth));
+  a.width = static_cast<int>(g.integer_attribute(schema::kWidth));
+  a.depth = static_cast<int>(g.integer_attribute(schema::kDepth));
+  a.output_width = static_cast<int>(g.integer_attribute(schema::kOutputWidth));
+  return a;
+}
+
+std::vector<double> optional_vector(const h5::Group& g, std::string_view name) {
+  return g.contains(name) ? g.read<double>(name) : std::vector<double>{};
+}
+
+// A 2D lattice task (lattice.hpp): occupation thresholds, spanning iff q > q*.
+struct LatticeTask {
+  std::string name, model;  // model: "lattice_site" or "lattice_bond"
+  std::int64_t size = 0;
+  std::vector<double> thresholds;
+};
+
+struct Contents {
+  std::uint64_t seed = 0;
+  std::vector<ThresholdTask> thresholds;
+  std::vector<LatticeTask> lattice;
+  std::vector<TrainingTask> training;
+};
+
+Contents read_contents(const h5::Group& root) {
+  Contents c;
+  c.seed = static_cast<std::uint64_t>(root.group(schema::kJob).integer_attribute(schema::kJobSeed));
+  const h5::Group tasks = root.group(schema::kTasks);
+  for (const std::string& name : tasks.members()) {
+    const h5::Group g = tasks.group(name);
+    const std::string kind = g.string_attribute(schema::kKind);
+    if (kind == "thresholds") {
+      ThresholdTask t{name, g.string_attribute(schema::kModel), architecture_of(g), {}};
+      t.thresholds[0] = g.read<double>(schema::kDirectedThresholds);
+      t.thresholds[1] = optional_vector(g, schema::kUndirectedThresholds);
+      c.thresholds.push_back(std::move(t));
+    } else if (kind == "lattice") {
+      c.lattice.push_back({name, "lattice_" + g.string_attribute(schema::kModel),
+                           g.integer_attribute(schema::kLatticeSize),
+                           g.read<double>(schema::kOccupationThresholds)});
+    } else if (kind == "training") {
+      TrainingTask t;
+      t.name = name;
+      t.model = g.string_attribute(schema::kModel);
+      t.activation = g.string_attribute(schema::kActivation);
+      t.arch = architecture_of(g);
+      t.p = g.number_attribute(schema::kP);
+      t.bias = g.integer_attribute(schema::kBias);
+      t.test_loss = g.read<double>(schema::kFinalTestLoss);
+      t.test_accuracy = g.read<double>(schema::kFinalTestAccuracy);
+      t.zero_gradient = g.read<double>(schema::kZeroGradientFraction);
+      t.steps_to_target = g.read<double>(schema::kStepsToTarget);
+      c.training.push_back(std::move(t));
+    }
+  }
+  return c;
+}
+
+std::vector<double> pick(const std::vector<double>& values, const std::vector<std::size_t>& at) {
+  std::vector<double> chosen;
+  chosen.reserve(at.size());
+  for (std::size_t i : at)
+    chosen.push_back(values[i]);
+  return chosen;
+}
+
+// Collects fit rows and the resample sets they come from.
+class Fits {
+ public:
+  Fits(std::uint64_t seed, int resamples) : seed_(seed), resamples_(resamples) {}
+
+  // Bootstraps `estimator` (parameters named `parameters`, then optionally a quality) and adds a
+  // row per parameter.
+  void add(const std::string& fit, const std::string& model, const std::string& observable,
+           const std::vector<std::string>& parameters, bool has_quality,
+           const std::vector<std::size_t>& groups, const Estimator& estimator) {
+    const Bootstrap b = bootstrap(groups, resamples_, seed_, name_stream(fit), estimator);
+    const double quality = has_quality ? b.estimate[parameters.size()] : kNaN;
+    for (std::size_t k = 0; k < parameters.size(); ++k) {
+      const Interval ci = b.interval(k);
+      rows.push_back({fit, model, observable, parameters[k], b.estimate[k], b.error(k), ci.low,
+                      ci.high, quality, static_cast<std::int64_t>(b.failures(k))});
+    }
+    std::vector<std::string> names = parameters;
+    if (has_quality) names.emplace_back("quality");
+    sets.push_back({fit, names, b.resamples});
+  }
+
+  struct Set {
+    std::string fit;
+    std::vector<std::string> parameters;
+    std::vector<std::vector<double>> resamples;
+  };
+  std::vector<FitRow> rows;
+  std::vector<Set> sets;
+
+ private:
+  std::uint64_t seed_;
+  int resamples_;
+};
+
+// The row of the (p_half, transition_width) fit just added.
+ThresholdRow threshold_row(const std::string& task, const std::string& model,
+                           const std::string& spanning, std::int64_t width, std::int64_t depth,
+                           std::size_t samples, const Fits& fits, double exact) {
+  const FitRow& half = fits.rows[fits.rows.size() - 2];
+  const FitRow& transition = fits.rows.back();
+  ThresholdRow row{task, model, spanning, width, depth, static_cast<std::int64_t>(samples)};
+  row.p_half = half.value;
+  row.p_half_error = half.error;
+  row.p_half_low = half.low;
+  row.p_half_high = half.high;
+  row.transition_width = transition.value;
+  row.transition_width_error = transition.error;
+  row.p_half_exact = exact;
+  row.deviation = (row.p_half - exact) / row.p_half_error;
+  return row;
+}
+
+// q_half and the width of the 2D lattice: the same quantiles (§10.1); bond's is 1/2 exactly at
+// every size by self-duality (lattice.hpp).
+void lattice_threshold_rows(const Contents& c, Fits& fits, std::vector<ThresholdRow>& rows) {
+  for (const LatticeTask& t : c.lattice) {
+    fits.add(t.name + "/" + kCrossing, t.model, "q_half", {"p_half", "transition_width"}, false,
+             {t.thresholds.size()}, [&](const Resample& r) {
+               const ThresholdSummary s = summarize_thresholds(pick(t.thresholds, r[0]));
+               return std::vector<double>{s.p_half, s.width};
+             });
+    rows.push_back(threshold_row(t.name, t.model, kCrossing, t.size, t.size, t.thresholds.size(),
+                                 fits, t.model == "lattice_bond" ? 0.5 : kNaN));
+  }
+}
+
+std::vector<ThresholdRow> threshold_rows(const Contents& c, Fits& fits) {
+  std::vector<ThresholdRow> rows;
+  for (const ThresholdTask& t : c.thresholds) {
+    for (int s = 0; s < 2; ++s) {
+      const std::vector<double>& values = t.thresholds[s];
+      if (values.empty()) continue;
+      const std::string fit = t.name + "/" + kSpanning[s];
+      fits.add(fit, t.model, std::string("p_half_") + kSpanning[s], {"p_half", "transition_width"},
+               false, {values.size()}, [&](const Resample& r) {
+                 const ThresholdSummary summary = summarize_thresholds(pick(values, r[0]));
+                 return std::vector<double>{summary.p_half, summary.width};
+               });
+      rows.push_back(threshold_row(
+          t.name, t.model, kSpanning[s], t.arch.width, t.arch.depth, values.size(), fits,
+          s == 0 ? p_half(t.arch, ScanLine::of(*parse_dropout_model(t.model))) : kNaN));
+    }
+  }
+  lattice_threshold_rows(c, fits, rows);
+  return rows;
+}
+
+std::vector<CurveRow> curve_rows(const Contents& c) {
+  std::vector<CurveRow> rows;
+  for (const ThresholdTask& t : c.thresholds) {
+    const DropoutModel model = *parse_dropout_model(t.model);
+    for (int s = 0; s < 2; ++s) {
+      if (t.thresholds[s].empty()) continue;
+      const SizeCurve curve = threshold_curve(t.thresholds[s], 0, true, 41);
+      const auto n = static_cast<std::int64_t>(t.thresholds[s].size());
+      for (std::size_t j = 0; j < curve.p.size(); ++j) {
+        const auto spans = std::llround(curve.value[j] * static_cast<double>(n));
+        const Interval ci = clopper_pearson(spans, n);
+        const double exact =
+            s == 0 ? spanning_probability(t.arch, Dropout::of(model, curve.p[j])).theta : kNaN;
+        rows.push_back({t.name, t.model, kSpanning[s], t.arch.width, t.arch.depth, curve.p[j],
+                        curve.value[j], ci.low, ci.high, exact});
+      }
+    }
+  }
+  for (const LatticeTask& t : c.lattice) {
+    const SizeCurve curve = threshold_curve(t.thresholds, 0, false, 41);
+    const auto n = static_cast<std::int64_t>(t.thresholds.size());
+    for (std::size_t j = 0; j < curve.p.size(); ++j) {
+      const Interval ci = clopper_pearson(std::llround(curve.value[j] * static_cast<double>(n)), n);
+      rows.push_back({t.name, t.model, kCrossing, t.size, t.size, curve.p[j], curve.value[j],
+                      ci.low, ci.high, kNaN});
+    }
+  }
+  return rows;
+}
+
+// Tasks of one model with thresholds of one kind of spanning.
+std::vector<const ThresholdTask*> select(const Contents& c, const std::string& model, int s) {
+  std::vector<const ThresholdTask*> chosen;
+  for (const ThresholdTask& t : c.thresholds) {
+    if (t.model == model && !t.thresholds[s].empty()) chosen.push_back(&t);
+  }
+  return chosen;
+}
+
+std::vector<std::size_t> sample_counts(const std::vector<const ThresholdTask*>& tasks, int s) {
+  std::vector<std::size_t> counts;
+  for (const ThresholdTask* t : tasks)
+    counts.push_back(t->thresholds[s].size());
+  return counts;
+}
+
+// §10.4 on every thresholds task of a model: ln(-ln theta) - ln L against ln p, per width.
+void kappa_fit(const std::vector<const ThresholdTask*>& tasks, const std::string& model, int s,
+               Fits& fits) {
+  std::set<int> widths;
+  for (const ThresholdTask* t : tasks)
+    widths.insert(t->arch.width);
+  if (widths.size() < 2) return;
+  fits.add(
+      std::string("kappa_") + model + "_" + kSpanning[s], model,
+      std::string("theta_") + kSpanning[s], {"kappa", "c"}, false, sample_counts(tasks, s),
+      [&](const Resample& r) {
+        std::vector<LayeredPoint> points;
+        for (std::size_t k = 0; k < tasks.size(); ++k) {
+          const ThresholdTask& t = *tasks[k];
+          const SizeCurve curve = threshold_curve(pick(t.thresholds[s], r[k]), 0, true);
+          for (std::size_t j = 0; j < curve.p.size(); ++j) {
+            points.push_back({static_cast<double>(t.arch.width), static_cast<double>(t.arch.depth),
+                              curve.p[j], curve.value[j], curve.error[j]});
+          }
+        }
+        const KappaFit f = fit_kappa(points);
+        return std::vector<double>{f.kappa, f.c};
+      });
+}
+
+// §10.3 for one family of sizes: S = width at a fixed depth, or S = depth at a fixed width.
+void collapse_fit(const std::vector<const ThresholdTask*>& family, bool by_width,
+                  const std::string& fit, const std::string& model, int s, Fits& fits) {
+  auto size = [by_width](const ThresholdTask& t) {
+    return static_cast<double>(by_width ? t.arch.width : t.arch.depth);
+  };
+  const ThresholdTask& largest = **std::max_element(
+      family.begin(), family.end(), [&](auto* a, auto* b) { return size(*a) < size(*b); });
+  CollapseSpec spec;
+  spec.start.p_c = summarize_thresholds(largest.thresholds[s]).p_half;
+  spec.start.b = 1.0;
+  spec.step = {0.02, 0.2, 0.1};
+  spec.lower.p_c = 0.0;  // a drop probability
+  spec.upper.p_c = 1.0;
+  fits.add(fit, model, std::string("theta_") + kSpanning[s], {"p_c", "b"}, true,
+           sample_counts(family, s), [&](const Resample& r) {
+             std::vector<SizeCurve> curves;
+             for (std::size_t k = 0; k < family.size(); ++k) {
+               curves.push_back(
+                   threshold_curve(pick(family[k]->thresholds[s], r[k]), size(*family[k]), true));
+             }
+             const CollapseFit f = fit_collapse(curves, spec);
+             return std::vector<double>{f.best.p_c, f.best.b, f.quality.quality};
+           });
+}
+
+// §10.3 over the lattice sizes of one model: p_c, b = 1/nu and nu itself from the same fits.
+void lattice_collapse(const std::vector<const LatticeTask*>& family, Fits& fits) {
+  const LatticeTask& largest = **std::max_element(
+      family.begin(), family.end(), [](auto* a, auto* b) { return a->size < b->size; });
+  CollapseSpec spec;
+  spec.start = {summarize_thresholds(largest.thresholds).p_half, 0.75, 0.0};
+  spec.step = {0.01, 0.1, 0.1};
+  spec.lower.p_c = 0.0;  // an occupation probability
+  spec.upper.p_c = 1.0;
+  std::vector<std::size_t> counts;
+  for (const LatticeTask* t : family)
+    counts.push_back(t->thresholds.size());
+  const std::string& model = largest.model;
+  fits.add("collapse_" + model, model, "spanning_probability", {"p_c", "b", "nu"}, true, counts,
+           [&](const Resample& r) {
+             std::vector<SizeCurve> curves;
+             for (std::size_t k = 0; k < family.size(); ++k) {
+               curves.push_back(threshold_curve(pick(family[k]->thresholds, r[k]),
+                                                static_cast<double>(family[k]->size), false));
+             }
+             const CollapseFit f = fit_collapse(curves, spec);
+             return std::vector<double>{f.best.p_c, f.best.b, 1.0 / f.best.b, f.quality.quality};
+           });
+}
+
+void scaling_fits(const Contents& c, Fits& fits) {
+  std::map<std::string, std::vector<const LatticeTask*>> lattices;
+  for (const LatticeTask& t : c.lattice)
+    lattices[t.model].push_back(&t);
+  for (const auto& [model, family] : lattices) {
+    if (family.size() >= 3) lattice_collapse(family, fits);
+  }
+  std::set<std::string> models;
+  for (const ThresholdTask& t : c.thresholds)
+    models.insert(t.model);
+  for (const std::string& model : models) {
+    for (int s = 0; s < 2; ++s) {
+      const auto tasks = select(c, model, s);
+      if (tasks.empty()) continue;
+      kappa_fit(tasks, model, s, fits);
+      std::map<int, std::vector<const ThresholdTask*>> by_depth, by_width;
+      for (const ThresholdTask* t : tasks) {
+        by_depth[t->arch.depth].push_back(t);
+        by_width[t->arch.width].push_back(t);
+      }
+      const std::string base = std::string("collapse_") + model + "_" + kSpanning[s];
+      for (const auto& [depth, family] : by_depth) {
+        if (family.size() >= 3)
+          collapse_fit(family, true, base + "_W_at_L" + std::to_string(depth), model, s, fits);
+      }
+      for (const auto& [width, family] : by_width) {
+        if (family.size() >= 3)
+          collapse_fit(family, false, base + "_L_at_W" + std::to_string(width), model, s, fits);
+      }
+    }
+  }
+}
+
+// Mean and standard error of the finite values.
+std::pair<double, double> mean_and_error(const std::vector<double>& v) {
+  std::vector<double> finite;
+  std::copy_if(v.begin(), v.end(), std::back_inserter(finite),
+               [](double x) { return std::isfinite(x); });
+  if (finite.empty()) return {kNaN, kNaN};
+  const double n = static_cast<double>(finite.size());
+  const double mean = std::accumulate(finite.begin(), finite.end(), 0.0) / n;
+  double squares = 0;
+  for (double x : finite)
+    squares += (x - mean) * (x - mean);
+  return {mean, finite.size() > 1 ? std::sqrt(squares / (n - 1) / n) : kNaN};
+}
+
+// Steps to target: NaN unless every chosen replica reached the target (-1 marks "never").
+double mean_steps(const std::vector<double>& steps, const std::vector<std::size_t>& at) {
+  double sum = 0;
+  for (std::size_t i : at) {
+    if (!(steps[i] >= 0)) return kNaN;
+    sum += steps[i];
+  }
+  return sum / static_cast<double>(at.size());
+}
+
+std::vector<TrainingRow> training_rows(const Contents& c) {
+  std::vector<TrainingRow> rows;
+  for (const TrainingTask& t : c.training) {
+    TrainingRow row{t.name,
+                    t.model,
+                    t.activation,
+                    t.arch.width,
+                    t.arch.depth,
+                    t.bias,
+                    static_cast<std::int64_t>(t.test_loss.size())};
+    row.p = t.p;
+    row.theta = spanning_probability(t.arch, Dropout::of(*parse_dropout_model(t.model), t.p)).theta;
+    std::tie(row.test_loss, row.test_loss_error) = mean_and_error(t.test_loss);
+    std::tie(row.test_accuracy, row.test_accuracy_error) = mean_and_error(t.test_accuracy);
+    std::tie(row.zero_gradient_fraction, row.zero_gradient_error) = mean_and_error(t.zero_gradient);
+    std::vector<std::size_t> all(t.steps_to_target.size());
+    std::iota(all.begin(), all.end(), std::size_t{0});
+    if (mean_steps(t.steps_to_target, all) >= 0)
+      std::tie(row.steps_to_target, row.steps_to_target_error) = mean_and_error(t.steps_to_target);
+    else
+      row.steps_to_target = row.steps_to_target_error = kNaN;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+// §10.5 per (model, bias, activation): steps to target against the exact theta.
+void gamma_fits(const Contents& c, const std::vector<TrainingRow>& rows, Fits& fits) {
+  std::map<std::string, std::vector<std::size_t>> groups;
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    if (std::isfinite(rows[k].steps_to_target)) {
+      groups[rows[k].model + (rows[k].bias ? "_bias_" : "_nobias_") + rows[k].activation].push_back(
+          k);
+    }
+  }
+  for (const auto& [key, members] : groups) {
+    std::set<double> thetas;
+    for (std::size_t k : members)
+      thetas.insert(rows[k].theta);
+    if (thetas.size() < 2) continue;
+    std::vector<std::size_t> replicas;
+    for (std::size_t k : members)
+      replicas.push_back(c.training[k].steps_to_target.size());
+    fits.add("steps_to_target_" + key, rows[members.front()].model, "steps_to_target",
+             {"gamma", "T0"}, false, replicas, [&](const Resample& r) {
+               std::vector<double> theta, steps, errors;
+               for (std::size_t g = 0; g < members.size(); ++g) {
+                 const std::vector<double>& all = c.training[members[g]].steps_to_target;
+                 const std::vector<double> chosen = pick(all, r[g]);
+                 const auto [mean, error] = mean_and_error(chosen);
+                 if (!(mean_steps(all, r[g]) >= 0)) continue;
+                 theta.push_back(rows[members[g]].theta);
+                 steps.push_back(mean);
+                 // One replica, or identical ones: fall back to a relative error of 10 %.
+                 errors.push_back(error > 0 ? error : 0.1 * mean);
+               }
+               const PowerLawFit f = fit_power_law(theta, steps, errors);
+               return std::vector<double>{f.exponent, f.amplitude};
+             });
+  }
+}
+
+template <class Row, class Field>
+std::vector<Field> column(const std::vector<Row>& rows, Field Row::*field) {
+  std::vector<Field> values;
+  for (const Row& r : rows)
+    values.push_back(r.*field);
+  return values;
+}
+
+void write_analysis(h5::Group& root, const Analysis& a, const Fits& fits, int resamples) {
+  if (root.contains(schema::kAnalysis)) root.remove(schema::kAnalysis);
+  h5::Group g = root.create_group(schema::kAnalysis);
+  g.set_attribute(schema::kCreated, std::string_view(utc_now()));
+  g.set_attribute(schema::kDroppercVersion, kVersion);
+  g.set_attribute(schema::kGitRevision, git_revision());
+  g.set_attribute(schema::kResampleCount, std::int64_t{resamples});
+  using C = CurveRow;
+  g.write_table(schema::kCurves,
+                {{"task", column(a.curves, &C::task)},
+                 {"model", column(a.curves, &C::model)},
+                 {"spanning", column(a.curves, &C::spanning)},
+                 {"width", column(a.curves, &C::width)},
+                 {"depth", column(a.curves, &C::depth)},
+                 {"p", column(a.curves, &C::p)},
+                 {"theta", column(a.curves, &C::theta)},
+                 {"theta_low", column(a.curves, &C::theta_low)},
+                 {"theta_high", column(a.curves, &C::theta_high)},
+                 {"theta_exact", column(a.curves, &C::theta_exact)}},
+                {"theta(p) of every thresholds task across its transition, 95% Clopper-Pearson "
+                 "intervals, exact theta (directed; NaN otherwise)",
+                 "1"});
+  using T = ThresholdRow;
+  g.write_table(schema::kAnalysisThresholds,
+                {{"task", column(a.thresholds, &T::task)},
+                 {"model", column(a.thresholds, &T::model)},
+                 {"spanning", column(a.thresholds, &T::spanning)},
+                 {"width", column(a.thresholds, &T::width)},
+                 {"depth", column(a.thresholds, &T::depth)},
+                 {"samples", column(a.thresholds, &T::samples)},
+                 {"p_half", column(a.thresholds, &T::p_half)},
+                 {"p_half_error", column(a.thresholds, &T::p_half_error)},
+                 {"p_half_low", column(a.thresholds, &T::p_half_low)},
+                 {"p_half_high", column(a.thresholds, &T::p_half_high)},
+                 {"transition_width", column(a.thresholds, &T::transition_width)},
+                 {"transition_width_error", column(a.thresholds, &T::transition_width_error)},
+                 {"p_half_exact", column(a.thresholds, &T::p_half_exact)},
+                 {"deviation", column(a.thresholds, &T::deviation)}},
+                {"per thresholds task and spanning: p where theta = 1/2 and the width between "
+                 "theta = 0.9 and 0.1, bootstrap errors and 95% intervals; exact p_half where "
+                 "known and the deviation from it in errors",
+                 "1"});
+  using F = FitRow;
+  g.write_table(schema::kFits,
+                {{"fit", column(a.fits, &F::fit)},
+                 {"model", column(a.fits, &F::model)},
+                 {"observable", column(a.fits, &F::observable)},
+                 {"parameter", column(a.fits, &F::parameter)},
+                 {"value", column(a.fits, &F::value)},
+                 {"error", column(a.fits, &F::error)},
+                 {"low", column(a.fits, &F::low)},
+                 {"high", column(a.fits, &F::high)},
+                 {"quality", column(a.fits, &F::quality)},
+                 {"failures", column(a.fits, &F::failures)}},
+                {"one row per fitted parameter: value on the data, bootstrap standard error and "
+                 "95% percentile interval, fit quality (collapse) and failed resamples",
+                 "1"});
+  using R = TrainingRow;
+  g.write_table(schema::kAnalysisTraining,
+                {{"task", column(a.training, &R::task)},
+                 {"model", column(a.training, &R::model)},
+                 {"activation", column(a.training, &R::activation)},
+                 {"width", column(a.training, &R::width)},
+                 {"depth", column(a.training, &R::depth)},
+                 {"bias", column(a.training, &R::bias)},
+                 {"replicas", column(a.training, &R::replicas)},
+                 {"p", column(a.training, &R::p)},
+                 {"theta", column(a.training, &R::theta)},
+                 {"test_loss", column(a.training, &R::test_loss)},
+                 {"test_loss_error", column(a.training, &R::test_loss_error)},
+                 {"test_accuracy", column(a.training, &R::test_accuracy)},
+                 {"test_accuracy_error", column(a.training, &R::test_accuracy_error)},
+                 {"zero_gradient_fraction", column(a.training, &R::zero_gradient_fraction)},
+                 {"zero_gradient_error", column(a.training, &R::zero_gradient_error)},
+                 {"steps_to_target", column(a.training, &R::steps_to_target)},
+                 {"steps_to_target_error", column(a.training, &R::steps_to_target_error)}},
+                {"per training task: exact theta of its network, means and standard errors over "
+                 "replicas",
+                 "1"});
+  h5::Group sets = g.create_group(schema::kResamples);
+  for (const Fits::Set& set : fits.sets) {
+    std::vector<double> flat;
+    for (const auto& r : set.resamples)
+      flat.insert(flat.end(), r.begin(), r.end());
+    std::string names;
+    for (const std::string& p : set.parameters)
+      names += (names.empty() ? "" : ",") + p;
+    std::string dataset = set.fit;
+    std::replace(dataset.begin(), dataset.end(), '/', ':');
+    sets.write<double>(dataset, flat, {set.resamples.size(), set.parameters.size()},
+                       {"bootstrap resamples [resample, parameter] of fit " + set.fit, "1"});
+    sets.set_dataset_attribute(dataset, schema::kParameterNames, names);
+  }
+}
+
+}  // namespace
+
+Analysis analyze_file(const std::filesystem::path& file, const AnalysisOptions& options) {
+  if (options.resamples < 2) throw AnalysisError("analysis: at least 2 resamples are needed");
+  try {
+    h5::File f = h5::File::open(file, true);
+    h5::Group root = f.root();
+    if (!root.contains(schema::kTasks) || !root.contains(schema::kJob)) {
+      throw AnalysisError(file.string() + ": not a merged job file (no /job or /tasks)");
+    }
+    const Contents contents = read_contents(root);
+    Fits fits(contents.seed, options.resamples);
+    Analysis a;
+    a.curves = curve_rows(contents);
+    a.thresholds = threshold_rows(contents, fits);
+    scaling_fits(contents, fits);
+    a.training = training_rows(contents);
+    gamma_fits(contents, a.training, fits);
+    a.fits = fits.rows;
+    write_analysis(root, a, fits, options.resamples);
+    f.close();
+    return a;
+  } catch (const h5::Error& e) {
+    throw AnalysisError(file.string() + ": " + e.what());
+  }
+}
+
+}  // namespace dropperc

@@ -1,0 +1,111 @@
+// dropperc analyze: thresholds, collapses and exponents of a merged job file, into its /analysis.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "commands.hpp"
+#include "network_options.hpp"
+#include "table.hpp"
+
+#include "dropperc/analysis.hpp"
+
+namespace dropperc::cli {
+
+namespace {
+
+struct AnalyzeOptions {
+  std::string file;
+  int resamples = 200;
+  std::string format = "text";
+};
+
+// "0.4123 +- 0.0012" with the value rounded to the error's second significant digit.
+std::string with_error(double value, double error) {
+  if (!std::isfinite(error) || error <= 0) return number(value, 6);
+  const int digits = std::max(1, 2 - static_cast<int>(std::floor(std::log10(error))));
+  char text[96];
+  std::snprintf(text, sizeof text, "%.*f +- %.*f", digits, value, digits, error);
+  return text;
+}
+
+void print_text(const Analysis& a) {
+  if (!a.thresholds.empty()) {
+    std::printf("Thresholds: p_half (theta = 1/2) and the width from theta = 0.9 to 0.1\n");
+    Table t({"task", "spanning", "samples", "p_half", "exact", "deviation", "width"});
+    for (const ThresholdRow& r : a.thresholds) {
+      t.add_row({r.task, r.spanning, std::to_string(r.samples),
+                 with_error(r.p_half, r.p_half_error), number(r.p_half_exact, 6),
+                 std::isfinite(r.deviation) ? number(r.deviation, 2) + " sigma" : "",
+                 with_error(r.transition_width, r.transition_width_error)});
+    }
+    t.print(stdout, false);
+    std::printf("\n");
+  }
+  if (!a.fits.empty()) {
+    std::printf("Fits (bootstrap errors and 95%% intervals)\n");
+    Table t({"fit", "parameter", "value", "95% interval", "quality"});
+    for (const FitRow& r : a.fits) {
+      if (r.fit.find('/') != std::string::npos) continue;  // thresholds, shown above
+      t.add_row({r.fit, r.parameter, with_error(r.value, r.error),
+                 "[" + number(r.low, 5) + ", " + number(r.high, 5) + "]", number(r.quality, 3)});
+    }
+    t.print(stdout, false);
+    std::printf("\n");
+  }
+  if (!a.training.empty()) {
+    std::printf("Training against exact theta (means over replicas)\n");
+    Table t({"task", "theta", "test_loss", "test_accuracy", "zero_gradient", "1 - theta",
+             "steps_to_target"});
+    for (const TrainingRow& r : a.training) {
+      t.add_row({r.task, number(r.theta, 4), with_error(r.test_loss, r.test_loss_error),
+                 with_error(r.test_accuracy, r.test_accuracy_error),
+                 with_error(r.zero_gradient_fraction, r.zero_gradient_error),
+                 number(1 - r.theta, 4), with_error(r.steps_to_target, r.steps_to_target_error)});
+    }
+    t.print(stdout, false);
+  }
+}
+
+void print_csv(const Analysis& a) {
+  Table t({"fit", "model", "observable", "parameter", "value", "error", "low", "high", "quality",
+           "failures"});
+  for (const FitRow& r : a.fits) {
+    t.add_row({r.fit, r.model, r.observable, r.parameter, number(r.value), number(r.error),
+               number(r.low), number(r.high), number(r.quality), std::to_string(r.failures)});
+  }
+  t.print(stdout, true);
+}
+
+int analyze(const AnalyzeOptions& o) {
+  try {
+    const Analysis a = analyze_file(o.file, {o.resamples});
+    if (o.format == "csv")
+      print_csv(a);
+    else
+      print_text(a);
+    return 0;
+  } catch (const AnalysisError& e) {
+    throw UsageError(e.what());
+  }
+}
+
+}  // namespace
+
+Command add_analyze_command(CLI::App& app) {
+  auto* command = app.add_subcommand(
+      "analyze",
+      "Thresholds, data collapses and exponents with bootstrap errors from a merged job file "
+      "(<output>/<name>.h5), written into its /analysis (docs/hdf5-layout.md)");
+  auto o = std::make_shared<AnalyzeOptions>();
+  command->add_option("file", o->file, "The merged job file")->required();
+  command->add_option("--resamples", o->resamples, "Bootstrap resamples (default 200)")
+      ->check(CLI::Range(2, 100000));
+  command->add_option("--format", o->format, "text (default) or csv (one row per fit parameter)")
+      ->check(CLI::IsMember({"text", "csv"}));
+  return {command, [o] { return analyze(*o); }};
+}
+
+}  // namespace dropperc::cli

@@ -1,0 +1,206 @@
+#!/usr/bin/python3
+"""End to end test of analysis/: runs jobs/smoke.toml and a small job made for data collapses with
+dropperc, analyses both, draws every figure with analysis/plot_all.py and checks that each figure
+is a non-trivial PNG, that analysis/dropperc_h5.py loads what dropperc wrote, and that plot_all
+refuses bad input with exit code 2.
+
+  test_plots.py DROPPERC SOURCE_DIR        (CTest: python.plots; about 15 s)
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import h5py
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.image  # noqa: E402 (after choosing the backend)
+import numpy as np  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+MIN_BYTES = 10_000
+MIN_DISTINCT_PIXELS = 50
+RESAMPLES = 20
+
+# Three widths and three depths, one p: per model, collapses over W at each depth and over L at
+# each width (both need 3 sizes); no training.
+COLLAPSE_JOB = """\
+[job]
+name = "collapse"
+seed = 7
+
+[grid]
+models = ["site", "bond"]
+widths = [2, 3, 4]
+depths = [4, 8, 16]
+p = [0.5]
+
+[percolation]
+samples = 1000
+method = "fast"
+undirected = false
+block = 500
+thresholds = true
+"""
+
+SMOKE_FIGURES = [f"{kind}_{model}_{spanning}" for kind in ("theta", "kappa")
+                 for model in ("site", "bond") for spanning in ("directed", "undirected")] + [
+    f"{kind}_{model}" for kind in ("p_half", "training", "loss_curves")
+    for model in ("site", "bond")]
+COLLAPSE_FIGURES = [f"collapse_{model}_directed_{family}"
+                    for model in ("site", "bond")
+                    for family in ("W_at_L4", "W_at_L8", "W_at_L16", "L_at_W2", "L_at_W3",
+                                   "L_at_W4")]
+
+COLUMNS = {
+    "curves": ("task", "model", "spanning", "width", "depth", "p", "theta", "theta_low",
+               "theta_high", "theta_exact"),
+    "thresholds": ("task", "model", "spanning", "width", "depth", "samples", "p_half",
+                   "p_half_error", "p_half_low", "p_half_high", "transition_width",
+                   "transition_width_error", "p_half_exact", "deviation"),
+    "fits": ("fit", "model", "observable", "parameter", "value", "error", "low", "high",
+             "quality", "failures"),
+    "training": ("task", "model", "activation", "width", "depth", "bias", "replicas", "p",
+                 "theta", "test_loss", "test_loss_error", "test_accuracy", "test_accuracy_error",
+                 "zero_gradient_fraction", "zero_gradient_error", "steps_to_target",
+                 "steps_to_target_error"),
+}
+
+# Set by main() from the command line, and by setUpModule.
+DROPPERC = SOURCE = None
+WORK = SMOKE = COLLAPSE = None
+
+
+def run(*command):
+    """Runs `command`; returns (exit code, stdout, stderr)."""
+    done = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    return done.returncode, done.stdout, done.stderr
+
+
+def check_run(*command):
+    """Runs `command` and fails with its output unless it exits 0; returns its stdout."""
+    code, out, err = run(*command)
+    if code != 0:
+        raise AssertionError(f"{' '.join(command)} exited {code}\n{out}\n{err}")
+    return out
+
+
+def plot_all(*arguments):
+    return run(sys.executable, os.path.join(SOURCE, "analysis", "plot_all.py"), *arguments)
+
+
+def run_job(job_file, output):
+    """`dropperc run` then `dropperc analyze` of `job_file` into `output`; the merged file."""
+    check_run(DROPPERC, "run", job_file, "--output", output, "--quiet")
+    name = os.path.splitext(os.path.basename(job_file))[0]
+    return os.path.join(output, f"{name}.h5")
+
+
+def setUpModule():
+    global WORK, SMOKE, COLLAPSE
+    WORK = tempfile.TemporaryDirectory(prefix="dropperc_plots_")
+    SMOKE = run_job(os.path.join(SOURCE, "jobs", "smoke.toml"), os.path.join(WORK.name, "smoke"))
+    check_run(DROPPERC, "analyze", SMOKE, "--resamples", str(RESAMPLES))
+    job_file = os.path.join(WORK.name, "collapse.toml")
+    with open(job_file, "w") as f:
+        f.write(COLLAPSE_JOB)
+    COLLAPSE = run_job(job_file, os.path.join(WORK.name, "collapse"))
+
+
+def tearDownModule():
+    WORK.cleanup()
+
+
+def distinct_colours(png):
+    """How many distinct pixel values (RGB or RGBA) the image file `png` has."""
+    pixels = np.round(matplotlib.image.imread(png) * 255).astype(np.uint8)
+    channels = pixels.shape[-1]
+    return np.unique(pixels.reshape(-1, channels).view(f"V{channels}")).size
+
+
+class PlotAllTest(unittest.TestCase):
+    def assert_figures(self, directory, names):
+        """Every <directory>/<name>.png is a PNG of more than MIN_BYTES bytes and more than
+        MIN_DISTINCT_PIXELS distinct colours."""
+        for name in names:
+            with self.subTest(figure=name):
+                path = os.path.join(directory, name + ".png")
+                self.assertTrue(os.path.isfile(path), f"{path} was not written")
+                with open(path, "rb") as f:
+                    self.assertEqual(f.read(len(PNG_MAGIC)), PNG_MAGIC, f"{path} is not a PNG")
+                self.assertGreater(os.path.getsize(path), MIN_BYTES, path)
+                self.assertGreater(distinct_colours(path), MIN_DISTINCT_PIXELS, path)
+
+    def test_smoke_job_gives_every_figure_but_collapses(self):
+        out = os.path.join(WORK.name, "smoke_figures")
+        code, stdout, stderr = plot_all(SMOKE, "--out", out)
+        self.assertEqual(code, 0, stdout + stderr)
+        self.assertIn("no collapse figure", stdout)
+        self.assert_figures(out, SMOKE_FIGURES)
+        for name in SMOKE_FIGURES:
+            self.assertIn(os.path.join(out, name + ".png"), stdout)
+
+    def test_collapse_job_gives_collapse_figures(self):
+        out = os.path.join(WORK.name, "collapse_figures")
+        code, stdout, stderr = plot_all(COLLAPSE, "--out", out)
+        self.assertEqual(code, 2, stdout + stderr)  # not analysed yet
+        self.assertIn(f"dropperc analyze {COLLAPSE}", stderr)
+        check_run(DROPPERC, "analyze", COLLAPSE, "--resamples", str(RESAMPLES))
+        code, stdout, stderr = plot_all(COLLAPSE, "--out", out)
+        self.assertEqual(code, 0, stdout + stderr)
+        self.assertIn("no training figure", stdout)
+        self.assert_figures(out, COLLAPSE_FIGURES)
+
+    def test_missing_or_bad_file_exits_2(self):
+        not_hdf5 = os.path.join(WORK.name, "not.h5")
+        with open(not_hdf5, "w") as f:
+            f.write("not HDF5\n")
+        bare = os.path.join(WORK.name, "bare.h5")
+        with h5py.File(bare, "w") as f:
+            f.create_group("tasks")
+        for path in (os.path.join(WORK.name, "missing.h5"), not_hdf5, bare):
+            with self.subTest(path=path):
+                code, stdout, stderr = plot_all(path, "--out", os.path.join(WORK.name, "none"))
+                self.assertEqual(code, 2, stdout + stderr)
+                self.assertIn(path, stderr)
+
+    def test_load_analysis_gives_the_four_tables_and_resamples(self):
+        analysis = dropperc_h5.load_analysis(SMOKE)
+        for table, columns in COLUMNS.items():
+            with self.subTest(table=table):
+                self.assertEqual(analysis[table].dtype.names, columns)
+                self.assertGreater(analysis[table].size, 0)
+        self.assertEqual(analysis["curves"]["model"].dtype.kind, "U")
+        self.assertEqual(set(analysis["curves"]["spanning"]), {"directed", "undirected"})
+        self.assertEqual(analysis["attrs"]["resample_count"], RESAMPLES)
+        self.assertEqual(set(analysis["resamples"]), set(analysis["fits"]["fit"]))
+        names, values = analysis["resamples"]["kappa_bond_directed"]
+        self.assertEqual(names, ("kappa", "c"))
+        self.assertEqual(values.shape, (RESAMPLES, 2))
+
+    def test_load_summary_and_task(self):
+        summary = dropperc_h5.load_summary(SMOKE)
+        training = summary[summary["kind"] == "training"]
+        self.assertEqual(len(training), 16)
+        task = dropperc_h5.load_task(SMOKE, training["name"][0])
+        self.assertEqual(task["attrs"]["kind"], "training")
+        self.assertEqual(task["loss"].shape, (2, task["step"].size))
+        self.assertIn("timing/compute_seconds", task)
+        with self.assertRaisesRegex(dropperc_h5.DroppercFileError, "no such task"):
+            dropperc_h5.load_task(SMOKE, "no_such_task")
+
+
+def main():
+    global DROPPERC, SOURCE, dropperc_h5
+    if len(sys.argv) != 3:
+        sys.exit(f"usage: {sys.argv[0]} DROPPERC SOURCE_DIR")
+    DROPPERC, SOURCE = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    sys.path.insert(0, os.path.join(SOURCE, "analysis"))
+    import dropperc_h5
+    unittest.main(argv=sys.argv[:1], verbosity=2)
+
+
+if __name__ == "__main__":
+    main()

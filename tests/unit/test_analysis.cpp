@@ -1,0 +1,186 @@
+// dropperc analyze on a small merged job: thresholds against exact theory, fits present with
+// errors, /analysis rewritten without touching the rest, bad files refused.
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "dropperc/analysis.hpp"
+#include "dropperc/h5.hpp"
+#include "dropperc/merge.hpp"
+
+namespace dropperc {
+namespace {
+
+std::filesystem::path temporary(const std::string& name) {
+  // One directory per process: ctest runs the tests of this file in parallel processes.
+  const auto dir = std::filesystem::path(::testing::TempDir()) /
+                   ("dropperc_analysis_" + name + "_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// Runs every unit of a job in this process and merges: thresholds for site and bond at
+// W in {2, 3, 4} and L in {4, 16, 64}, and a little training at every point.
+std::filesystem::path merged_job(const std::string& name) {
+  const auto dir = temporary(name);
+  std::ofstream(dir / "job.toml") << R"([job]
+name = "a"
+seed = 9
+[grid]
+models = ["site", "bond"]
+widths = [2, 3, 4]
+depths = [4, 16, 64]
+p = [0.5]
+[percolation]
+method = "fast"
+undirected = false
+samples = 2000
+block = 1000
+thresholds = true
+[training]
+steps = 30
+batch = 8
+replicas = 2
+eval_interval = 10
+target_loss = 10.0
+[training.teacher]
+features = 4
+outputs = 2
+train_size = 64
+test_size = 32
+)";
+  const JobSpec job = parse_job(dir / "job.toml");
+  const std::vector<Task> tasks = expand(job);
+  const Store store(job, tasks, Store::Role::coordinator);
+  const DataSplit data = teacher_student(job.training->teacher, job.seed);
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    for (std::int64_t u = 0; u < tasks[t].units; ++u)
+      store.save(t, u, *run_unit({&job, &tasks[t], &data}, u, {}));
+  }
+  return merge(store, job, {utc_now(), utc_now(), 1});
+}
+
+// Tables equal bit for bit (NaN equal to the same NaN, unlike ==).
+bool same_bits(const std::vector<h5::TableColumn>& a, const std::vector<h5::TableColumn>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    if (a[k].name != b[k].name || a[k].values.index() != b[k].values.index()) return false;
+    const auto* x = std::get_if<std::vector<double>>(&a[k].values);
+    const auto* y = std::get_if<std::vector<double>>(&b[k].values);
+    if (x == nullptr ? a[k].values != b[k].values
+                     : x->size() != y->size() ||
+                           std::memcmp(x->data(), y->data(), x->size() * sizeof(double)) != 0)
+      return false;
+  }
+  return true;
+}
+
+const std::filesystem::path& shared_file() {
+  static const std::filesystem::path file = merged_job("shared");
+  return file;
+}
+
+TEST(Analysis, ThresholdsAgreeWithExactTheory) {
+  const Analysis a = analyze_file(shared_file(), {100});
+  ASSERT_EQ(a.thresholds.size(), 18u);  // 2 models x 3 widths x 3 depths, directed only
+  for (const ThresholdRow& r : a.thresholds) {
+    EXPECT_EQ(r.spanning, "directed");
+    EXPECT_EQ(r.samples, 2000);
+    EXPECT_GT(r.p_half_error, 0) << r.task;
+    EXPECT_LE(r.p_half_low, r.p_half) << r.task;
+    EXPECT_GE(r.p_half_high, r.p_half) << r.task;
+    EXPECT_LT(std::abs(r.deviation), 4.0) << r.task << ": " << r.p_half << " vs " << r.p_half_exact;
+    EXPECT_GT(r.transition_width, 0) << r.task;
+  }
+}
+
+TEST(Analysis, FitsEveryModelWithErrors) {
+  const Analysis a = analyze_file(shared_file(), {100});
+  auto find = [&](const std::string& fit, const std::string& parameter) -> const FitRow* {
+    for (const FitRow& r : a.fits)
+      if (r.fit == fit && r.parameter == parameter) return &r;
+    ADD_FAILURE() << "no fit " << fit << " " << parameter;
+    return nullptr;
+  };
+  for (const std::string model : {"site", "bond"}) {
+    const FitRow* kappa = find("kappa_" + model + "_directed", "kappa");
+    ASSERT_NE(kappa, nullptr);
+    EXPECT_GT(kappa->error, 0);
+    EXPECT_LE(kappa->low, kappa->value);
+    EXPECT_GE(kappa->high, kappa->value);
+    // Collapses in W at each depth and in L at each width, with their quality.
+    for (const std::string family : {"_W_at_L4", "_W_at_L64", "_L_at_W2", "_L_at_W4"}) {
+      const FitRow* p_c = find("collapse_" + model + "_directed" + family, "p_c");
+      ASSERT_NE(p_c, nullptr);
+      EXPECT_TRUE(std::isfinite(p_c->value) && std::isfinite(p_c->error)) << family;
+      EXPECT_TRUE(std::isfinite(p_c->quality)) << family;
+    }
+  }
+  ASSERT_EQ(a.training.size(), 18u);  // 2 models x 3 widths x 3 depths
+  for (const TrainingRow& r : a.training) {
+    EXPECT_EQ(r.replicas, 2);
+    EXPECT_GT(r.theta, 0);
+    EXPECT_LT(r.theta, 1);
+    EXPECT_TRUE(std::isfinite(r.test_loss));
+  }
+}
+
+// Site: -ln theta = -L ln(1 - p^W) ~ L p^W, so kappa = 1 and c = 1 (docs/theory.md §10.4) up to
+// the correction ln(1 + p^W / 2 + ...), small where theta is near 1/2 and L >= 4.
+TEST(Analysis, SiteCriticalWidthExponentIsOne) {
+  const Analysis a = analyze_file(shared_file(), {100});
+  for (const FitRow& r : a.fits) {
+    if (r.fit != "kappa_site_directed") continue;
+    EXPECT_NEAR(r.value, 1.0, 4 * r.error) << r.parameter;
+  }
+}
+
+TEST(Analysis, RerunReplacesOnlyTheAnalysisAndIsReproducible) {
+  const auto file = merged_job("rerun");
+  const auto tasks_before = [&] {
+    const h5::File f = h5::File::open(file);
+    return f.root().read<double>("tasks/bond_W3_L16_thresholds/directed_thresholds");
+  }();
+  analyze_file(file, {20});
+  h5::File first = h5::File::open(file);
+  const auto fits = first.root().read_table("analysis/fits");
+  const auto resamples = first.root().read<double>("analysis/resamples/kappa_bond_directed");
+  EXPECT_EQ(
+      first.root().dataset_string_attribute("analysis/resamples/kappa_bond_directed", "parameters"),
+      "kappa,c");
+  EXPECT_EQ(resamples.size(), 40u);  // 20 resamples x (kappa, c)
+  first.close();
+  analyze_file(file, {20});
+  const h5::File second = h5::File::open(file);
+  EXPECT_TRUE(same_bits(second.root().read_table("analysis/fits"), fits));
+  EXPECT_EQ(second.root().read<double>("analysis/resamples/kappa_bond_directed"), resamples);
+  EXPECT_EQ(second.root().read<double>("tasks/bond_W3_L16_thresholds/directed_thresholds"),
+            tasks_before);
+}
+
+TEST(Analysis, RefusesWhatIsNotAMergedJobFile) {
+  const auto dir = temporary("bad");
+  std::ofstream(dir / "text.h5") << "not hdf5";
+  try {
+    analyze_file(dir / "text.h5", {});
+    FAIL() << "no error";
+  } catch (const AnalysisError& e) {
+    EXPECT_NE(std::string(e.what()).find("text.h5"), std::string::npos) << e.what();
+  }
+  h5::File::create(dir / "empty.h5").close();
+  try {
+    analyze_file(dir / "empty.h5", {});
+    FAIL() << "no error";
+  } catch (const AnalysisError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a merged job file"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(analyze_file(shared_file(), {1}), AnalysisError);
+}
+
+}  // namespace
+}  // namespace dropperc
