@@ -3,19 +3,28 @@
 
   plot_all.py JOB.h5 [--out DIR]        PNGs into DIR (default: figures), created if missing
 
-Figures, one file each (<model> as in task names, e.g. site, bond, sitebond):
+Figures, one file each (<model> as in task names, e.g. site, bond, sitebond, lattice_site):
   theta_<model>_<spanning>.png   theta(p) from /analysis/curves, one panel per depth, points with
-                                 their 95 % Clopper-Pearson band per width, exact theta as a line
+                                 their 95 % Clopper-Pearson band per width, exact theta as a line;
+                                 2D lattices (spanning top-bottom): one panel, theta(q) per size L
   <collapse fit>.png             theta against (p - p_c) S^b with the fitted p_c, b (title: values,
                                  bootstrap errors, Houdayer-Hartmann quality Q)
+  collapse_lattice_<model>_Lmin<L>.png
+                                 2D lattice: theta against (q - p_c) L^b for the sizes >= L_min
+                                 with the fitted p_c, nu = 1/b against the published values, and
+                                 theta(q) uncollapsed near the crossing
   kappa_<model>_<spanning>.png   ln(-ln theta) - ln L against ln p per width with its line, and the
-                                 per-width slopes against W (log-log) with the fitted c W^kappa
-  p_half_<model>.png             p_1/2 against depth per width, bootstrap error bars, exact p_1/2
+                                 per-width slopes against W (log-log) with the fitted c W^kappa,
+                                 the same fit on exact theta and the local exponents
+  p_half_<model>.png             p_1/2 against depth per width, bootstrap error bars, exact p_1/2;
+                                 2D lattices: q_1/2 against L with the published p_c
   training_<model>.png           final test loss and zero-gradient fraction against exact theta
   loss_curves_<model>.png        batch loss under dropout per step, mean over replicas, per task
 
-A figure with nothing to draw is skipped with a note on stdout. Colours mean the same width, and
-marker shapes the same depth, in every figure. Prints the files written.
+A figure with nothing to draw is skipped with a note on stdout, and so is every fit of
+/analysis/fits that no figure draws (e.g. steps_to_target_*). Colours mean the same width, and
+marker shapes the same depth, in every figure; 2D lattice sizes have colours of their own.
+Prints the files written.
 Exit codes: 0 drawn; 2 missing or unreadable file, or no /analysis (run dropperc analyze first).
 """
 import argparse
@@ -43,13 +52,15 @@ EXACT_STYLE = {"color": "0.2", "lw": 1.2}
 BAND_ALPHA = 0.25
 COLLAPSE_FIT = re.compile(
     r"^collapse_.+_(?P<spanning>directed|undirected)_(?P<size>[WL])_at_[LW](?P<fixed>\d+)$")
+LATTICE_COLLAPSE_FIT = re.compile(r"^collapse_(?P<model>lattice_[A-Za-z0-9]+)_Lmin(?P<lmin>\d+)$")
 KAPPA_FIT = re.compile(r"^kappa_.+_(?P<spanning>directed|undirected)$")
+LATTICE_PREFIX = "lattice_"  # model of the 2D square-lattice tasks: lattice_site, lattice_bond
 
 # What every figure is drawn from: the file, its /analysis (dropperc_h5.load_analysis), the
 # output directory, and the styles shared by all figures (width -> colour, depth -> marker and
-# depth -> colour for collapses over depth).
+# depth -> colour for collapses over depth, all of layered networks; 2D lattice size -> colour).
 Context = collections.namedtuple(
-    "Context", "path analysis out width_colours depth_markers depth_colours")
+    "Context", "path analysis out width_colours depth_markers depth_colours lattice_colours")
 
 
 def note(figure, reason):
@@ -65,24 +76,37 @@ def groups(table, *fields):
             for key in keys]
 
 
-def all_values(analysis, field):
-    """Sorted distinct values of `field` over the tables curves, thresholds and training."""
+def lattice_mask(table):
+    """Boolean mask of the rows of `table` that belong to 2D lattice tasks (model lattice_*)."""
+    return np.array([m.startswith(LATTICE_PREFIX) for m in table["model"].tolist()], dtype=bool)
+
+
+def all_values(analysis, field, lattice):
+    """Sorted distinct values of `field` over the tables curves, thresholds and training, in the
+    rows of 2D lattice tasks if `lattice`, else in the others."""
     return sorted({v for name in ("curves", "thresholds", "training")
-                   for v in analysis[name][field].tolist()})
+                   for v in analysis[name][lattice_mask(analysis[name]) == lattice][field]
+                   .tolist()})
+
+
+def rank_colours(values):
+    """value -> colour by rank with tab10 (tab20 past 10 values)."""
+    colour_map = matplotlib.colormaps["tab10" if len(values) <= 10 else "tab20"]
+    return {v: colour_map(i % colour_map.N) for i, v in enumerate(values)}
 
 
 def make_context(path, analysis, out):
     """The Context of one file: widths coloured by rank with tab10 (tab20 past 10 widths), depths
-    given markers by rank and colours from viridis."""
-    widths, depths = all_values(analysis, "width"), all_values(analysis, "depth")
-    width_map = matplotlib.colormaps["tab10" if len(widths) <= 10 else "tab20"]
+    given markers by rank and colours from viridis; 2D lattice sizes coloured by rank apart."""
+    widths, depths = all_values(analysis, "width", False), all_values(analysis, "depth", False)
     depth_map = matplotlib.colormaps["viridis"]
     return Context(
         path=path, analysis=analysis, out=out,
-        width_colours={w: width_map(i % width_map.N) for i, w in enumerate(widths)},
+        width_colours=rank_colours(widths),
         depth_markers={d: MARKERS[i % len(MARKERS)] for i, d in enumerate(depths)},
         depth_colours={d: depth_map(0.9 * i / max(1, len(depths) - 1))
-                       for i, d in enumerate(depths)})
+                       for i, d in enumerate(depths)},
+        lattice_colours=rank_colours(all_values(analysis, "width", True)))
 
 
 def panels(count, **subplot_options):
@@ -122,6 +146,24 @@ def fit_parameters(fits, name):
     return {row["parameter"]: row for row in fits[fits["fit"] == name]}
 
 
+def known_value(row):
+    """The `exact` column of a fits row (published value, or the fit on exact theta); NaN where
+    none is known or the file predates the column."""
+    return float(row["exact"]) if "exact" in row.dtype.names else np.nan
+
+
+def parameter_text(symbol, row, known="exact"):
+    """"b = 0.7357 ± 0.0035" from a fits row, then " (published 0.75, -4.2σ)" where the row has a
+    known value (`known` names it)."""
+    text = f"{symbol} = {with_error(row['value'], row['error'])}"
+    exact = known_value(row)
+    if np.isfinite(exact):
+        deviation = (row["value"] - exact) / row["error"] if row["error"] > 0 else np.nan
+        text += f" ({known} {exact:.6g}" + (f", {deviation:+.1f}σ)" if np.isfinite(deviation)
+                                             else ")")
+    return text
+
+
 def legend(ax, extra=(), **options):
     """A legend of the labelled artists of `ax`, then the proxy handles `extra`."""
     handles, _ = ax.get_legend_handles_labels()
@@ -156,13 +198,17 @@ def draw_theta_curve(ax, curve, colour, label):
 
 
 def plot_theta_curves(context):
-    """theta_<model>_<spanning>.png: one panel per depth, one curve per width."""
+    """theta_<model>_<spanning>.png: one panel per depth, one curve per width; for a 2D lattice
+    model one panel with a curve per size."""
     curves = context.analysis["curves"]
     if not curves.size:
         note("theta(p)", "no thresholds tasks in the job (/analysis/curves is empty)")
         return []
     paths = []
     for (model, spanning), rows in groups(curves, "model", "spanning"):
+        if model.startswith(LATTICE_PREFIX):
+            paths.append(plot_lattice_theta(context, model, spanning, rows))
+            continue
         by_depth = groups(rows, "depth")
         fig, axes = panels(len(by_depth), sharey=True)
         for ax, ((depth,), at_depth) in zip(axes, by_depth):
@@ -177,6 +223,24 @@ def plot_theta_curves(context):
         fig.suptitle(f"θ(p): {model} dropout, {spanning} spanning (from per-sample thresholds)")
         paths.append(save(context, fig, f"theta_{model}_{spanning}"))
     return paths
+
+
+def lattice_title(model):
+    """"2D square lattice, site percolation" for the model lattice_site."""
+    return f"2D square lattice, {model[len(LATTICE_PREFIX):]} percolation"
+
+
+def plot_lattice_theta(context, model, spanning, rows):
+    """theta_<model>_<spanning>.png of a 2D lattice model: theta(q) of every size L x L."""
+    fig, (ax,) = panels(1)
+    for (size,), curve in groups(rows, "width"):
+        draw_theta_curve(ax, curve, context.lattice_colours[size], f"L = {size}")
+    ax.set(xlabel="occupation probability q", ylabel="spanning probability θ",
+           ylim=(-0.03, 1.03))
+    legend(ax, [Patch(color="0.5", alpha=BAND_ALPHA, label="95 % interval")])
+    ax.set_title(f"θ(q): {lattice_title(model)}, L × L,\n{spanning} crossing "
+                 "(from per-sample thresholds)", fontsize="medium")
+    return save(context, fig, f"theta_{model}_{spanning}")
 
 
 # (b) collapses ----------------------------------------------------------------------------------
@@ -197,28 +261,87 @@ def plot_collapse(context, name):
     fig, (ax,) = panels(1)
     for (s,), curve in groups(family, size):
         x = (curve["p"] - p_c["value"]) * float(s) ** b["value"]
-        bars = [curve["theta"] - curve["theta_low"], curve["theta_high"] - curve["theta"]]
-        ax.errorbar(x, curve["theta"], yerr=bars, fmt="o", ms=3, elinewidth=0.7,
+        ax.errorbar(x, curve["theta"], yerr=error_bars(curve), fmt="o", ms=3, elinewidth=0.7,
                     color=colours[s], label=f"{symbol} = {s}")
     ax.set(xlabel=rf"$(p - p_c)\,{symbol}^{{b}}$", ylabel="spanning probability θ",
            ylim=(-0.03, 1.03))
     fixed_symbol = "L" if by_width else "W"
     ax.set_title(f"{p_c['model']}, {match['spanning']}: collapse over {symbol} at "
                  f"{fixed_symbol} = {match['fixed']}\n"
-                 f"$p_c$ = {with_error(p_c['value'], p_c['error'])}, "
-                 f"b = {with_error(b['value'], b['error'])}, Q = {p_c['quality']:.3g}",
+                 f"{parameter_text('$p_c$', p_c)}, {parameter_text('b', b)}, "
+                 f"Q = {p_c['quality']:.3g}",
                  fontsize="medium")
     legend(ax)
     return save(context, fig, name)
 
 
+def error_bars(curve):
+    """The asymmetric error bars of theta: to the ends of its 95 % interval."""
+    return [curve["theta"] - curve["theta_low"], curve["theta_high"] - curve["theta"]]
+
+
+def draw_p_c_lines(ax, p_c, symbol):
+    """Vertical lines at the fitted p_c (with its ±1σ band) and at the published one."""
+    ax.axvspan(p_c["value"] - p_c["error"], p_c["value"] + p_c["error"], color="0.5",
+               alpha=BAND_ALPHA, lw=0)
+    ax.axvline(p_c["value"], color="0.2", lw=1, label=f"fitted {symbol} (band ±1σ)")
+    if np.isfinite(known_value(p_c)):
+        ax.axvline(known_value(p_c), color="0.2", lw=1.2, ls="--",
+                   label=f"published {symbol} = {known_value(p_c):.6g}")
+
+
+def plot_lattice_collapse(context, name):
+    """<name>.png for a 2D lattice collapse fit: theta against x = (q - p_c) L^b over the sizes
+    L >= L_min, and theta(q) of the same sizes near the crossing."""
+    match = LATTICE_COLLAPSE_FIT.match(name)
+    parameters = fit_parameters(context.analysis["fits"], name)
+    p_c, b, nu = parameters["p_c"], parameters["b"], parameters["nu"]
+    model, l_min = match["model"], int(match["lmin"])
+    curves = context.analysis["curves"]
+    family = curves[(curves["model"] == model) & (curves["width"] >= l_min)]
+    by_size = groups(family, "width")
+    sizes = [size for (size,), _ in by_size]
+    fig, (collapsed, near) = panels(2)
+    for (size,), curve in by_size:
+        curve = np.sort(curve, order="p")
+        style = dict(fmt="o", ms=3, elinewidth=0.7, color=context.lattice_colours[size])
+        x = (curve["p"] - p_c["value"]) * float(size) ** b["value"]
+        collapsed.errorbar(x, curve["theta"], yerr=error_bars(curve), label=f"L = {size}",
+                           **style)
+        near.errorbar(curve["p"], curve["theta"], yerr=error_bars(curve), lw=0.8,
+                      **dict(style, fmt="o-"))
+    collapsed.axvline(0, color="0.6", lw=0.8, zorder=0)
+    collapsed.set(xlabel=r"$(q - p_c)\,L^{b}$, fitted $p_c$ and $b = 1/\nu$",
+                  ylabel="spanning probability θ", ylim=(-0.03, 1.03),
+                  title=f"collapse over L = {', '.join(map(str, sizes))}")
+    legend(collapsed)
+    # Near the crossing: the q range of the largest size (its 5 % to 95 % quantiles), widened.
+    largest = family[family["width"] == sizes[-1]]["p"] if sizes else np.array([0.0, 1.0])
+    middle, half = (largest.max() + largest.min()) / 2, 0.6 * (largest.max() - largest.min())
+    draw_p_c_lines(near, p_c, "$p_c$")
+    near.set(xlim=(middle - half, middle + half), xlabel="occupation probability q",
+             ylabel="spanning probability θ", ylim=(-0.03, 1.03),
+             title="uncollapsed, near the crossing")
+    legend(near)
+    fig.suptitle(f"{lattice_title(model)}, top-bottom crossing: collapse over L ≥ {l_min}, "
+                 f"quality Q = {p_c['quality']:.3g}\n"
+                 f"{parameter_text('$p_c$', p_c, 'published')}\n"
+                 f"{parameter_text('ν', nu, 'published')},   "
+                 f"{parameter_text('b', b, 'published')}")
+    return save(context, fig, name)
+
+
 def plot_collapses(context):
-    """One figure per collapse fit of /analysis/fits."""
-    names = sorted({name for name in context.analysis["fits"]["fit"] if COLLAPSE_FIT.match(name)})
-    if not names:
-        note("collapse", "no collapse fits (they need 3 widths at one depth or 3 depths at one "
-             "width)")
-    return [plot_collapse(context, name) for name in names]
+    """One figure per collapse fit of /analysis/fits: of layered networks over width or depth,
+    and of 2D lattices over the sizes from L_min up."""
+    names = sorted(set(context.analysis["fits"]["fit"].tolist()))
+    layered = [name for name in names if COLLAPSE_FIT.match(name)]
+    lattice = [name for name in names if LATTICE_COLLAPSE_FIT.match(name)]
+    if not layered and not lattice:
+        note("collapse", "no collapse fits (they need 3 widths at one depth, 3 depths at one "
+             "width or 3 lattice sizes)")
+    return ([plot_collapse(context, name) for name in layered]
+            + [plot_lattice_collapse(context, name) for name in lattice])
 
 
 # (c) the critical-width exponent ----------------------------------------------------------------
@@ -255,7 +378,8 @@ def draw_kappa_width(context, ax, width, inside, x, y, sigma):
 
 
 def draw_kappa_law(context, ax, slopes, parameters):
-    """Per-width slopes against W on log-log axes, and the fitted c W^kappa."""
+    """Per-width slopes against W on log-log axes, the fitted c W^kappa, the same law fitted to
+    exact theta where known, and the local exponents between consecutive widths."""
     widths = sorted(slopes)
     for width in widths:
         ax.errorbar(width, slopes[width][0], yerr=slopes[width][1], fmt="o", ms=6,
@@ -265,11 +389,33 @@ def draw_kappa_law(context, ax, slopes, parameters):
     ax.plot(grid, c["value"] * grid ** kappa["value"], **EXACT_STYLE,
             label=rf"$c\,W^\kappa$: κ = {with_error(kappa['value'], kappa['error'])}, "
                   f"c = {with_error(c['value'], c['error'])}")
+    if np.isfinite(known_value(kappa)) and np.isfinite(known_value(c)):
+        ax.plot(grid, known_value(c) * grid ** known_value(kappa), color="tab:red", lw=1,
+                ls="--", label=f"fit on exact θ: κ = {known_value(kappa):.5g}, "
+                               f"c = {known_value(c):.5g}")
+    draw_local_exponents(ax, slopes, parameters)
     plain_log_y(ax)
     size_ticks(ax, widths)
     ax.set(xlabel="width W", ylabel=r"slope $s_W$ of $\ln(-\ln\theta) - \ln L$ vs $\ln p$",
            title="slopes against width")
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left")
+
+
+def draw_local_exponents(ax, slopes, parameters):
+    """Next to the segment between consecutive widths a and b, the local exponent
+    ln(s_b / s_a) / ln(b / a) (fit parameter kappa_W<a>_W<b>) with its error and, where known,
+    its value on exact theta."""
+    for name, row in parameters.items():
+        local = re.fullmatch(r"kappa_W(\d+)_W(\d+)", name)
+        if not local or not all(int(w) in slopes for w in local.groups()):
+            continue
+        a, b = (int(w) for w in local.groups())
+        text = f"κ$_{{{a},{b}}}$ = {with_error(row['value'], row['error'])}"
+        if np.isfinite(known_value(row)):
+            text += f"\n(exact θ: {known_value(row):.4g})"
+        ax.annotate(text, (np.sqrt(a * b), np.sqrt(slopes[a][0] * slopes[b][0])),
+                    xytext=(6, -6), textcoords="offset points", ha="left", va="top",
+                    fontsize="x-small", color="0.25")
 
 
 def plot_kappa(context, name):
@@ -316,6 +462,9 @@ def plot_p_half(context):
         return []
     paths = []
     for (model,), rows in groups(thresholds, "model"):
+        if model.startswith(LATTICE_PREFIX):
+            paths.append(plot_lattice_p_half(context, model, rows))
+            continue
         by_spanning = groups(rows, "spanning")
         fig, axes = panels(len(by_spanning), sharey=True)
         for ax, ((spanning,), at) in zip(axes, by_spanning):
@@ -336,6 +485,43 @@ def plot_p_half(context):
                      f"(bars: bootstrap ±1σ)")
         paths.append(save(context, fig, f"p_half_{model}"))
     return paths
+
+
+def published_p_c(fits, model):
+    """The published p_c of a 2D lattice model: the exact column of its collapse fits; NaN if
+    there are none or it is unknown."""
+    rows = fits[(fits["model"] == model) & (fits["parameter"] == "p_c")]
+    known = [known_value(row) for row in rows if LATTICE_COLLAPSE_FIT.match(row["fit"])]
+    known = [value for value in known if np.isfinite(value)]
+    return known[0] if known else np.nan
+
+
+def plot_lattice_p_half(context, model, rows):
+    """p_half_<model>.png of a 2D lattice model: q_1/2 against L, the exact q_1/2 where known
+    (bond: 1/2 at every L by self-duality) and the published p_c."""
+    fig, (ax,) = panels(1)
+    rows = np.sort(rows, order="width")
+    for row in rows:
+        ax.errorbar(row["width"], row["p_half"], yerr=row["p_half_error"], fmt="o", ms=5,
+                    capsize=3, color=context.lattice_colours[row["width"]],
+                    label=f"L = {row['width']}")
+    sizes = rows["width"].tolist()
+    p_c = published_p_c(context.analysis["fits"], model)
+    exact = rows["p_half_exact"]
+    if np.isfinite(exact).any():
+        same = np.isfinite(p_c) and np.allclose(exact, p_c)
+        ax.plot(sizes, exact, ls="--", **EXACT_STYLE,
+                label=r"exact $q_{1/2}$" + (r" = published $p_c$" if same else ""))
+        if same:
+            p_c = np.nan
+    if np.isfinite(p_c):
+        ax.axhline(p_c, ls=":", label=f"published $p_c$ = {p_c:.6g}", **EXACT_STYLE)
+    size_ticks(ax, sizes)
+    ax.set(xlabel="lattice size L (L × L)", ylabel=r"$q_{1/2}$ where θ = 1/2")
+    ax.set_title(f"Threshold $q_{{1/2}}$ against size (bars: bootstrap ±1σ)\n"
+                 f"{lattice_title(model)}, {rows['spanning'][0]} crossing", fontsize="medium")
+    legend(ax)
+    return save(context, fig, f"p_half_{model}")
 
 
 # (e) training -----------------------------------------------------------------------------------
@@ -431,10 +617,32 @@ def plot_loss_curves(context):
     return paths
 
 
+# (f) what no figure draws ------------------------------------------------------------------------
+
+
+def drawn_fit(name):
+    """Whether a figure draws the fit `name`: per-task thresholds (<task>/<spanning>, in the
+    p_1/2 figures), collapses and kappa fits."""
+    return "/" in name or any(pattern.match(name) for pattern in
+                              (COLLAPSE_FIT, LATTICE_COLLAPSE_FIT, KAPPA_FIT))
+
+
+def note_undrawn_fits(context):
+    """A note for every fit of /analysis/fits that no figure draws (e.g. steps_to_target_*, or
+    a kind of fit newer than this script); draws nothing."""
+    fits = context.analysis["fits"]
+    for name in sorted(set(fits["fit"].tolist())):
+        if not drawn_fit(name):
+            parameters = ", ".join(fits[fits["fit"] == name]["parameter"].tolist())
+            note(f"{name} ({parameters})", "no figure draws this fit; its values are in "
+                 "/analysis/fits and the table of `dropperc analyze`")
+    return []
+
+
 # ------------------------------------------------------------------------------------------------
 
 FIGURES = (plot_theta_curves, plot_collapses, plot_kappa_fits, plot_p_half, plot_training_points,
-           plot_loss_curves)
+           plot_loss_curves, note_undrawn_fits)
 
 
 def parse_arguments(argv):

@@ -121,13 +121,15 @@ class Fits {
   // row per parameter.
   void add(const std::string& fit, const std::string& model, const std::string& observable,
            const std::vector<std::string>& parameters, bool has_quality,
-           const std::vector<std::size_t>& groups, const Estimator& estimator) {
+           const std::vector<std::size_t>& groups, const Estimator& estimator,
+           const std::vector<double>& exact = {}) {
     const Bootstrap b = bootstrap(groups, resamples_, seed_, name_stream(fit), estimator);
     const double quality = has_quality ? b.estimate[parameters.size()] : kNaN;
     for (std::size_t k = 0; k < parameters.size(); ++k) {
       const Interval ci = b.interval(k);
       rows.push_back({fit, model, observable, parameters[k], b.estimate[k], b.error(k), ci.low,
-                      ci.high, quality, static_cast<std::int64_t>(b.failures(k))});
+                      ci.high, k < exact.size() ? exact[k] : kNaN, quality,
+                      static_cast<std::int64_t>(b.failures(k))});
     }
     std::vector<std::string> names = parameters;
     if (has_quality) names.emplace_back("quality");
@@ -247,28 +249,68 @@ std::vector<std::size_t> sample_counts(const std::vector<const ThresholdTask*>& 
 }
 
 // §10.4 on every thresholds task of a model: ln(-ln theta) - ln L against ln p, per width.
+// Points (W, L, p, theta) at the curve points of every task, from the resampled thresholds, or
+// with the exact theta at the same p (and the errors n samples would have) when `exact`.
+std::vector<LayeredPoint> layered_points(const std::vector<const ThresholdTask*>& tasks, int s,
+                                         const Resample& r, bool exact) {
+  std::vector<LayeredPoint> points;
+  for (std::size_t k = 0; k < tasks.size(); ++k) {
+    const ThresholdTask& t = *tasks[k];
+    const SizeCurve curve = threshold_curve(pick(t.thresholds[s], r[k]), 0, true);
+    const DropoutModel model = *parse_dropout_model(t.model);
+    const auto n = static_cast<double>(r[k].size());
+    for (std::size_t j = 0; j < curve.p.size(); ++j) {
+      double theta = curve.value[j], error = curve.error[j];
+      if (exact) {
+        theta = spanning_probability(t.arch, Dropout::of(model, curve.p[j])).theta;
+        error = std::sqrt(theta * (1 - theta) / n);
+      }
+      points.push_back({static_cast<double>(t.arch.width), static_cast<double>(t.arch.depth),
+                        curve.p[j], theta, error});
+    }
+  }
+  return points;
+}
+
+// kappa, c and the local exponents between consecutive widths, ln(s_b / s_a) / ln(b / a).
+std::vector<double> kappa_parameters(const KappaFit& f, std::size_t local) {
+  std::vector<double> v{f.kappa, f.c};
+  for (std::size_t k = 0; k < local; ++k) {
+    v.push_back(k + 1 < f.slopes.size() ? std::log(f.slopes[k + 1] / f.slopes[k]) /
+                                              std::log(f.widths[k + 1] / f.widths[k])
+                                        : kNaN);
+  }
+  return v;
+}
+
+// §10.4 on every thresholds task of a model: ln(-ln theta) - ln L against ln p, per width; for
+// directed spanning the same fit on exact theta (the Markov chain of §3) is the comparison.
 void kappa_fit(const std::vector<const ThresholdTask*>& tasks, const std::string& model, int s,
                Fits& fits) {
   std::set<int> widths;
   for (const ThresholdTask* t : tasks)
     widths.insert(t->arch.width);
   if (widths.size() < 2) return;
+  std::vector<std::string> names{"kappa", "c"};
+  for (auto a = widths.begin(), b = std::next(a); b != widths.end(); ++a, ++b)
+    names.push_back("kappa_W" + std::to_string(*a) + "_W" + std::to_string(*b));
+  const std::size_t local = widths.size() - 1;
+  std::vector<double> exact;
+  if (s == 0) {
+    Resample all;
+    for (const ThresholdTask* t : tasks) {
+      all.emplace_back(t->thresholds[s].size());
+      std::iota(all.back().begin(), all.back().end(), std::size_t{0});
+    }
+    exact = kappa_parameters(fit_kappa(layered_points(tasks, s, all, true)), local);
+  }
   fits.add(
       std::string("kappa_") + model + "_" + kSpanning[s], model,
-      std::string("theta_") + kSpanning[s], {"kappa", "c"}, false, sample_counts(tasks, s),
+      std::string("theta_") + kSpanning[s], names, false, sample_counts(tasks, s),
       [&](const Resample& r) {
-        std::vector<LayeredPoint> points;
-        for (std::size_t k = 0; k < tasks.size(); ++k) {
-          const ThresholdTask& t = *tasks[k];
-          const SizeCurve curve = threshold_curve(pick(t.thresholds[s], r[k]), 0, true);
-          for (std::size_t j = 0; j < curve.p.size(); ++j) {
-            points.push_back({static_cast<double>(t.arch.width), static_cast<double>(t.arch.depth),
-                              curve.p[j], curve.value[j], curve.error[j]});
-          }
-        }
-        const KappaFit f = fit_kappa(points);
-        return std::vector<double>{f.kappa, f.c};
-      });
+        return kappa_parameters(fit_kappa(layered_points(tasks, s, r, false)), local);
+      },
+      exact);
 }
 
 // §10.3 for one family of sizes: S = width at a fixed depth, or S = depth at a fixed width.
@@ -298,7 +340,8 @@ void collapse_fit(const std::vector<const ThresholdTask*>& family, bool by_width
 }
 
 // §10.3 over the lattice sizes of one model: p_c, b = 1/nu and nu itself from the same fits.
-void lattice_collapse(const std::vector<const LatticeTask*>& family, Fits& fits) {
+void lattice_collapse(const std::vector<const LatticeTask*>& family, const std::string& fit,
+                      Fits& fits) {
   const LatticeTask& largest = **std::max_element(
       family.begin(), family.end(), [](auto* a, auto* b) { return a->size < b->size; });
   CollapseSpec spec;
@@ -310,7 +353,9 @@ void lattice_collapse(const std::vector<const LatticeTask*>& family, Fits& fits)
   for (const LatticeTask* t : family)
     counts.push_back(t->thresholds.size());
   const std::string& model = largest.model;
-  fits.add("collapse_" + model, model, "spanning_probability", {"p_c", "b", "nu"}, true, counts,
+  // Published values (docs/theory.md §10.3; Newman and Ziff 2000 for site): p_c, 1/nu, nu.
+  const double p_c = model == "lattice_bond" ? 0.5 : 0.59274621;
+  fits.add(fit, model, "spanning_probability", {"p_c", "b", "nu"}, true, counts,
            [&](const Resample& r) {
              std::vector<SizeCurve> curves;
              for (std::size_t k = 0; k < family.size(); ++k) {
@@ -319,15 +364,22 @@ void lattice_collapse(const std::vector<const LatticeTask*>& family, Fits& fits)
              }
              const CollapseFit f = fit_collapse(curves, spec);
              return std::vector<double>{f.best.p_c, f.best.b, 1.0 / f.best.b, f.quality.quality};
-           });
+           },
+           {p_c, 0.75, 4.0 / 3.0});
 }
 
 void scaling_fits(const Contents& c, Fits& fits) {
   std::map<std::string, std::vector<const LatticeTask*>> lattices;
   for (const LatticeTask& t : c.lattice)
     lattices[t.model].push_back(&t);
-  for (const auto& [model, family] : lattices) {
-    if (family.size() >= 3) lattice_collapse(family, fits);
+  // Corrections to scaling fade with size: the fit over sizes >= L_min, for every L_min that
+  // leaves 3 sizes or more, shows how far they matter.
+  for (auto& [model, family] : lattices) {
+    std::sort(family.begin(), family.end(), [](auto* a, auto* b) { return a->size < b->size; });
+    for (std::size_t first = 0; first + 3 <= family.size(); ++first) {
+      lattice_collapse({family.begin() + static_cast<std::ptrdiff_t>(first), family.end()},
+                       "collapse_" + model + "_Lmin" + std::to_string(family[first]->size), fits);
+    }
   }
   std::set<std::string> models;
   for (const ThresholdTask& t : c.thresholds)
@@ -501,10 +553,12 @@ void write_analysis(h5::Group& root, const Analysis& a, const Fits& fits, int re
                  {"error", column(a.fits, &F::error)},
                  {"low", column(a.fits, &F::low)},
                  {"high", column(a.fits, &F::high)},
+                 {"exact", column(a.fits, &F::exact)},
                  {"quality", column(a.fits, &F::quality)},
                  {"failures", column(a.fits, &F::failures)}},
                 {"one row per fitted parameter: value on the data, bootstrap standard error and "
-                 "95% percentile interval, fit quality (collapse) and failed resamples",
+                 "95% percentile interval, the known value (published, or the fit on exact "
+                 "theta; NaN if none), fit quality (collapse) and failed resamples",
                  "1"});
   using R = TrainingRow;
   g.write_table(schema::kAnalysisTraining,

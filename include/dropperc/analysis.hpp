@@ -36,7 +36,10 @@ struct ThresholdRow {
 struct FitRow {
   std::string fit, model, observable, parameter;
   double value = 0, error = 0, low = 0, high = 0;
-  double quality = 0;         ///< collapse quality, chi^2 per point of a line fit, or NaN
+  /// The known value: published (2D lattice), or the same fit applied to exact theta (kappa
+  /// fits, directed spanning); NaN where none is known.
+  double exact = 0;
+  double quality = 0;         ///< collapse quality, or NaN
   std::int64_t failures = 0;  ///< resamples where the fit was undefined
 };
 

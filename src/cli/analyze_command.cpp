@@ -31,13 +31,18 @@ std::string with_error(double value, double error) {
   return text;
 }
 
+// A number, or nothing where it is not known (NaN).
+std::string shown(double value, int digits) {
+  return std::isfinite(value) ? number(value, digits) : "";
+}
+
 void print_text(const Analysis& a) {
   if (!a.thresholds.empty()) {
     std::printf("Thresholds: p_half (theta = 1/2) and the width from theta = 0.9 to 0.1\n");
     Table t({"task", "spanning", "samples", "p_half", "exact", "deviation", "width"});
     for (const ThresholdRow& r : a.thresholds) {
       t.add_row({r.task, r.spanning, std::to_string(r.samples),
-                 with_error(r.p_half, r.p_half_error), number(r.p_half_exact, 6),
+                 with_error(r.p_half, r.p_half_error), shown(r.p_half_exact, 6),
                  std::isfinite(r.deviation) ? number(r.deviation, 2) + " sigma" : "",
                  with_error(r.transition_width, r.transition_width_error)});
     }
@@ -46,11 +51,14 @@ void print_text(const Analysis& a) {
   }
   if (!a.fits.empty()) {
     std::printf("Fits (bootstrap errors and 95%% intervals)\n");
-    Table t({"fit", "parameter", "value", "95% interval", "quality"});
+    Table t({"fit", "parameter", "value", "95% interval", "known", "deviation", "quality"});
     for (const FitRow& r : a.fits) {
       if (r.fit.find('/') != std::string::npos) continue;  // thresholds, shown above
+      const double deviation = (r.value - r.exact) / r.error;
       t.add_row({r.fit, r.parameter, with_error(r.value, r.error),
-                 "[" + number(r.low, 5) + ", " + number(r.high, 5) + "]", number(r.quality, 3)});
+                 "[" + number(r.low, 5) + ", " + number(r.high, 5) + "]", shown(r.exact, 6),
+                 std::isfinite(deviation) ? number(deviation, 2) + " sigma" : "",
+                 shown(r.quality, 3)});
     }
     t.print(stdout, false);
     std::printf("\n");
@@ -70,11 +78,12 @@ void print_text(const Analysis& a) {
 }
 
 void print_csv(const Analysis& a) {
-  Table t({"fit", "model", "observable", "parameter", "value", "error", "low", "high", "quality",
-           "failures"});
+  Table t({"fit", "model", "observable", "parameter", "value", "error", "low", "high", "exact",
+           "quality", "failures"});
   for (const FitRow& r : a.fits) {
     t.add_row({r.fit, r.model, r.observable, r.parameter, number(r.value), number(r.error),
-               number(r.low), number(r.high), number(r.quality), std::to_string(r.failures)});
+               number(r.low), number(r.high), number(r.exact), number(r.quality),
+               std::to_string(r.failures)});
   }
   t.print(stdout, true);
 }

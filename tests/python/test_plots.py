@@ -60,7 +60,7 @@ COLUMNS = {
     "thresholds": ("task", "model", "spanning", "width", "depth", "samples", "p_half",
                    "p_half_error", "p_half_low", "p_half_high", "transition_width",
                    "transition_width_error", "p_half_exact", "deviation"),
-    "fits": ("fit", "model", "observable", "parameter", "value", "error", "low", "high",
+    "fits": ("fit", "model", "observable", "parameter", "value", "error", "low", "high", "exact",
              "quality", "failures"),
     "training": ("task", "model", "activation", "width", "depth", "bias", "replicas", "p",
                  "theta", "test_loss", "test_loss_error", "test_accuracy", "test_accuracy_error",
@@ -177,8 +177,8 @@ class PlotAllTest(unittest.TestCase):
         self.assertEqual(analysis["attrs"]["resample_count"], RESAMPLES)
         self.assertEqual(set(analysis["resamples"]), set(analysis["fits"]["fit"]))
         names, values = analysis["resamples"]["kappa_bond_directed"]
-        self.assertEqual(names, ("kappa", "c"))
-        self.assertEqual(values.shape, (RESAMPLES, 2))
+        self.assertEqual(names, ("kappa", "c", "kappa_W2_W4"))
+        self.assertEqual(values.shape, (RESAMPLES, 3))
 
     def test_load_summary_and_task(self):
         summary = dropperc_h5.load_summary(SMOKE)

@@ -130,6 +130,20 @@ TEST(Analysis, FitsEveryModelWithErrors) {
   }
 }
 
+// The kappa fits on the data agree with the same fits on exact theta (the closed form for site,
+// the Markov chain for bond): global and local exponents alike.
+TEST(Analysis, KappaFitsAgreeWithTheSameFitsOnExactTheta) {
+  const Analysis a = analyze_file(shared_file(), {100});
+  int compared = 0;
+  for (const FitRow& r : a.fits) {
+    if (r.fit.rfind("kappa_", 0) != 0) continue;
+    ASSERT_TRUE(std::isfinite(r.exact)) << r.fit << " " << r.parameter;
+    EXPECT_NEAR(r.value, r.exact, 4 * r.error) << r.fit << " " << r.parameter;
+    ++compared;
+  }
+  EXPECT_EQ(compared, 8);  // site and bond: kappa, c, kappa_W2_W3, kappa_W3_W4
+}
+
 // Site: -ln theta = -L ln(1 - p^W) ~ L p^W, so kappa = 1 and c = 1 (docs/theory.md §10.4) up to
 // the correction ln(1 + p^W / 2 + ...), small where theta is near 1/2 and L >= 4.
 TEST(Analysis, SiteCriticalWidthExponentIsOne) {
@@ -152,8 +166,8 @@ TEST(Analysis, RerunReplacesOnlyTheAnalysisAndIsReproducible) {
   const auto resamples = first.root().read<double>("analysis/resamples/kappa_bond_directed");
   EXPECT_EQ(
       first.root().dataset_string_attribute("analysis/resamples/kappa_bond_directed", "parameters"),
-      "kappa,c");
-  EXPECT_EQ(resamples.size(), 40u);  // 20 resamples x (kappa, c)
+      "kappa,c,kappa_W2_W3,kappa_W3_W4");
+  EXPECT_EQ(resamples.size(), 80u);  // 20 resamples x (kappa, c and two local exponents)
   first.close();
   analyze_file(file, {20});
   const h5::File second = h5::File::open(file);
