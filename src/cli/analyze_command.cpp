@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "commands.hpp"
 #include "network_options.hpp"
@@ -20,7 +24,36 @@ struct AnalyzeOptions {
   std::string file;
   int resamples = 200;
   std::string format = "text";
+  std::string export_directory;
 };
+
+// For other finite-size-scaling tools: one text file per family of sizes with the columns
+// S, p, theta, dtheta (dtheta: half the 95 % Clopper-Pearson width). Families as in the collapses:
+// S = W at each depth, S = L at each width, S = L for a lattice model.
+void export_curves(const std::vector<CurveRow>& curves, const std::filesystem::path& directory) {
+  std::map<std::string, std::vector<std::pair<double, const CurveRow*>>> files;
+  for (const CurveRow& r : curves) {
+    const std::string base = "theta_" + r.model + "_" + r.spanning;
+    if (r.model.rfind("lattice_", 0) == 0) {
+      files[base].push_back({static_cast<double>(r.width), &r});
+      continue;
+    }
+    files[base + "_W_at_L" + std::to_string(r.depth)].push_back({static_cast<double>(r.width), &r});
+    files[base + "_L_at_W" + std::to_string(r.width)].push_back({static_cast<double>(r.depth), &r});
+  }
+  std::filesystem::create_directories(directory);
+  for (const auto& [name, rows] : files) {
+    const auto path = directory / (name + ".txt");
+    std::FILE* out = std::fopen(path.c_str(), "w");
+    if (out == nullptr) throw UsageError("--export: cannot write " + path.string());
+    std::fprintf(out, "# S p theta dtheta  (%s; dropperc analyze --export)\n", name.c_str());
+    for (const auto& [size, r] : rows) {
+      std::fprintf(out, "%.17g %.17g %.17g %.17g\n", size, r->p, r->theta,
+                   (r->theta_high - r->theta_low) / 2);
+    }
+    if (std::fclose(out) != 0) throw UsageError("--export: cannot write " + path.string());
+  }
+}
 
 // "0.4123 +- 0.0012" with the value rounded to the error's second significant digit.
 std::string with_error(double value, double error) {
@@ -91,6 +124,7 @@ void print_csv(const Analysis& a) {
 int analyze(const AnalyzeOptions& o) {
   try {
     const Analysis a = analyze_file(o.file, {o.resamples});
+    if (!o.export_directory.empty()) export_curves(a.curves, o.export_directory);
     if (o.format == "csv")
       print_csv(a);
     else
@@ -114,6 +148,9 @@ Command add_analyze_command(CLI::App& app) {
       ->check(CLI::Range(2, 100000));
   command->add_option("--format", o->format, "text (default) or csv (one row per fit parameter)")
       ->check(CLI::IsMember({"text", "csv"}));
+  command->add_option(
+      "--export", o->export_directory,
+      "Also write theta curves as 'S p theta dtheta' text files into this directory");
   return {command, [o] { return analyze(*o); }};
 }
 

@@ -274,6 +274,20 @@ TEST(Cli, AnalyzePrintsFitsAsCsvAndRefusesBadFiles) {
   const Outcome text = run("analyze " + output + "/smoke.h5 --resamples 10");
   EXPECT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("p_half"), std::string::npos) << text.out;
+  // --export: 'S p theta dtheta' files, S = W at each depth (smoke: widths 2 and 4).
+  const Outcome exported =
+      run("analyze " + output + "/smoke.h5 --resamples 10 --export " + output + "/curves");
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  std::ifstream curve(output + "/curves/theta_bond_directed_W_at_L3.txt");
+  std::string header;
+  ASSERT_TRUE(std::getline(curve, header));
+  EXPECT_EQ(header.rfind("# S p theta dtheta", 0), 0u) << header;
+  int lines = 0;
+  for (double size, p, theta, error; curve >> size >> p >> theta >> error; ++lines) {
+    EXPECT_TRUE(size == 2 || size == 4) << size;
+    EXPECT_TRUE(theta >= 0 && theta <= 1 && error >= 0 && error < 0.1) << theta << " " << error;
+  }
+  EXPECT_EQ(lines, 2 * 41);
   const Outcome bad = run("analyze " DROPPERC_SOURCE_DIR "/jobs/smoke.toml");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("smoke.toml"), std::string::npos) << bad.err;

@@ -1,11 +1,14 @@
 #!/usr/bin/python3
-"""End to end test of analysis/: runs jobs/smoke.toml and a small job made for data collapses with
-dropperc, analyses both, draws every figure with analysis/plot_all.py and checks that each figure
-is a non-trivial PNG, that analysis/dropperc_h5.py loads what dropperc wrote, and that plot_all
-refuses bad input with exit code 2.
+"""End to end test of analysis/: runs jobs/smoke.toml, a small job made for data collapses and a
+small 2D lattice job with dropperc, analyses them, draws every figure with analysis/plot_all.py
+and checks that each figure is a non-trivial PNG, that fits no figure draws get a note, that
+analysis/dropperc_h5.py loads what dropperc wrote, and that plot_all refuses bad input with exit
+code 2.
 
-  test_plots.py DROPPERC SOURCE_DIR        (CTest: python.plots; about 15 s)
+  test_plots.py DROPPERC SOURCE_DIR        (CTest: python.plots; about 20 s)
 """
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -45,6 +48,19 @@ block = 500
 thresholds = true
 """
 
+# Site and bond square lattices of 3 sizes: per model one collapse over L >= 8 (3 sizes needed).
+LATTICE_JOB = """\
+[job]
+name = "lattice"
+seed = 11
+
+[lattice]
+models = ["site", "bond"]
+sizes = [8, 16, 32]
+samples = 1000
+block = 500
+"""
+
 SMOKE_FIGURES = [f"{kind}_{model}_{spanning}" for kind in ("theta", "kappa")
                  for model in ("site", "bond") for spanning in ("directed", "undirected")] + [
     f"{kind}_{model}" for kind in ("p_half", "training", "loss_curves")
@@ -53,6 +69,10 @@ COLLAPSE_FIGURES = [f"collapse_{model}_directed_{family}"
                     for model in ("site", "bond")
                     for family in ("W_at_L4", "W_at_L8", "W_at_L16", "L_at_W2", "L_at_W3",
                                    "L_at_W4")]
+LATTICE_FIGURES = [f"{kind}_lattice_{model}{suffix}"
+                   for kind, suffix in (("collapse", "_Lmin8"), ("theta", "_top-bottom"),
+                                        ("p_half", ""))
+                   for model in ("site", "bond")]
 
 COLUMNS = {
     "curves": ("task", "model", "spanning", "width", "depth", "p", "theta", "theta_low",
@@ -70,7 +90,7 @@ COLUMNS = {
 
 # Set by main() from the command line, and by setUpModule.
 DROPPERC = SOURCE = None
-WORK = SMOKE = COLLAPSE = None
+WORK = SMOKE = COLLAPSE = LATTICE = None
 
 
 def run(*command):
@@ -98,15 +118,22 @@ def run_job(job_file, output):
     return os.path.join(output, f"{name}.h5")
 
 
+def write_job(name, text):
+    """Writes the job file <WORK>/<name>.toml; returns its path."""
+    job_file = os.path.join(WORK.name, f"{name}.toml")
+    with open(job_file, "w") as f:
+        f.write(text)
+    return job_file
+
+
 def setUpModule():
-    global WORK, SMOKE, COLLAPSE
+    global WORK, SMOKE, COLLAPSE, LATTICE
     WORK = tempfile.TemporaryDirectory(prefix="dropperc_plots_")
     SMOKE = run_job(os.path.join(SOURCE, "jobs", "smoke.toml"), os.path.join(WORK.name, "smoke"))
     check_run(DROPPERC, "analyze", SMOKE, "--resamples", str(RESAMPLES))
-    job_file = os.path.join(WORK.name, "collapse.toml")
-    with open(job_file, "w") as f:
-        f.write(COLLAPSE_JOB)
-    COLLAPSE = run_job(job_file, os.path.join(WORK.name, "collapse"))
+    COLLAPSE = run_job(write_job("collapse", COLLAPSE_JOB), os.path.join(WORK.name, "collapse"))
+    LATTICE = run_job(write_job("lattice", LATTICE_JOB), os.path.join(WORK.name, "lattice"))
+    check_run(DROPPERC, "analyze", LATTICE, "--resamples", str(RESAMPLES))
 
 
 def tearDownModule():
@@ -152,6 +179,40 @@ class PlotAllTest(unittest.TestCase):
         self.assertEqual(code, 0, stdout + stderr)
         self.assertIn("no training figure", stdout)
         self.assert_figures(out, COLLAPSE_FIGURES)
+
+    def test_lattice_job_gives_lattice_collapse_figures(self):
+        out = os.path.join(WORK.name, "lattice_figures")
+        code, stdout, stderr = plot_all(LATTICE, "--out", out)
+        self.assertEqual(code, 0, stdout + stderr)
+        self.assertNotIn("no collapse figure", stdout)
+        self.assertIn("no kappa figure", stdout)
+        self.assert_figures(out, LATTICE_FIGURES)
+        for name in LATTICE_FIGURES:
+            self.assertIn(os.path.join(out, name + ".png"), stdout)
+        self.assertNotIn("no figure draws", stdout)  # every fit of the file is drawn
+
+    def test_lattice_collapse_fits_carry_published_values(self):
+        fits = dropperc_h5.load_analysis(LATTICE)["fits"]
+        for model, p_c in (("bond", 0.5), ("site", 0.59274621)):
+            with self.subTest(model=model):
+                rows = fits[fits["fit"] == f"collapse_lattice_{model}_Lmin8"]
+                self.assertEqual(rows["parameter"].tolist(), ["p_c", "b", "nu"])
+                np.testing.assert_allclose(rows["exact"], [p_c, 0.75, 4 / 3])
+                self.assertTrue(np.isfinite(rows["value"]).all(), rows)
+
+    def test_fits_no_figure_draws_get_a_note(self):
+        import plot_all as module
+        fits = np.array([("kappa_bond_directed", "kappa"), ("task_W2_L3/directed", "p_half"),
+                         ("collapse_lattice_bond_Lmin8", "p_c"), ("steps_to_target_bond", "gamma"),
+                         ("steps_to_target_bond", "T0"), ("collapse_something_new", "x")],
+                        dtype=[("fit", "U40"), ("parameter", "U10")])
+        context = module.Context(None, {"fits": fits}, None, {}, {}, {}, {})
+        with contextlib.redirect_stdout(io.StringIO()) as printed:
+            self.assertEqual(module.note_undrawn_fits(context), [])
+        lines = printed.getvalue().splitlines()
+        self.assertEqual(len(lines), 2, lines)
+        self.assertIn("steps_to_target_bond (gamma, T0)", lines[1])
+        self.assertIn("collapse_something_new (x)", lines[0])
 
     def test_missing_or_bad_file_exits_2(self):
         not_hdf5 = os.path.join(WORK.name, "not.h5")

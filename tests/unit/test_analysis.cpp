@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <map>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -11,6 +12,8 @@
 #include "dropperc/analysis.hpp"
 #include "dropperc/h5.hpp"
 #include "dropperc/merge.hpp"
+#include "dropperc/rng.hpp"
+#include "dropperc/theory.hpp"
 
 namespace dropperc {
 namespace {
@@ -175,6 +178,50 @@ TEST(Analysis, RerunReplacesOnlyTheAnalysisAndIsReproducible) {
   EXPECT_EQ(second.root().read<double>("analysis/resamples/kappa_bond_directed"), resamples);
   EXPECT_EQ(second.root().read<double>("tasks/bond_W3_L16_thresholds/directed_thresholds"),
             tasks_before);
+}
+
+// A merged file with training tasks only, whose steps to target follow T0 theta^-gamma exactly
+// up to replica noise: the steps_to_target fit must return gamma within 4 bootstrap sigma.
+TEST(Analysis, StepsToTargetFollowTheirPowerLaw) {
+  const double gamma = 1.0, t0 = 200.0;
+  const auto file = temporary("training") / "t.h5";
+  {
+    h5::File f = h5::File::create(file);
+    h5::Group root = f.root();
+    root.create_group("job").set_attribute("seed", std::int64_t{3});
+    h5::Group tasks = root.create_group("tasks");
+    RandomStream rng({3, 0, 0, 0});
+    for (double p : {0.1, 0.3, 0.5, 0.6, 0.7}) {
+      const Architecture arch{4, 4, 8, 2};
+      const double theta = spanning_probability(arch, Dropout::of(DropoutModel::site, p)).theta;
+      h5::Group g = tasks.create_group("train_site_p" + std::to_string(p));
+      g.set_attribute("kind", std::string_view("training"));
+      g.set_attribute("model", std::string_view("site"));
+      g.set_attribute("activation", std::string_view("relu"));
+      g.set_attribute("width", std::int64_t{4});
+      g.set_attribute("depth", std::int64_t{8});
+      g.set_attribute("input_width", std::int64_t{4});
+      g.set_attribute("output_width", std::int64_t{2});
+      g.set_attribute("p", p);
+      g.set_attribute("bias", std::int64_t{0});
+      std::vector<double> steps;
+      for (int replica = 0; replica < 8; ++replica)  // 10 % replica-to-replica noise
+        steps.push_back(t0 * std::pow(theta, -gamma) * (1 + 0.1 * draw_normal(rng)));
+      g.write("steps_to_target", steps);
+      for (const char* name : {"final_test_loss", "final_test_accuracy", "zero_gradient_fraction"})
+        g.write(name, std::vector<double>(8, 0.5));
+    }
+  }
+  const Analysis a = analyze_file(file, {200});
+  ASSERT_EQ(a.training.size(), 5u);
+  std::map<std::string, const FitRow*> fit;
+  for (const FitRow& r : a.fits)
+    fit[r.parameter] = &r;
+  ASSERT_EQ(fit.count("gamma"), 1u);
+  EXPECT_EQ(fit["gamma"]->fit, "steps_to_target_site_nobias_relu");
+  EXPECT_NEAR(fit["gamma"]->value, gamma, 4 * fit["gamma"]->error);
+  EXPECT_LT(fit["gamma"]->error, 0.2);
+  EXPECT_NEAR(fit["T0"]->value, t0, 4 * fit["T0"]->error);
 }
 
 TEST(Analysis, RefusesWhatIsNotAMergedJobFile) {
