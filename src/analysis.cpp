@@ -273,13 +273,35 @@ std::vector<LayeredPoint> layered_points(const std::vector<const ThresholdTask*>
 }
 
 // kappa, c and the local exponents between consecutive widths, ln(s_b / s_a) / ln(b / a).
-std::vector<double> kappa_parameters(const KappaFit& f, std::size_t local) {
-  std::vector<double> v{f.kappa, f.c};
-  for (std::size_t k = 0; k < local; ++k) {
-    v.push_back(k + 1 < f.slopes.size() ? std::log(f.slopes[k + 1] / f.slopes[k]) /
-                                              std::log(f.widths[k + 1] / f.widths[k])
-                                        : kNaN);
+// How well theta collapses in x = ln L + c W^kappa ln p (§10.4): the Houdayer-Hartmann quality
+// of the tasks' curves drawn against x (collapse_quality with p_c = 0, b = 0 reads p as x).
+double quality_in_x(const std::vector<LayeredPoint>& points, const KappaFit& f) {
+  std::map<std::pair<double, double>, SizeCurve> curves;  // by (W, L); points come in p order
+  for (const LayeredPoint& pt : points) {
+    SizeCurve& c = curves[{pt.width, pt.depth}];
+    c.size = 1.0;
+    c.p.push_back(std::log(pt.depth) + f.c * std::pow(pt.width, f.kappa) * std::log(pt.p));
+    c.value.push_back(pt.theta);
+    c.error.push_back(pt.error);
   }
+  std::vector<SizeCurve> all;
+  for (auto& [key, c] : curves)
+    all.push_back(std::move(c));
+  return collapse_quality(all, {0.0, 0.0, 0.0}).quality;
+}
+
+// kappa, c, the local exponents between consecutive widths, ln(s_b / s_a) / ln(b / a), and the
+// quality of the collapse in x.
+std::vector<double> kappa_parameters(const std::vector<LayeredPoint>& points, std::size_t local) {
+  const KappaFit f = fit_kappa(points);
+  std::vector<double> v{f.kappa, f.c};
+  const bool every_width = f.slopes.size() == local + 1;  // else the names would not match
+  for (std::size_t k = 0; k < local; ++k) {
+    v.push_back(every_width ? std::log(f.slopes[k + 1] / f.slopes[k]) /
+                                  std::log(f.widths[k + 1] / f.widths[k])
+                            : kNaN);
+  }
+  v.push_back(std::isfinite(f.kappa) ? quality_in_x(points, f) : kNaN);
   return v;
 }
 
@@ -302,13 +324,14 @@ void kappa_fit(const std::vector<const ThresholdTask*>& tasks, const std::string
       all.emplace_back(t->thresholds[s].size());
       std::iota(all.back().begin(), all.back().end(), std::size_t{0});
     }
-    exact = kappa_parameters(fit_kappa(layered_points(tasks, s, all, true)), local);
+    exact = kappa_parameters(layered_points(tasks, s, all, true), local);
+    exact.pop_back();  // the quality has no exact counterpart
   }
   fits.add(
       std::string("kappa_") + model + "_" + kSpanning[s], model,
-      std::string("theta_") + kSpanning[s], names, false, sample_counts(tasks, s),
+      std::string("theta_") + kSpanning[s], names, true, sample_counts(tasks, s),
       [&](const Resample& r) {
-        return kappa_parameters(fit_kappa(layered_points(tasks, s, r, false)), local);
+        return kappa_parameters(layered_points(tasks, s, r, false), local);
       },
       exact);
 }

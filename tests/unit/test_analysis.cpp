@@ -169,8 +169,8 @@ TEST(Analysis, RerunReplacesOnlyTheAnalysisAndIsReproducible) {
   const auto resamples = first.root().read<double>("analysis/resamples/kappa_bond_directed");
   EXPECT_EQ(
       first.root().dataset_string_attribute("analysis/resamples/kappa_bond_directed", "parameters"),
-      "kappa,c,kappa_W2_W3,kappa_W3_W4");
-  EXPECT_EQ(resamples.size(), 80u);  // 20 resamples x (kappa, c and two local exponents)
+      "kappa,c,kappa_W2_W3,kappa_W3_W4,quality");
+  EXPECT_EQ(resamples.size(), 100u);  // 20 resamples x (kappa, c, two local exponents, quality)
   first.close();
   analyze_file(file, {20});
   const h5::File second = h5::File::open(file);
