@@ -19,7 +19,7 @@ Run with Debian's /usr/bin/python3 (h5py, numpy). The layout (docs/hdf5-layout.m
       thresholds       task, model, spanning, width, depth, samples, p_half, p_half_error,
                        p_half_low, p_half_high, transition_width, transition_width_error,
                        p_half_exact, deviation
-      fits             fit, model, observable, parameter, value, error, low, high, quality,
+      fits             fit, model, observable, parameter, value, error, low, high, exact, quality,
                        failures (one row per fitted parameter)
       training         task, model, activation, width, depth, bias, replicas, p, theta,
                        test_loss(_error), test_accuracy(_error), zero_gradient_fraction,

@@ -246,6 +246,11 @@ def plot_lattice_theta(context, model, spanning, rows):
 # (b) collapses ----------------------------------------------------------------------------------
 
 
+def error_bars(curve):
+    """The asymmetric error bars of theta: to the ends of its 95 % interval."""
+    return [curve["theta"] - curve["theta_low"], curve["theta_high"] - curve["theta"]]
+
+
 def plot_collapse(context, name):
     """<name>.png: theta of the curves of collapse fit `name` against x = (p - p_c) S^b."""
     match = COLLAPSE_FIT.match(name)
@@ -275,16 +280,14 @@ def plot_collapse(context, name):
     return save(context, fig, name)
 
 
-def error_bars(curve):
-    """The asymmetric error bars of theta: to the ends of its 95 % interval."""
-    return [curve["theta"] - curve["theta_low"], curve["theta_high"] - curve["theta"]]
-
-
 def draw_p_c_lines(ax, p_c, symbol):
-    """Vertical lines at the fitted p_c (with its ±1σ band) and at the published one."""
-    ax.axvspan(p_c["value"] - p_c["error"], p_c["value"] + p_c["error"], color="0.5",
-               alpha=BAND_ALPHA, lw=0)
-    ax.axvline(p_c["value"], color="0.2", lw=1, label=f"fitted {symbol} (band ±1σ)")
+    """Vertical lines at the fitted p_c (with its ±1σ band) and at the published one, each where
+    it is finite."""
+    if np.isfinite(p_c["value"]):
+        if np.isfinite(p_c["error"]):
+            ax.axvspan(p_c["value"] - p_c["error"], p_c["value"] + p_c["error"], color="0.5",
+                       alpha=BAND_ALPHA, lw=0)
+        ax.axvline(p_c["value"], color="0.2", lw=1, label=f"fitted {symbol} (band ±1σ)")
     if np.isfinite(known_value(p_c)):
         ax.axvline(known_value(p_c), color="0.2", lw=1.2, ls="--",
                    label=f"published {symbol} = {known_value(p_c):.6g}")
@@ -407,7 +410,8 @@ def draw_local_exponents(ax, slopes, parameters):
     its value on exact theta."""
     for name, row in parameters.items():
         local = re.fullmatch(r"kappa_W(\d+)_W(\d+)", name)
-        if not local or not all(int(w) in slopes for w in local.groups()):
+        if (not local or not np.isfinite(row["value"])
+                or not all(int(w) in slopes for w in local.groups())):
             continue
         a, b = (int(w) for w in local.groups())
         text = f"κ$_{{{a},{b}}}$ = {with_error(row['value'], row['error'])}"
@@ -438,8 +442,11 @@ def plot_kappa(context, name):
                   title="per width: points with 0 < θ < 1 and weighted lines")
     legend(per_width, markers)
     draw_kappa_law(context, law, slopes, parameters)
+    quality = parameters["kappa"]["quality"]
     fig.suptitle(rf"Critical-width exponent: {model} dropout, {match['spanning']} spanning,"
-                 r" $\ln(-\ln\theta) - \ln L = c\,W^\kappa \ln p + d_W$")
+                 r" $\ln(-\ln\theta) - \ln L = c\,W^\kappa \ln p + d_W$"
+                 + ("\n" + rf"θ against $x = \ln L + c\,W^\kappa \ln p$ over every task: "
+                    f"collapse quality Q = {quality:.3g}" if np.isfinite(quality) else ""))
     return save(context, fig, name)
 
 

@@ -238,8 +238,8 @@ class PlotAllTest(unittest.TestCase):
         self.assertEqual(analysis["attrs"]["resample_count"], RESAMPLES)
         self.assertEqual(set(analysis["resamples"]), set(analysis["fits"]["fit"]))
         names, values = analysis["resamples"]["kappa_bond_directed"]
-        self.assertEqual(names, ("kappa", "c", "kappa_W2_W4"))
-        self.assertEqual(values.shape, (RESAMPLES, 3))
+        self.assertEqual(names, ("kappa", "c", "kappa_W2_W4", "quality"))
+        self.assertEqual(values.shape, (RESAMPLES, 4))
 
     def test_load_summary_and_task(self):
         summary = dropperc_h5.load_summary(SMOKE)
