@@ -168,7 +168,7 @@ ThresholdRow threshold_row(const std::string& task, const std::string& model,
 }
 
 // q_half and the width of the 2D lattice: the same quantiles (§10.1); bond's is 1/2 exactly at
-// every size by self-duality (lattice.hpp).
+// every size by self-duality (§10.6).
 void lattice_threshold_rows(const Contents& c, Fits& fits, std::vector<ThresholdRow>& rows) {
   for (const LatticeTask& t : c.lattice) {
     fits.add(t.name + "/" + kCrossing, t.model, "q_half", {"p_half", "transition_width"}, false,
@@ -248,7 +248,6 @@ std::vector<std::size_t> sample_counts(const std::vector<const ThresholdTask*>& 
   return counts;
 }
 
-// §10.4 on every thresholds task of a model: ln(-ln theta) - ln L against ln p, per width.
 // Points (W, L, p, theta) at the curve points of every task, from the resampled thresholds, or
 // with the exact theta at the same p (and the errors n samples would have) when `exact`.
 std::vector<LayeredPoint> layered_points(const std::vector<const ThresholdTask*>& tasks, int s,
@@ -272,7 +271,6 @@ std::vector<LayeredPoint> layered_points(const std::vector<const ThresholdTask*>
   return points;
 }
 
-// kappa, c and the local exponents between consecutive widths, ln(s_b / s_a) / ln(b / a).
 // How well theta collapses in x = ln L + c W^kappa ln p (§10.4): the Houdayer-Hartmann quality
 // of the tasks' curves drawn against x (collapse_quality with p_c = 0, b = 0 reads p as x).
 double quality_in_x(const std::vector<LayeredPoint>& points, const KappaFit& f) {
@@ -376,7 +374,7 @@ void lattice_collapse(const std::vector<const LatticeTask*>& family, const std::
   for (const LatticeTask* t : family)
     counts.push_back(t->thresholds.size());
   const std::string& model = largest.model;
-  // Published values (docs/theory.md §10.3; Newman and Ziff 2000 for site): p_c, 1/nu, nu.
+  // Published values (docs/theory.md §10.6): p_c, 1/nu, nu.
   const double p_c = model == "lattice_bond" ? 0.5 : 0.59274621;
   fits.add(fit, model, "spanning_probability", {"p_c", "b", "nu"}, true, counts,
            [&](const Resample& r) {
@@ -391,7 +389,7 @@ void lattice_collapse(const std::vector<const LatticeTask*>& family, const std::
            {p_c, 0.75, 4.0 / 3.0});
 }
 
-void scaling_fits(const Contents& c, Fits& fits) {
+void lattice_fits(const Contents& c, Fits& fits) {
   std::map<std::string, std::vector<const LatticeTask*>> lattices;
   for (const LatticeTask& t : c.lattice)
     lattices[t.model].push_back(&t);
@@ -404,6 +402,11 @@ void scaling_fits(const Contents& c, Fits& fits) {
                        "collapse_" + model + "_Lmin" + std::to_string(family[first]->size), fits);
     }
   }
+}
+
+// Per model and spanning: the kappa fit over all widths, and collapses of every family of 3 or
+// more sizes (W at a fixed depth, L at a fixed width).
+void layered_fits(const Contents& c, Fits& fits) {
   std::set<std::string> models;
   for (const ThresholdTask& t : c.thresholds)
     models.insert(t.model);
@@ -636,7 +639,8 @@ Analysis analyze_file(const std::filesystem::path& file, const AnalysisOptions& 
     Analysis a;
     a.curves = curve_rows(contents);
     a.thresholds = threshold_rows(contents, fits);
-    scaling_fits(contents, fits);
+    lattice_fits(contents, fits);
+    layered_fits(contents, fits);
     a.training = training_rows(contents);
     gamma_fits(contents, a.training, fits);
     a.fits = fits.rows;
