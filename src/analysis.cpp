@@ -115,7 +115,20 @@ std::vector<double> pick(const std::vector<double>& values, const std::vector<st
 // Collects fit rows and the resample sets they come from.
 class Fits {
  public:
-  Fits(std::uint64_t seed, int resamples) : seed_(seed), resamples_(resamples) {}
+  Fits(std::uint64_t seed, const AnalysisOptions& options) : options_(options), seed_(seed) {}
+
+  // A collapse spec with the user's fixed parameters applied.
+  CollapseSpec collapse(CollapseSpec spec) const {
+    if (options_.fixed_p_c) {
+      spec.fit_p_c = false;
+      spec.start.p_c = *options_.fixed_p_c;
+    }
+    if (options_.fixed_b) {
+      spec.fit_b = false;
+      spec.start.b = *options_.fixed_b;
+    }
+    return spec;
+  }
 
   // Bootstraps `estimator` (parameters named `parameters`, then optionally a quality) and adds a
   // row per parameter.
@@ -123,7 +136,7 @@ class Fits {
            const std::vector<std::string>& parameters, bool has_quality,
            const std::vector<std::size_t>& groups, const Estimator& estimator,
            const std::vector<double>& exact = {}) {
-    const Bootstrap b = bootstrap(groups, resamples_, seed_, name_stream(fit), estimator);
+    const Bootstrap b = bootstrap(groups, options_.resamples, seed_, name_stream(fit), estimator);
     const double quality = has_quality ? b.estimate[parameters.size()] : kNaN;
     for (std::size_t k = 0; k < parameters.size(); ++k) {
       const Interval ci = b.interval(k);
@@ -145,8 +158,8 @@ class Fits {
   std::vector<Set> sets;
 
  private:
+  const AnalysisOptions& options_;
   std::uint64_t seed_;
-  int resamples_;
 };
 
 // The row of the (p_half, transition_width) fit just added.
@@ -348,6 +361,7 @@ void collapse_fit(const std::vector<const ThresholdTask*>& family, bool by_width
   spec.step = {0.02, 0.2, 0.1};
   spec.lower.p_c = 0.0;  // a drop probability
   spec.upper.p_c = 1.0;
+  spec = fits.collapse(spec);
   fits.add(fit, model, std::string("theta_") + kSpanning[s], {"p_c", "b"}, true,
            sample_counts(family, s), [&](const Resample& r) {
              std::vector<SizeCurve> curves;
@@ -370,6 +384,7 @@ void lattice_collapse(const std::vector<const LatticeTask*>& family, const std::
   spec.step = {0.01, 0.1, 0.1};
   spec.lower.p_c = 0.0;  // an occupation probability
   spec.upper.p_c = 1.0;
+  spec = fits.collapse(spec);
   std::vector<std::size_t> counts;
   for (const LatticeTask* t : family)
     counts.push_back(t->thresholds.size());
@@ -635,7 +650,7 @@ Analysis analyze_file(const std::filesystem::path& file, const AnalysisOptions& 
       throw AnalysisError(file.string() + ": not a merged job file (no /job or /tasks)");
     }
     const Contents contents = read_contents(root);
-    Fits fits(contents.seed, options.resamples);
+    Fits fits(contents.seed, options);
     Analysis a;
     a.curves = curve_rows(contents);
     a.thresholds = threshold_rows(contents, fits);

@@ -137,7 +137,7 @@ CollapseFit fit_collapse(const std::vector<SizeCurve>& curves, const CollapseSpe
     x.push_back(std::clamp(spec.start.*all[k], lower.back(), upper.back()));
     step.push_back(spec.step.*all[k]);
   }
-  if (fitted.empty()) throw std::invalid_argument("fit_collapse: every parameter is fixed");
+  if (fitted.empty()) return {spec.start, collapse_quality(curves, spec.start, spec.x_window)};
   auto parameters = [&](const std::vector<double>& v) {
     ScalingParameters s = spec.start;
     for (std::size_t k = 0; k < fitted.size(); ++k)

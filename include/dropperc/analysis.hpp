@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,6 +20,8 @@ class AnalysisError : public std::runtime_error {
 
 struct AnalysisOptions {
   int resamples = 200;  ///< bootstrap resamples per estimate (>= 2)
+  /// Collapse parameters held at a value instead of fitted (every collapse of the analysis).
+  std::optional<double> fixed_p_c, fixed_b;
 };
 
 /// Threshold estimates of one curve: a thresholds task and a kind of spanning. Errors and the

@@ -68,7 +68,8 @@ struct CollapseFit {
 };
 /// Minimises collapse_quality over the free parameters, within their bounds, with NLopt's
 /// Nelder-Mead simplex.
-/// Throws std::invalid_argument if fewer than 2 curves are given or no parameter is free.
+/// With every parameter fixed, returns the quality at `start`. Throws std::invalid_argument if
+/// fewer than 2 curves are given.
 CollapseFit fit_collapse(const std::vector<SizeCurve>& curves, const CollapseSpec& spec);
 
 /// Weighted least squares y = intercept + slope x with weights 1 / sigma^2.

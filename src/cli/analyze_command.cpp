@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +26,7 @@ struct AnalyzeOptions {
   int resamples = 200;
   std::string format = "text";
   std::string export_directory;
+  std::optional<double> fixed_p_c, fixed_b;
 };
 
 // For other finite-size-scaling tools: one text file per family of sizes with the columns
@@ -123,7 +125,7 @@ void print_csv(const Analysis& a) {
 
 int analyze(const AnalyzeOptions& o) {
   try {
-    const Analysis a = analyze_file(o.file, {o.resamples});
+    const Analysis a = analyze_file(o.file, {o.resamples, o.fixed_p_c, o.fixed_b});
     if (!o.export_directory.empty()) export_curves(a.curves, o.export_directory);
     if (o.format == "csv")
       print_csv(a);

@@ -83,13 +83,19 @@ bool same_bits(const std::vector<h5::TableColumn>& a, const std::vector<h5::Tabl
   return true;
 }
 
+AnalysisOptions with_resamples(int resamples) {
+  AnalysisOptions options;
+  options.resamples = resamples;
+  return options;
+}
+
 const std::filesystem::path& shared_file() {
   static const std::filesystem::path file = merged_job("shared");
   return file;
 }
 
 TEST(Analysis, ThresholdsAgreeWithExactTheory) {
-  const Analysis a = analyze_file(shared_file(), {100});
+  const Analysis a = analyze_file(shared_file(), with_resamples(100));
   ASSERT_EQ(a.thresholds.size(), 18u);  // 2 models x 3 widths x 3 depths, directed only
   for (const ThresholdRow& r : a.thresholds) {
     EXPECT_EQ(r.spanning, "directed");
@@ -103,7 +109,7 @@ TEST(Analysis, ThresholdsAgreeWithExactTheory) {
 }
 
 TEST(Analysis, FitsEveryModelWithErrors) {
-  const Analysis a = analyze_file(shared_file(), {100});
+  const Analysis a = analyze_file(shared_file(), with_resamples(100));
   auto find = [&](const std::string& fit, const std::string& parameter) -> const FitRow* {
     for (const FitRow& r : a.fits)
       if (r.fit == fit && r.parameter == parameter) return &r;
@@ -136,7 +142,7 @@ TEST(Analysis, FitsEveryModelWithErrors) {
 // The kappa fits on the data agree with the same fits on exact theta (the closed form for site,
 // the Markov chain for bond): global and local exponents alike.
 TEST(Analysis, KappaFitsAgreeWithTheSameFitsOnExactTheta) {
-  const Analysis a = analyze_file(shared_file(), {100});
+  const Analysis a = analyze_file(shared_file(), with_resamples(100));
   int compared = 0;
   for (const FitRow& r : a.fits) {
     if (r.fit.rfind("kappa_", 0) != 0) continue;
@@ -147,10 +153,36 @@ TEST(Analysis, KappaFitsAgreeWithTheSameFitsOnExactTheta) {
   EXPECT_EQ(compared, 8);  // site and bond: kappa, c, kappa_W2_W3, kappa_W3_W4
 }
 
+// Fixed collapse parameters stay at their value in every resample; the others are fitted.
+TEST(Analysis, FixedCollapseParametersAreNotFitted) {
+  AnalysisOptions options;
+  options.resamples = 10;
+  options.fixed_b = 1.0;
+  int collapses = 0;
+  for (const FitRow& r : analyze_file(shared_file(), options).fits) {
+    if (r.fit.rfind("collapse_", 0) != 0) continue;
+    ++collapses;
+    if (r.parameter == "b") {
+      EXPECT_EQ(r.value, 1.0) << r.fit;
+      EXPECT_EQ(r.error, 0.0) << r.fit;
+    } else {  // p_c is fitted: it varies between resamples unless pinned at a bound of [0, 1]
+      EXPECT_TRUE(r.error > 0 || r.value == 0 || r.value == 1) << r.fit << " " << r.value;
+    }
+  }
+  EXPECT_EQ(collapses, 2 * 6 * 2);  // 2 models x 6 families x (p_c, b)
+  options.fixed_p_c = 0.5;
+  for (const FitRow& r : analyze_file(shared_file(), options).fits) {
+    if (r.fit.rfind("collapse_", 0) == 0) {
+      EXPECT_EQ(r.value, r.parameter == "b" ? 1.0 : 0.5) << r.fit;
+      EXPECT_TRUE(std::isfinite(r.quality)) << r.fit;
+    }
+  }
+}
+
 // Site: -ln theta = -L ln(1 - p^W) ~ L p^W, so kappa = 1 and c = 1 (docs/theory.md §10.4) up to
 // the correction ln(1 + p^W / 2 + ...), small where theta is near 1/2 and L >= 4.
 TEST(Analysis, SiteCriticalWidthExponentIsOne) {
-  const Analysis a = analyze_file(shared_file(), {100});
+  const Analysis a = analyze_file(shared_file(), with_resamples(100));
   for (const FitRow& r : a.fits) {
     if (r.fit != "kappa_site_directed") continue;
     EXPECT_NEAR(r.value, 1.0, 4 * r.error) << r.parameter;
@@ -163,7 +195,7 @@ TEST(Analysis, RerunReplacesOnlyTheAnalysisAndIsReproducible) {
     const h5::File f = h5::File::open(file);
     return f.root().read<double>("tasks/bond_W3_L16_thresholds/directed_thresholds");
   }();
-  analyze_file(file, {20});
+  analyze_file(file, with_resamples(20));
   h5::File first = h5::File::open(file);
   const auto fits = first.root().read_table("analysis/fits");
   const auto resamples = first.root().read<double>("analysis/resamples/kappa_bond_directed");
@@ -172,7 +204,7 @@ TEST(Analysis, RerunReplacesOnlyTheAnalysisAndIsReproducible) {
       "kappa,c,kappa_W2_W3,kappa_W3_W4,quality");
   EXPECT_EQ(resamples.size(), 100u);  // 20 resamples x (kappa, c, two local exponents, quality)
   first.close();
-  analyze_file(file, {20});
+  analyze_file(file, with_resamples(20));
   const h5::File second = h5::File::open(file);
   EXPECT_TRUE(same_bits(second.root().read_table("analysis/fits"), fits));
   EXPECT_EQ(second.root().read<double>("analysis/resamples/kappa_bond_directed"), resamples);
@@ -212,7 +244,7 @@ TEST(Analysis, StepsToTargetFollowTheirPowerLaw) {
         g.write(name, std::vector<double>(8, 0.5));
     }
   }
-  const Analysis a = analyze_file(file, {200});
+  const Analysis a = analyze_file(file, with_resamples(200));
   ASSERT_EQ(a.training.size(), 5u);
   std::map<std::string, const FitRow*> fit;
   for (const FitRow& r : a.fits)
@@ -240,7 +272,7 @@ TEST(Analysis, RefusesWhatIsNotAMergedJobFile) {
   } catch (const AnalysisError& e) {
     EXPECT_NE(std::string(e.what()).find("not a merged job file"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(analyze_file(shared_file(), {1}), AnalysisError);
+  EXPECT_THROW(analyze_file(shared_file(), with_resamples(1)), AnalysisError);
 }
 
 }  // namespace
