@@ -147,26 +147,24 @@ TEST(Fss, CollapseFitRecoversPcAndExponentWithinBootstrapErrors) {
 }
 
 // Layered data obeying ln(-ln theta) = ln L + c W^kappa ln p + d_W exactly, with binomial noise
-// from n samples per point; the fit must return kappa and c within 4 bootstrap sigma.
-TEST(Fss, KappaFitRecoversTheCriticalWidthExponent) {
-  const double kappa = 1.6, c = 0.7;
-  const std::int64_t n = 2000;
-  struct Point {
-    LayeredPoint where;
-    std::int64_t spans;
-  };
-  std::vector<Point> points;
-  RandomStream rng({14, 0, 0, 0});
+// from n samples per point at theta between 0.15 and 0.85.
+struct LayeredSample {
+  LayeredPoint where;
+  std::int64_t spans;
+};
+
+std::vector<LayeredSample> synthetic_layered(double kappa, double c, std::int64_t n,
+                                             std::uint64_t seed) {
+  std::vector<LayeredSample> points;
+  RandomStream rng({seed, 0, 0, 0});
   for (double w : {2.0, 3.0, 4.0, 6.0}) {
     const double offset = 0.3 / w;  // d_W: any per-width constant
     for (double depth : {4.0, 16.0}) {
-      // p where theta spans 0.15..0.85 for this (W, L).
       for (double theta_target : {0.85, 0.7, 0.5, 0.3, 0.15}) {
-        const double log_p = (std::log(-std::log(theta_target)) - std::log(depth) - offset) /
-                             (c * std::pow(w, kappa));
-        const double p = std::exp(log_p);
-        const double theta =
-            std::exp(-depth * std::exp(offset) * std::pow(p, c * std::pow(w, kappa)));
+        const double slope = c * std::pow(w, kappa);
+        const double p =
+            std::exp((std::log(-std::log(theta_target)) - std::log(depth) - offset) / slope);
+        const double theta = std::exp(-depth * std::exp(offset) * std::pow(p, slope));
         std::int64_t spans = 0;
         for (std::int64_t i = 0; i < n; ++i)
           spans += rng.uniform() < theta;
@@ -174,25 +172,55 @@ TEST(Fss, KappaFitRecoversTheCriticalWidthExponent) {
       }
     }
   }
-  std::vector<std::size_t> sizes(points.size(), static_cast<std::size_t>(n));
-  const Bootstrap boot = bootstrap(sizes, 100, 5, 0, [&](const Resample& r) {
-    std::vector<LayeredPoint> data;
-    for (std::size_t k = 0; k < points.size(); ++k) {
-      // Sample i of a point spans iff i < spans: resampling indices resamples the indicators.
-      const auto spans = std::count_if(r[k].begin(), r[k].end(), [&](std::size_t i) {
-        return static_cast<std::int64_t>(i) < points[k].spans;
-      });
-      LayeredPoint pt = points[k].where;
-      pt.theta = static_cast<double>(spans) / n;
-      pt.error = std::sqrt(pt.theta * (1 - pt.theta) / n);
-      data.push_back(pt);
-    }
-    const KappaFit f = fit_kappa(data);
-    return std::vector<double>{f.kappa, f.c};
-  });
+  return points;
+}
+
+// Kappa and c of a resample: sample i of a point spans iff i < spans, so resampling indices
+// resamples the spanning indicators.
+std::vector<double> kappa_of(const std::vector<LayeredSample>& points, std::int64_t n,
+                             const Resample& r) {
+  std::vector<LayeredPoint> data;
+  for (std::size_t k = 0; k < points.size(); ++k) {
+    const auto spans = std::count_if(r[k].begin(), r[k].end(), [&](std::size_t i) {
+      return static_cast<std::int64_t>(i) < points[k].spans;
+    });
+    LayeredPoint pt = points[k].where;
+    pt.theta = static_cast<double>(spans) / static_cast<double>(n);
+    pt.error = std::sqrt(pt.theta * (1 - pt.theta) / static_cast<double>(n));
+    data.push_back(pt);
+  }
+  const KappaFit f = fit_kappa(data);
+  return {f.kappa, f.c};
+}
+
+// The fit must return kappa and c within 4 bootstrap sigma.
+TEST(Fss, KappaFitRecoversTheCriticalWidthExponent) {
+  const double kappa = 1.6, c = 0.7;
+  const std::int64_t n = 2000;
+  const auto points = synthetic_layered(kappa, c, n, 14);
+  const std::vector<std::size_t> sizes(points.size(), static_cast<std::size_t>(n));
+  const Bootstrap boot =
+      bootstrap(sizes, 100, 5, 0, [&](const Resample& r) { return kappa_of(points, n, r); });
   EXPECT_NEAR(boot.estimate[0], kappa, 4 * boot.error(0));
   EXPECT_NEAR(boot.estimate[1], c, 4 * boot.error(1));
   EXPECT_LT(boot.error(0), 0.1);
+}
+
+// Coverage of the kappa fit's 95 % percentile intervals over 200 synthetic repetitions: at
+// least 90 % (180) must contain the true kappa (Binomial(200, 0.95): mean 190, sd 3.1).
+TEST(Fss, KappaIntervalsCoverTheTruth) {
+  const double kappa = 1.6, c = 0.7;
+  const std::int64_t n = 400;
+  int covered = 0;
+  for (std::uint64_t repetition = 0; repetition < 200; ++repetition) {
+    const auto points = synthetic_layered(kappa, c, n, 100 + repetition);
+    const std::vector<std::size_t> sizes(points.size(), static_cast<std::size_t>(n));
+    const Bootstrap boot = bootstrap(sizes, 100, 6, repetition,
+                                     [&](const Resample& r) { return kappa_of(points, n, r); });
+    const Interval ci = boot.interval(0);
+    covered += ci.low <= kappa && kappa <= ci.high;
+  }
+  EXPECT_GE(covered, 180) << covered << " of 200 intervals cover the truth";
 }
 
 }  // namespace
