@@ -51,7 +51,7 @@ LINE_STYLES = ("-", "--", ":", "-.")
 EXACT_STYLE = {"color": "0.2", "lw": 1.2}
 BAND_ALPHA = 0.25
 COLLAPSE_FIT = re.compile(
-    r"^collapse_.+_(?P<spanning>directed|undirected)_(?P<size>[WL])_at_[LW](?P<fixed>\d+)$")
+    r"^collapse_.+_(?P<spanning>directed|undirected)_(?P<size>[WL])_(?:at_[LW](?P<fixed>\d+)|with_L)$")
 LATTICE_COLLAPSE_FIT = re.compile(r"^collapse_(?P<model>lattice_[A-Za-z0-9]+)_Lmin(?P<lmin>\d+)$")
 KAPPA_FIT = re.compile(r"^kappa_.+_(?P<spanning>directed|undirected)$")
 LATTICE_PREFIX = "lattice_"  # model of the 2D square-lattice tasks: lattice_site, lattice_bond
@@ -259,8 +259,9 @@ def plot_collapse(context, name):
     by_width = match["size"] == "W"
     size, fixed_field = ("width", "depth") if by_width else ("depth", "width")
     curves = context.analysis["curves"]
-    family = curves[(curves["model"] == p_c["model"]) & (curves["spanning"] == match["spanning"])
-                    & (curves[fixed_field] == int(match["fixed"]))]
+    family = curves[(curves["model"] == p_c["model"]) & (curves["spanning"] == match["spanning"])]
+    if match["fixed"] is not None:  # else "W_with_L": every task, L tied to W by the grid
+        family = family[family[fixed_field] == int(match["fixed"])]
     colours = context.width_colours if by_width else context.depth_colours
     symbol = "W" if by_width else "L"
     fig, (ax,) = panels(1)
@@ -271,8 +272,9 @@ def plot_collapse(context, name):
     ax.set(xlabel=rf"$(p - p_c)\,{symbol}^{{b}}$", ylabel="spanning probability θ",
            ylim=(-0.03, 1.03))
     fixed_symbol = "L" if by_width else "W"
-    ax.set_title(f"{p_c['model']}, {match['spanning']}: collapse over {symbol} at "
-                 f"{fixed_symbol} = {match['fixed']}\n"
+    where = (f"at {fixed_symbol} = {match['fixed']}" if match["fixed"] is not None
+             else "with L tied to W")
+    ax.set_title(f"{p_c['model']}, {match['spanning']}: collapse over {symbol} {where}\n"
                  f"{parameter_text('$p_c$', p_c)}, {parameter_text('b', b)}, "
                  f"Q = {p_c['quality']:.3g}",
                  fontsize="medium")

@@ -419,8 +419,22 @@ void lattice_fits(const Contents& c, Fits& fits) {
   }
 }
 
+// Whether the tasks' depths are a function of their widths, increasing with them (a grid whose
+// skip rules keep one L per W, e.g. L = W^2): then S = W with L following it is a family too.
+bool tied(std::vector<const ThresholdTask*> tasks) {
+  if (tasks.size() < 3) return false;
+  std::sort(tasks.begin(), tasks.end(),
+            [](auto* a, auto* b) { return a->arch.width < b->arch.width; });
+  for (std::size_t k = 1; k < tasks.size(); ++k) {
+    if (tasks[k]->arch.width == tasks[k - 1]->arch.width ||
+        tasks[k]->arch.depth <= tasks[k - 1]->arch.depth)
+      return false;
+  }
+  return true;
+}
+
 // Per model and spanning: the kappa fit over all widths, and collapses of every family of 3 or
-// more sizes (W at a fixed depth, L at a fixed width).
+// more sizes (W at a fixed depth, L at a fixed width, W with L tied to it).
 void layered_fits(const Contents& c, Fits& fits) {
   std::set<std::string> models;
   for (const ThresholdTask& t : c.thresholds)
@@ -444,6 +458,7 @@ void layered_fits(const Contents& c, Fits& fits) {
         if (family.size() >= 3)
           collapse_fit(family, false, base + "_L_at_W" + std::to_string(width), model, s, fits);
       }
+      if (tied(tasks)) collapse_fit(tasks, true, base + "_W_with_L", model, s, fits);
     }
   }
 }

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -254,6 +255,42 @@ TEST(Analysis, StepsToTargetFollowTheirPowerLaw) {
   EXPECT_NEAR(fit["gamma"]->value, gamma, 4 * fit["gamma"]->error);
   EXPECT_LT(fit["gamma"]->error, 0.2);
   EXPECT_NEAR(fit["T0"]->value, t0, 4 * fit["T0"]->error);
+}
+
+// A grid whose skip rules keep one depth per width, L = W^2: the collapse in S = W with L tied
+// to it is fitted, and no family at a fixed W or L is (they have one task each).
+TEST(Analysis, CollapsesSizesTiedByTheGrid) {
+  const auto dir = temporary("tied");
+  std::ofstream(dir / "job.toml") << R"([job]
+name = "tied"
+seed = 4
+[grid]
+models = ["site"]
+widths = [2, 4, 8]
+depths = [4, 16, 64]
+p = [0.5]
+skip = [{width = 2, depth = 16}, {width = 2, depth = 64}, {width = 4, depth = 4},
+        {width = 4, depth = 64}, {width = 8, depth = 4}, {width = 8, depth = 16}]
+[percolation]
+method = "fast"
+undirected = false
+samples = 2000
+block = 2000
+thresholds = true
+)";
+  const JobSpec job = parse_job(dir / "job.toml");
+  const std::vector<Task> tasks = expand(job);
+  const Store store(job, tasks, Store::Role::coordinator);
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    for (std::int64_t u = 0; u < tasks[t].units; ++u)
+      store.save(t, u, *run_unit({&job, &tasks[t], nullptr}, u, {}));
+  }
+  std::set<std::string> collapses;
+  for (const FitRow& r :
+       analyze_file(merge(store, job, {utc_now(), utc_now(), 1}), with_resamples(20)).fits) {
+    if (r.fit.rfind("collapse_", 0) == 0) collapses.insert(r.fit);
+  }
+  EXPECT_EQ(collapses, std::set<std::string>{"collapse_site_directed_W_with_L"});
 }
 
 TEST(Analysis, RefusesWhatIsNotAMergedJobFile) {
