@@ -15,7 +15,8 @@ Figures, one file each (<model> as in task names, e.g. site, bond, sitebond, lat
                                  theta(q) uncollapsed near the crossing
   kappa_<model>_<spanning>.png   ln(-ln theta) - ln L against ln p per width with its line, and the
                                  per-width slopes against W (log-log) with the fitted c W^kappa,
-                                 the same fit on exact theta and the local exponents
+                                 the same fit on exact theta and the local exponents; theta of
+                                 every task against x = ln L + c W^kappa ln p and exp(-e^x)
   p_half_<model>.png             p_1/2 against depth per width, bootstrap error bars, exact p_1/2;
                                  2D lattices: q_1/2 against L with the published p_c
   training_<model>.png           final test loss and zero-gradient fraction against exact theta
@@ -424,6 +425,21 @@ def draw_local_exponents(ax, slopes, parameters):
                     fontsize="x-small", color="0.25")
 
 
+def draw_kappa_collapse(context, ax, rows, parameters):
+    """θ of every task against x = ln L + c W^kappa ln p with the fitted c and kappa, and the
+    master curve exp(-e^x) that site's (1 - p^W)^L approaches (docs/theory.md §10.4)."""
+    kappa, c = parameters["kappa"]["value"], parameters["c"]["value"]
+    for (width, depth), curve in groups(rows, "width", "depth"):
+        x = np.log(depth) + c * float(width) ** kappa * np.log(curve["p"])
+        ax.errorbar(x, curve["theta"], yerr=error_bars(curve), fmt=context.depth_markers[depth],
+                    ms=3, elinewidth=0.6, color=context.width_colours[width])
+    grid = np.linspace(*ax.get_xlim(), 200)
+    ax.plot(grid, np.exp(-np.exp(grid)), **EXACT_STYLE, label=r"$\exp(-e^{x})$")
+    ax.set(xlabel=r"$x = \ln L + c\,W^\kappa \ln p$", ylabel="spanning probability θ",
+           ylim=(-0.03, 1.03), title="collapse in x")
+    legend(ax)
+
+
 def plot_kappa(context, name):
     """<name>.png: the two steps of the kappa fit `name` (docs/theory.md §10.4)."""
     match = KAPPA_FIT.match(name)
@@ -431,7 +447,7 @@ def plot_kappa(context, name):
     model = parameters["kappa"]["model"]
     curves = context.analysis["curves"]
     rows = curves[(curves["model"] == model) & (curves["spanning"] == match["spanning"])]
-    fig, (per_width, law) = panels(2)
+    fig, (per_width, law, collapse) = panels(3)
     slopes = {}
     for (width,), at_width in groups(rows, "width"):
         inside, x, y, sigma = kappa_points(at_width)
@@ -444,6 +460,8 @@ def plot_kappa(context, name):
                   title="per width: points with 0 < θ < 1 and weighted lines")
     legend(per_width, markers)
     draw_kappa_law(context, law, slopes, parameters)
+    if np.isfinite(parameters["kappa"]["value"]):
+        draw_kappa_collapse(context, collapse, rows, parameters)
     quality = parameters["kappa"]["quality"]
     fig.suptitle(rf"Critical-width exponent: {model} dropout, {match['spanning']} spanning,"
                  r" $\ln(-\ln\theta) - \ln L = c\,W^\kappa \ln p + d_W$"
