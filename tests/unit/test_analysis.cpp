@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "support/run_in_process.hpp"
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -58,15 +59,7 @@ outputs = 2
 train_size = 64
 test_size = 32
 )";
-  const JobSpec job = parse_job(dir / "job.toml");
-  const std::vector<Task> tasks = expand(job);
-  const Store store(job, tasks, Store::Role::coordinator);
-  const DataSplit data = teacher_student(job.training->teacher, job.seed);
-  for (std::size_t t = 0; t < tasks.size(); ++t) {
-    for (std::int64_t u = 0; u < tasks[t].units; ++u)
-      store.save(t, u, *run_unit({&job, &tasks[t], &data}, u, {}));
-  }
-  return merge(store, job, {utc_now(), utc_now(), 1});
+  return run_in_process(parse_job(dir / "job.toml"));
 }
 
 // Tables equal bit for bit (NaN equal to the same NaN, unlike ==).
@@ -278,16 +271,9 @@ samples = 2000
 block = 2000
 thresholds = true
 )";
-  const JobSpec job = parse_job(dir / "job.toml");
-  const std::vector<Task> tasks = expand(job);
-  const Store store(job, tasks, Store::Role::coordinator);
-  for (std::size_t t = 0; t < tasks.size(); ++t) {
-    for (std::int64_t u = 0; u < tasks[t].units; ++u)
-      store.save(t, u, *run_unit({&job, &tasks[t], nullptr}, u, {}));
-  }
   std::set<std::string> collapses;
   for (const FitRow& r :
-       analyze_file(merge(store, job, {utc_now(), utc_now(), 1}), with_resamples(20)).fits) {
+       analyze_file(run_in_process(parse_job(dir / "job.toml")), with_resamples(20)).fits) {
     if (r.fit.rfind("collapse_", 0) == 0) collapses.insert(r.fit);
   }
   EXPECT_EQ(collapses, std::set<std::string>{"collapse_site_directed_W_with_L"});

@@ -3,6 +3,7 @@
 #include <functional>
 #include <optional>
 
+#include "support/run_in_process.hpp"
 #include <gtest/gtest.h>
 
 #include "dropperc/h5.hpp"
@@ -57,15 +58,7 @@ Merged run_and_merge(const std::string& name, const std::string& text = kMixedJo
   std::ofstream(dir / "job.toml") << text;
   Merged m{parse_job(dir / "job.toml"), {}, {}};
   m.tasks = expand(m.job);
-  const Store store(m.job, m.tasks, Store::Role::coordinator);
-  std::optional<DataSplit> data;
-  if (m.job.training) data = teacher_student(m.job.training->teacher, m.job.seed);
-  for (std::size_t t = 0; t < m.tasks.size(); ++t) {
-    for (std::int64_t u = 0; u < m.tasks[t].units; ++u) {
-      store.save(t, u, *run_unit({&m.job, &m.tasks[t], data ? &*data : nullptr}, u, {}));
-    }
-  }
-  m.file = merge(store, m.job, {utc_now(), utc_now(), 1});
+  m.file = run_in_process(m.job);
   return m;
 }
 
