@@ -68,11 +68,11 @@ SizeCurve threshold_curve(std::vector<double> thresholds, double size, bool span
   if (thresholds.empty()) throw std::invalid_argument("threshold_curve: no thresholds");
   std::sort(thresholds.begin(), thresholds.end());
   const double n = static_cast<double>(thresholds.size());
-  const double low = quantile(thresholds, 0.05), high = quantile(thresholds, 0.95);
   SizeCurve c;
   c.size = size;
   for (int j = 0; j < points; ++j) {
-    const double p = points == 1 ? low : low + (high - low) * j / (points - 1);
+    const double level = points == 1 ? 0.05 : 0.05 + 0.9 * j / (points - 1);
+    const double p = quantile(thresholds, level);
     const auto below = static_cast<double>(
         std::lower_bound(thresholds.begin(), thresholds.end(), p) - thresholds.begin());
     const auto above = static_cast<double>(

@@ -27,10 +27,11 @@ struct SizeCurve {
   std::vector<double> p, value, error;
 };
 
-/// theta from per-sample thresholds at `points` equally spaced values between the 5 % and 95 %
-/// quantiles of the thresholds (the transition region), with binomial errors
-/// sqrt(theta (1 - theta) / n). `spans_below`: a sample spans at p iff p < p* (dropout's drop
-/// probability); otherwise iff p > p* (the lattice's occupation probability). §10.1.
+/// theta from per-sample thresholds at their quantiles of `points` equally spaced levels from
+/// 5 % to 95 % (the transition region, sampled at the same theta levels for every size), with
+/// binomial errors sqrt(theta (1 - theta) / n). `spans_below`: a sample spans at p iff p < p*
+/// (dropout's drop probability); otherwise iff p > p* (the lattice's occupation probability).
+/// §10.1.
 SizeCurve threshold_curve(std::vector<double> thresholds, double size, bool spans_below,
                           int points = 15);
 
