@@ -29,6 +29,8 @@ say() { echo "slurm-local: $*" >&2; }
 [[ $dir == /* ]] || die "DROPPERC_SLURM_DIR must be an absolute path, not '$dir'"
 [[ $timeout_s =~ ^[0-9]+$ ]] || die "DROPPERC_SLURM_TIMEOUT must be a number of seconds, not '$timeout_s'"
 [[ $port =~ ^[0-9]+$ ]] || die "DROPPERC_SLURM_PORT must be a port number, not '$port'"
+# A Unix socket's path has at most 107 bytes.
+((${#dir} <= 80)) || die "DROPPERC_SLURM_DIR is too long for munge's socket (at most 80 characters): $dir"
 
 # Daemons in start order. PID files under $dir/run, but munged's in its own directory: it runs as
 # the user munge and writes the file itself.
