@@ -94,6 +94,7 @@ class Reader {
     return section_.empty() ? std::string(key) : section_ + "." + std::string(key);
   }
   const std::string& file() const { return file_; }
+  const std::string& section() const { return section_; }
 
  private:
   // The value as the message quotes it: 'text' for strings, the TOML spelling otherwise.
@@ -245,6 +246,71 @@ std::int64_t read_block(const Reader& r, std::int64_t samples) {
                                   "samples per work unit, >= 1", positive_int64);
 }
 
+// Every value of every grid parameter, as the canonical text point rules compare.
+std::map<std::string, std::set<std::string>> grid_values(const GridSpec& g) {
+  std::map<std::string, std::set<std::string>> values;
+  for (DropoutModel m : g.models)
+    values["model"].insert(std::string(name(m)));
+  for (int w : g.widths)
+    values["width"].insert(std::to_string(w));
+  for (int l : g.depths)
+    values["depth"].insert(std::to_string(l));
+  for (double p : g.p)
+    values["p"].insert(canonical_number(p));
+  for (bool b : g.biases)
+    values["bias"].insert(b ? "true" : "false");
+  for (Activation a : g.activations)
+    values["activation"].insert(std::string(name(a)));
+  return values;
+}
+
+// A list of point rules under `key`, e.g. [{ model = "bond", width = 2 }]; none if absent. With
+// `within`, every value a rule gives must be one of that grid's (a rule that can match nothing
+// is a mistake).
+std::vector<PointRule> read_point_rules(const Reader& r, const std::string& key,
+                                        const GridSpec* within = nullptr) {
+  std::vector<PointRule> rules;
+  const toml::node* node = r.node(key);
+  if (node == nullptr) return rules;
+  const toml::array* list = node->as_array();
+  if (list == nullptr)
+    r.fail(*node, key, "expected a list of tables, e.g. [{ model = \"bond\", width = 2 }]");
+  for (const toml::node& rule : *list) {
+    const toml::table* t = rule.as_table();
+    if (t == nullptr || t->empty())
+      r.fail(rule, key, "each rule is a non-empty table of parameter values");
+    const Reader rr(*t, r.section() + "." + key, r.file());
+    rr.only({"model", "width", "depth", "p", "bias", "activation"});
+    PointRule s;
+    if (rr.has("model"))
+      s.match["model"] = rr.required<std::string>("model", "site, bond or site+bond", model_name);
+    if (rr.has("width"))
+      s.match["width"] = std::to_string(rr.required<int>("width", ">= 1", positive_int));
+    if (rr.has("depth"))
+      s.match["depth"] = std::to_string(rr.required<int>("depth", ">= 1", positive_int));
+    if (rr.has("p"))
+      s.match["p"] = canonical_number(rr.required<double>("p", "in [0, 1]", probability));
+    if (rr.has("bias"))
+      s.match["bias"] = rr.required<bool>("bias", "true or false") ? "true" : "false";
+    if (rr.has("activation")) {
+      s.match["activation"] =
+          rr.required<std::string>("activation", "relu, tanh or identity", activation_name);
+    }
+    if (within != nullptr) {
+      const auto values = grid_values(*within);
+      for (const auto& [parameter, value] : s.match) {
+        if (!values.at(parameter).count(value)) {
+          rr.fail(
+              *rr.node(parameter), parameter,
+              value + " is not on the grid (no [grid] point has " + parameter + " " + value + ")");
+        }
+      }
+    }
+    rules.push_back(std::move(s));
+  }
+  return rules;
+}
+
 GridSpec read_grid(const toml::table& root, const std::string& file) {
   const Reader r(section(root, "grid", file), "grid", file);
   r.only({"models", "widths", "depths", "p", "input_width", "output_width", "biases", "activations",
@@ -266,34 +332,7 @@ GridSpec read_grid(const toml::table& root, const std::string& file) {
       g.activations.push_back(*parse_activation(a));
     }
   }
-  if (const toml::node* skip = r.node("skip")) {
-    const toml::array* rules = skip->as_array();
-    if (rules == nullptr)
-      r.fail(*skip, "skip", "expected a list of tables, e.g. [{ model = \"bond\", width = 2 }]");
-    for (const toml::node& rule : *rules) {
-      const toml::table* t = rule.as_table();
-      if (t == nullptr || t->empty())
-        r.fail(rule, "skip", "each rule is a non-empty table of parameter values");
-      const Reader rr(*t, "grid.skip", file);
-      rr.only({"model", "width", "depth", "p", "bias", "activation"});
-      SkipRule s;
-      if (rr.has("model"))
-        s.match["model"] = rr.required<std::string>("model", "site, bond or site+bond", model_name);
-      if (rr.has("width"))
-        s.match["width"] = std::to_string(rr.required<int>("width", ">= 1", positive_int));
-      if (rr.has("depth"))
-        s.match["depth"] = std::to_string(rr.required<int>("depth", ">= 1", positive_int));
-      if (rr.has("p"))
-        s.match["p"] = canonical_number(rr.required<double>("p", "in [0, 1]", probability));
-      if (rr.has("bias"))
-        s.match["bias"] = rr.required<bool>("bias", "true or false") ? "true" : "false";
-      if (rr.has("activation")) {
-        s.match["activation"] =
-            rr.required<std::string>("activation", "relu, tanh or identity", activation_name);
-      }
-      g.skip.push_back(std::move(s));
-    }
-  }
+  g.skip = read_point_rules(r, "skip");
   return g;
 }
 
@@ -356,11 +395,11 @@ TeacherSpec read_teacher(const toml::table* t, const std::string& file) {
   return s;
 }
 
-TrainingSpec read_training(const toml::table& t, const std::filesystem::path& directory,
-                           const std::string& file) {
+TrainingSpec read_training(const toml::table& t, const GridSpec& grid,
+                           const std::filesystem::path& directory, const std::string& file) {
   const Reader r(t, "training", file);
   r.only({"steps", "batch", "learning_rate", "momentum", "replicas", "eval_interval", "target_loss",
-          "shared_mask", "init", "dataset", "test_fraction", "teacher"});
+          "shared_mask", "init", "dataset", "test_fraction", "teacher", "only"});
   TrainingSpec s;
   s.steps = r.required<std::int64_t>("steps", "SGD steps per replica, >= 1", positive_int64);
   s.batch = r.optional<int>("batch", s.batch, "minibatch size, >= 1", positive_int);
@@ -390,6 +429,7 @@ TrainingSpec read_training(const toml::table& t, const std::filesystem::path& di
   if (teacher != nullptr && !teacher->is_table())
     r.fail(*teacher, "teacher", "expected a section [training.teacher]");
   s.teacher = read_teacher(teacher != nullptr ? teacher->as_table() : nullptr, file);
+  s.only = read_point_rules(r, "only", &grid);
   return s;
 }
 
@@ -456,8 +496,9 @@ std::vector<Task> lattice_tasks(const LatticeSpec& lattice) {
   return tasks;
 }
 
-bool skipped(const GridSpec& grid, const std::map<std::string, std::string>& point) {
-  return std::any_of(grid.skip.begin(), grid.skip.end(), [&](const SkipRule& rule) {
+bool matches_any(const std::vector<PointRule>& rules,
+                 const std::map<std::string, std::string>& point) {
+  return std::any_of(rules.begin(), rules.end(), [&](const PointRule& rule) {
     return std::all_of(rule.match.begin(), rule.match.end(), [&](const auto& kv) {
       const auto it = point.find(kv.first);
       return it != point.end() && it->second == kv.second;
@@ -554,7 +595,7 @@ JobSpec parse_job(const std::filesystem::path& file) {
   if (root.contains("percolation"))
     job.percolation = read_percolation(section(root, "percolation", shown), shown);
   if (root.contains("training"))
-    job.training = read_training(section(root, "training", shown), directory, shown);
+    job.training = read_training(section(root, "training", shown), job.grid, directory, shown);
   if (root.contains("lattice")) job.lattice = read_lattice(section(root, "lattice", shown), shown);
   const toml::node* run = root.get("run");
   job.run = read_run(run != nullptr ? run->as_table() : nullptr, shown);
@@ -581,7 +622,7 @@ std::vector<Task> expand(const JobSpec& job) {
         std::map<std::string, std::string> point = {{"model", std::string(name(m))},
                                                     {"width", std::to_string(w)},
                                                     {"depth", std::to_string(l)}};
-        if (job.percolation && job.percolation->thresholds && !skipped(g, point)) {
+        if (job.percolation && job.percolation->thresholds && !matches_any(g.skip, point)) {
           Task t{shape_name(m, w, l) + "_thresholds", TaskKind::thresholds,
                  arch_of(w, l, g.input_width, g.output_width), m};
           t.units = blocks(job.percolation->samples, job.percolation->block);
@@ -589,7 +630,7 @@ std::vector<Task> expand(const JobSpec& job) {
         }
         for (double p : g.p) {
           point["p"] = canonical_number(p);
-          if (job.percolation && !skipped(g, point)) {
+          if (job.percolation && !matches_any(g.skip, point)) {
             Task t{shape_name(m, w, l) + "_p" + canonical_number(p), TaskKind::percolation,
                    arch_of(w, l, g.input_width, g.output_width), m, p};
             t.units = blocks(job.percolation->samples, job.percolation->block);
@@ -600,7 +641,9 @@ std::vector<Task> expand(const JobSpec& job) {
             for (Activation a : g.activations) {
               point["bias"] = bias ? "true" : "false";
               point["activation"] = std::string(name(a));
-              if (skipped(g, point)) continue;
+              const std::vector<PointRule>& only = job.training->only;
+              if (matches_any(g.skip, point) || (!only.empty() && !matches_any(only, point)))
+                continue;
               const TeacherSpec& teacher = job.training->teacher;
               Task t{"train_" + shape_name(m, w, l) + "_p" + canonical_number(p) +
                          (bias ? "_bias_" : "_nobias_") + std::string(name(a)),

@@ -5,8 +5,6 @@
 #include <ctime>
 #include <limits>
 
-#include <unistd.h>
-
 #include "dropperc/h5.hpp"
 #include "dropperc/schema.hpp"
 #include "dropperc/version.hpp"
@@ -387,7 +385,7 @@ std::filesystem::path merge(const Store& store, const JobSpec& job, const RunInf
     throw StoreError(message);
   }
   const std::filesystem::path target = store.directory() / (job.name + ".h5");
-  const std::filesystem::path temporary = target.string() + ".tmp" + std::to_string(getpid());
+  const std::filesystem::path temporary = temporary_path(target);
   {
     h5::File file = h5::File::create(temporary);
     h5::Group root = file.root();

@@ -154,11 +154,15 @@ class Progress {
   double last_;
 };
 
-// The units without a complete result, largest estimated cost first.
-std::deque<Unit> pending_units(const Store& store, const JobSpec& job) {
+// The units without a complete result (of the slice, if sliced), largest estimated cost first.
+std::deque<Unit> pending_units(const Store& store, const JobSpec& job,
+                               const std::optional<Slice>& slice) {
+  std::vector<std::vector<std::int64_t>> owners;
+  if (slice) owners = slice_owners(job, store.tasks(), slice->count);
   std::vector<Unit> units;
   for (std::size_t t = 0; t < store.tasks().size(); ++t) {
     for (std::int64_t u = 0; u < store.tasks()[t].units; ++u) {
+      if (slice && owners[t][static_cast<std::size_t>(u)] != slice->index) continue;
       if (!store.complete(t, u)) units.push_back({t, u, unit_cost(job, store.tasks()[t], u)});
     }
   }
@@ -176,7 +180,7 @@ double total_cost(const std::deque<Unit>& units) {
 
 RunOutcome run_alone(const Store& store, const JobSpec& job, const RunOptions& options,
                      const StopCondition& stop) {
-  std::deque<Unit> pending = pending_units(store, job);
+  std::deque<Unit> pending = pending_units(store, job, options.slice);
   Progress progress(options, pending.size(), total_cost(pending));
   DataCache cache(job);
   for (const Unit& unit : pending) {
@@ -195,7 +199,7 @@ RunOutcome run_alone(const Store& store, const JobSpec& job, const RunOptions& o
 RunOutcome coordinate(const boost::mpi::communicator& world, const Store& store, const JobSpec& job,
                       const RunOptions& options, const StopCondition& stop,
                       std::vector<int>& sent) {
-  std::deque<Unit> pending = pending_units(store, job);
+  std::deque<Unit> pending = pending_units(store, job, options.slice);
   Progress progress(options, pending.size(), total_cost(pending));
   const int workers = world.size() - 1;
   std::vector<std::optional<Unit>> running(world.size());
@@ -359,7 +363,13 @@ RunOutcome run_job(const JobSpec& job, const RunOptions& options) {
   boost::mpi::broadcast(world, outcome, 0);
   // Rank 0 merges; a failure there must end every rank, not leave them waiting.
   std::string merge_error;
-  if (outcome == static_cast<int>(RunOutcome::complete) && world.rank() == 0) {
+  if (outcome == static_cast<int>(RunOutcome::complete) && world.rank() == 0 && options.slice) {
+    if (options.log) {
+      options.log("dropperc run: slice " + std::to_string(options.slice->index) + "/" +
+                  std::to_string(options.slice->count) +
+                  " complete; once every slice is, `dropperc merge` gathers the results");
+    }
+  } else if (outcome == static_cast<int>(RunOutcome::complete) && world.rank() == 0) {
     try {
       const auto file = merge(store, job, {started, utc_now(), world.size()});
       if (options.log) options.log("dropperc run: complete; results in " + file.string());

@@ -1,8 +1,12 @@
 #include "dropperc/store.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "dropperc/h5.hpp"
@@ -17,11 +21,11 @@ std::string yes_no(bool value) {
 }
 
 // Writes `target` through a temporary file in the same directory and a rename, so the target
-// is either the old file or the complete new one (the temporary name is unique per process).
+// is either the old file or the complete new one.
 template <class Write>
 void write_atomically(const std::filesystem::path& target, Write write) {
   std::filesystem::create_directories(target.parent_path());
-  const std::filesystem::path temporary = target.string() + ".tmp" + std::to_string(getpid());
+  const std::filesystem::path temporary = temporary_path(target);
   {
     h5::File file = h5::File::create(temporary);
     h5::Group root = file.root();
@@ -235,11 +239,49 @@ std::vector<std::string> fingerprint_changes(const Fingerprint& stored,
   return changes;
 }
 
+namespace {
+
+// An exclusive flock on <output>/fingerprint.lock while the stored fingerprint is checked and
+// replaced: runs that start together in one directory (slices) take turns, so a changed task's
+// old results are discarded once, before any of them computes it. On a file system without
+// flock (some Lustre mounts) it goes on without the lock and says so: start such slices one
+// after another, or without --force.
+class FingerprintLock {
+ public:
+  FingerprintLock(const std::filesystem::path& directory, const Store::Log& log) {
+    const auto path = directory / schema::kFingerprintLockFile;
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw StoreError(path.string() + ": " + std::strerror(errno));
+    int status = 0;
+    while ((status = ::flock(fd_, LOCK_EX)) != 0 && errno == EINTR) {
+    }
+    if (status != 0 && log) {
+      log(path.string() + ": no file lock (" + std::strerror(errno) +
+          "); runs sharing this directory must not start together");
+    }
+  }
+  ~FingerprintLock() { ::close(fd_); }  // closing releases the lock
+  FingerprintLock(const FingerprintLock&) = delete;
+  FingerprintLock& operator=(const FingerprintLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
+
+std::filesystem::path temporary_path(const std::filesystem::path& target) {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return target.string() + ".tmp." + host + "." + std::to_string(::getpid());
+}
+
 Store::Store(const JobSpec& job, std::vector<Task> tasks, Role role, bool force, Log log)
     : job_(&job), tasks_(std::move(tasks)), directory_(job.output), log_(std::move(log)) {
   if (role == Role::worker) return;
   std::filesystem::create_directories(directory_ / schema::kUnitsDirectory);
   std::filesystem::create_directories(directory_ / schema::kCheckpointsDirectory);
+  const FingerprintLock lock(directory_, log_);
   const auto path = directory_ / schema::kFingerprintFile;
   const Fingerprint current = fingerprint(job, tasks_);
   if (std::ifstream in(path); in) {
@@ -260,8 +302,11 @@ Store::Store(const JobSpec& job, std::vector<Task> tasks, Role role, bool force,
       std::filesystem::remove_all(directory_ / schema::kCheckpointsDirectory / task);
     }
   }
-  const auto temporary = path.string() + ".tmp";
-  std::ofstream(temporary) << to_text(current);
+  const std::string text = to_text(current);
+  if (std::ifstream in(path); in && std::string(std::istreambuf_iterator<char>(in), {}) == text)
+    return;  // unchanged: runs sharing the directory leave it alone
+  const auto temporary = temporary_path(path);
+  std::ofstream(temporary) << text;
   std::filesystem::rename(temporary, path);
 }
 

@@ -29,9 +29,9 @@ struct JobError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Skips the grid points whose parameters match every key of the rule ("model", "width",
-/// "depth", "p", "bias", "activation").
-struct SkipRule {
+/// Matches the grid points whose parameters equal every value the rule gives ("model",
+/// "width", "depth", "p", "bias", "activation"): [grid] skip rules and [training] only rules.
+struct PointRule {
   std::map<std::string, std::string> match;  ///< key -> the value as canonical text
 };
 
@@ -44,7 +44,7 @@ struct GridSpec {
   std::optional<int> output_width;                           ///< default: each task's width
   std::vector<bool> biases = {false};                        ///< training only
   std::vector<Activation> activations = {Activation::relu};  ///< training only
-  std::vector<SkipRule> skip;
+  std::vector<PointRule> skip;  ///< points matching any rule are left out
 };
 
 struct PercolationSpec {
@@ -77,7 +77,8 @@ struct TrainingSpec {
   Initialisation initialisation = Initialisation::he;
   std::optional<std::filesystem::path> dataset;  ///< HDF5 file; none: teacher-student
   double test_fraction = 0.2;
-  TeacherSpec teacher;  ///< input_width and outputs give the network's W_in and W_out
+  TeacherSpec teacher;          ///< input_width and outputs give the network's W_in and W_out
+  std::vector<PointRule> only;  ///< if any: train only at grid points matching one of them
 };
 
 struct RunSpec {

@@ -6,7 +6,9 @@
 // first, one at a time to workers that ask, and waits by polling with short sleeps so that it
 // leaves its core to the workers. Workers write their unit files and checkpoints themselves
 // (distinct files, atomically). With one rank, that rank runs every unit without the protocol.
-// When every unit is complete, rank 0 merges.
+// When every unit is complete, rank 0 merges. A sliced run computes its slice's units only
+// (slice_owners in unit.hpp) and never merges: several sliced runs, in independent allocations,
+// may share one output directory, and `dropperc merge` gathers them once all are complete.
 //
 // Stops: a SIGTERM, SIGUSR1 or SIGINT (handlers installed by install_stop_handlers, before MPI
 // starts) or the walltime makes every rank finish or checkpoint its current unit and return
@@ -17,16 +19,18 @@
 #include <string>
 
 #include "dropperc/job.hpp"
+#include "dropperc/unit.hpp"
 
 namespace dropperc {
 
 enum class RunOutcome {
-  complete,  ///< every unit done, results merged
+  complete,  ///< every unit done (of the slice, if sliced), results merged (unless sliced)
   stopped,   ///< stopped on a signal or the walltime; running again resumes
 };
 
 struct RunOptions {
   bool force = false;               ///< discard results of tasks whose settings changed
+  std::optional<Slice> slice;       ///< compute this share of the units only, do not merge
   std::optional<double> walltime;   ///< seconds from the start (overrides the job file's)
   std::optional<double> end_time;   ///< Unix time the allocation ends (SLURM_JOB_END_TIME)
   double walltime_margin = 120.0;   ///< stop this long before end_time

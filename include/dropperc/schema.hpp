@@ -48,6 +48,7 @@ inline constexpr std::string_view kStepsDone = "steps";  ///< kSummary attribute
 
 // An output directory (store.hpp).
 inline constexpr std::string_view kFingerprintFile = "fingerprint.txt";
+inline constexpr std::string_view kFingerprintLockFile = "fingerprint.lock";
 inline constexpr std::string_view kUnitsDirectory = "units";
 inline constexpr std::string_view kCheckpointsDirectory = "checkpoints";
 

@@ -28,6 +28,11 @@ struct StoreError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Where to write `target` before renaming it into place: in its directory, with a name unique to
+/// this host and process, so that runs in independent allocations sharing an output directory
+/// (dropperc run --slice) never write one file together.
+std::filesystem::path temporary_path(const std::filesystem::path& target);
+
 /// Per task, the settings that decide its results, as text: everything but the statistics
 /// targets (samples, replicas, steps), which may grow between runs of one output directory.
 using Fingerprint = std::map<std::string, std::map<std::string, std::string>>;

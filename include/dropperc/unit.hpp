@@ -89,4 +89,19 @@ std::optional<UnitResult> run_unit(const UnitContext& context, std::int64_t inde
 /// factor of about 2: what largest-first scheduling and the remaining-time estimates use.
 double unit_cost(const JobSpec& job, const Task& task, std::int64_t index);
 
+/// Slice `index` of `count` (0 <= index < count): a disjoint share of a job's work units, for
+/// independent allocations writing into one output directory (dropperc run --slice).
+struct Slice {
+  std::int64_t index = 0;
+  std::int64_t count = 1;
+};
+
+/// owners[t][u]: the slice that computes unit u of task t. Units go, largest estimated cost
+/// first (ties in task, then unit order), to the slice with the least estimated cost so far
+/// (ties to the lowest index), so the slices' estimated costs differ by at most one unit's. A
+/// function of the job alone: every slice computes the same partition, whatever is done already.
+std::vector<std::vector<std::int64_t>> slice_owners(const JobSpec& job,
+                                                    const std::vector<Task>& tasks,
+                                                    std::int64_t count);
+
 }  // namespace dropperc

@@ -1,6 +1,7 @@
 // dropperc run / status / merge: studies described by job files (docs/job-file.md).
 // Exit codes: 0 done, 1 failure, 2 bad input (nothing computed), 3 unfinished (run again).
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +27,7 @@ struct JobOptions {
   std::optional<std::string> output;
   bool force = false;
   std::optional<std::string> walltime;
+  std::optional<std::string> slice;
   bool quiet = false;
 };
 
@@ -44,6 +46,33 @@ void add_job_options(CLI::App& command, JobOptions& o) {
   command.add_option("--output", o.output, "Output directory, instead of the job file's");
 }
 
+void add_slice_option(CLI::App& command, JobOptions& o) {
+  command.add_option("--slice", o.slice,
+                     "Only slice I of N (I/N, 0 <= I < N) of the work units, e.g. "
+                     "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT; slices may share one output "
+                     "directory, `dropperc merge` gathers them");
+}
+
+// "I/N" with integers 0 <= I < N: Slurm numbers the tasks of --array=0-(N-1) so.
+std::optional<Slice> parse_slice(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  Slice slice;
+  const char* begin = text->data();
+  const char* end = begin + text->size();
+  auto [slash, e1] = std::from_chars(begin, end, slice.index);
+  bool good = e1 == std::errc() && slash != end && *slash == '/';
+  if (good) {
+    auto [rest, e2] = std::from_chars(slash + 1, end, slice.count);
+    good = e2 == std::errc() && rest == end && slice.count >= 1 && slice.index >= 0 &&
+           slice.index < slice.count;
+  }
+  if (!good) {
+    throw UsageError("--slice: '" + *text +
+                     "' is not I/N with integers 0 <= I < N (e.g. 0/4 for the first of four)");
+  }
+  return slice;
+}
+
 void log_line(const std::string& line) {
   std::fprintf(stderr, "%s\n", line.c_str());
   std::fflush(stderr);
@@ -53,6 +82,7 @@ int run(const JobOptions& o) {
   const JobSpec job = load(o);
   RunOptions options;
   options.force = o.force;
+  options.slice = parse_slice(o.slice);
   if (o.walltime) {
     options.walltime = parse_duration(*o.walltime);
     if (!options.walltime) {
@@ -82,14 +112,19 @@ int run(const JobOptions& o) {
 
 int status(const JobOptions& o) {
   const JobSpec job = load(o);
+  const std::optional<Slice> slice = parse_slice(o.slice);
   const std::vector<Task> tasks = expand(job);
   const Store store(job, tasks, Store::Role::worker);
+  std::vector<std::vector<std::int64_t>> owners;
+  if (slice) owners = slice_owners(job, tasks, slice->count);
   Table table({"task", "kind", "done", "units"});
   std::int64_t done = 0, total = 0;
   double done_cost = 0.0, done_seconds = 0.0, remaining_cost = 0.0;
   for (std::size_t t = 0; t < tasks.size(); ++t) {
-    std::int64_t task_done = 0;
+    std::int64_t task_done = 0, task_units = 0;
     for (std::int64_t u = 0; u < tasks[t].units; ++u) {
+      if (slice && owners[t][static_cast<std::size_t>(u)] != slice->index) continue;
+      ++task_units;
       const double cost = unit_cost(job, tasks[t], u);
       if (store.complete(t, u)) {
         ++task_done;
@@ -100,14 +135,17 @@ int status(const JobOptions& o) {
       }
     }
     done += task_done;
-    total += tasks[t].units;
+    total += task_units;
+    if (task_units == 0) continue;  // wholly in other slices
     table.add_row({tasks[t].name, std::string(name(tasks[t].kind)), std::to_string(task_done),
-                   std::to_string(tasks[t].units)});
+                   std::to_string(task_units)});
   }
   table.print(stdout, false);
-  std::printf("\n%lld of %lld units done (%.1f%%)", static_cast<long long>(done),
+  std::printf("\n");
+  if (slice) std::printf("slice %s: ", o.slice->c_str());
+  std::printf("%lld of %lld units done (%.1f%%)", static_cast<long long>(done),
               static_cast<long long>(total),
-              100.0 * static_cast<double>(done) / static_cast<double>(total));
+              total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0);
   if (done < total && done_cost > 0) {
     // The cost model rescaled by the seconds measured on the units done so far.
     std::printf("; about %.3g core-hours left (from the units done on this machine)",
@@ -145,6 +183,7 @@ Command add_run_command(CLI::App& app) {
   command->add_flag("--force", o->force, "Discard the results of tasks whose settings changed");
   command->add_option("--walltime", o->walltime,
                       "Stop (checkpoint, exit 3) after HH:MM:SS or seconds");
+  add_slice_option(*command, *o);
   command->add_flag("--quiet", o->quiet, "No progress lines");
   return {command, [o] { return run(*o); }};
 }
@@ -155,6 +194,7 @@ Command add_status_command(CLI::App& app) {
                                      "left. Exit 0 when complete, 3 when not");
   auto o = std::make_shared<JobOptions>();
   add_job_options(*command, *o);
+  add_slice_option(*command, *o);
   return {command, [o] { return status(*o); }};
 }
 

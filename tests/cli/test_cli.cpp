@@ -243,6 +243,24 @@ TEST(Cli, EveryBadJobExitsWithTwoAndWritesNothing) {
   EXPECT_GE(files, 25);
 }
 
+// --slice I/N needs integers 0 <= I < N; anything else stops run and status with exit 2, naming
+// the option and the value, before anything is written.
+TEST(Cli, RunAndStatusRefuseABadSlice) {
+  const std::string output = ::testing::TempDir() + "dropperc_cli_bad_slice";
+  std::filesystem::remove_all(output);
+  for (const std::string slice : {"3/3", "-1/3", "1/0", "a/3", "1/3x", "1", "1/", "/3"}) {
+    for (const std::string command : {"run", "status"}) {
+      const std::string arguments = command + " " DROPPERC_SOURCE_DIR "/jobs/smoke.toml --output " +
+                                    output + " --slice " + slice;
+      const Outcome r = run(arguments);
+      EXPECT_EQ(r.exit_code, 2) << arguments << "\n" << r.err;
+      EXPECT_NE(r.err.find("--slice"), std::string::npos) << arguments << "\n" << r.err;
+      EXPECT_NE(r.err.find("'" + slice + "'"), std::string::npos) << arguments << "\n" << r.err;
+      EXPECT_FALSE(std::filesystem::exists(output)) << arguments << " wrote " << output;
+    }
+  }
+}
+
 // A malformed SLURM_JOB_END_TIME is bad input, not a reason to stop at once (exit 3) forever.
 TEST(Cli, RunRefusesAMalformedSlurmEndTime) {
   const std::string output = ::testing::TempDir() + "dropperc_cli_slurm_end_time";

@@ -100,6 +100,36 @@ block = 3
   }
 }
 
+// [training] only: training at the points matching a rule, percolation everywhere (skip rules
+// still apply to both).
+TEST(Job, TrainingOnlyRulesPickTheTrainedPoints) {
+  const JobSpec job = parse_job(write_job("only", R"([job]
+name = "only"
+[grid]
+models = ["site", "bond"]
+widths = [2, 4]
+depths = [4]
+p = [0.1, 0.5, 0.9]
+skip = [{ model = "bond", width = 2 }]
+[percolation]
+samples = 10
+[training]
+steps = 10
+only = [{ p = 0.5 }, { model = "site", p = 0.9, width = 4 }]
+)"));
+  std::vector<std::string> trained;
+  std::size_t percolation = 0;
+  for (const Task& t : expand(job)) {
+    if (t.kind == TaskKind::training) trained.push_back(t.name);
+    percolation += t.kind == TaskKind::percolation;
+  }
+  EXPECT_EQ(percolation, 3u * 3u);
+  EXPECT_EQ(trained,
+            (std::vector<std::string>{
+                "train_site_W2_L4_p0.500_nobias_relu", "train_site_W4_L4_p0.500_nobias_relu",
+                "train_site_W4_L4_p0.900_nobias_relu", "train_bond_W4_L4_p0.500_nobias_relu"}));
+}
+
 // A job of [job] and [lattice] alone: defaults for block and q, one task per (model, size).
 TEST(Job, ParsesALatticeOnlyJob) {
   const JobSpec job = parse_job(write_job("lattice", R"([job]

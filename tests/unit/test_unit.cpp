@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -181,6 +182,36 @@ TEST(Unit, LatticeCostsFollowTheElements) {
   EXPECT_DOUBLE_EQ(unit_cost(job, site, 0), 400 * 30e-9 * 64 * 64);
   EXPECT_DOUBLE_EQ(unit_cost(job, bond, 0), 400 * 25e-9 * (64 * 64 + 63 * 63));
   EXPECT_DOUBLE_EQ(unit_cost(job, bond, 2), unit_cost(job, bond, 0) / 2);  // 200 samples left
+}
+
+// Slices share out every unit exactly once, the same way every time, and their estimated costs
+// differ by at most one unit's cost (the greedy largest-first bound).
+TEST(Unit, SlicesPartitionTheUnitsEvenly) {
+  const JobSpec job = lattice_job(32, 100);
+  const auto tasks = expand(job);
+  for (std::int64_t count : {1, 2, 3, 7, 1000}) {
+    const auto owners = slice_owners(job, tasks, count);
+    EXPECT_EQ(owners, slice_owners(job, tasks, count));
+    ASSERT_EQ(owners.size(), tasks.size());
+    std::vector<double> load(static_cast<std::size_t>(count), 0.0);
+    double largest = 0.0;
+    for (std::size_t t = 0; t < tasks.size(); ++t) {
+      ASSERT_EQ(owners[t].size(), static_cast<std::size_t>(tasks[t].units));
+      for (std::int64_t u = 0; u < tasks[t].units; ++u) {
+        const std::int64_t slice = owners[t][static_cast<std::size_t>(u)];
+        ASSERT_GE(slice, 0);
+        ASSERT_LT(slice, count);
+        const double cost = unit_cost(job, tasks[t], u);
+        load[static_cast<std::size_t>(slice)] += cost;
+        largest = std::max(largest, cost);
+      }
+    }
+    const auto [low, high] = std::minmax_element(load.begin(), load.end());
+    EXPECT_LE(*high - *low, largest * (1 + 1e-12)) << count << " slices";
+    if (count <= 7) {
+      EXPECT_GT(*low, 0.0) << count << " slices: one is empty";
+    }
+  }
 }
 
 }  // namespace
