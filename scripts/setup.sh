@@ -20,6 +20,7 @@ packages=(
   python3-sklearn                                 # scripts/make_digits.py: a real data set
   python3-torch                                   # the reference that the MLP is checked against
   libopenblas0-pthread                            # ... and the BLAS it uses in bench/torch_training.py
+  slurmctld slurmd slurm-client munge             # scripts/slurm-local.sh: a one-node Slurm for the slurm tests
 )
 missing=()
 for package in "${packages[@]}"; do
