@@ -246,6 +246,18 @@ std::int64_t read_block(const Reader& r, std::int64_t samples) {
                                   "samples per work unit, >= 1", positive_int64);
 }
 
+// A table { <scale_key> = [distinct numbers > 0], power = <number> }: a WidthLaw.
+WidthLaw read_width_law(const Reader& section, std::string_view key, std::string_view scale_key,
+                        const std::string& meaning) {
+  const toml::table& table = *section.node(key)->as_table();
+  const Reader r(table, section.key_path(key), section.file());
+  r.only({scale_key, "power"});
+  WidthLaw law;
+  law.scales = r.distinct_list<double>(scale_key, meaning + ", numbers > 0", positive_number);
+  law.power = r.required<double>("power", "the power of W, a number");
+  return law;
+}
+
 // Every value of every grid parameter, as the canonical text point rules compare.
 std::map<std::string, std::set<std::string>> grid_values(const GridSpec& g) {
   std::map<std::string, std::set<std::string>> values;
@@ -253,10 +265,12 @@ std::map<std::string, std::set<std::string>> grid_values(const GridSpec& g) {
     values["model"].insert(std::string(name(m)));
   for (int w : g.widths)
     values["width"].insert(std::to_string(w));
-  for (int l : g.depths)
-    values["depth"].insert(std::to_string(l));
-  for (double p : g.p)
-    values["p"].insert(canonical_number(p));
+  for (int w : g.widths) {
+    for (const GridValue& l : depths_at(g, w))
+      values["depth"].insert(std::to_string(static_cast<int>(l.value)));
+    for (const GridValue& p : p_at(g, w))
+      values["p"].insert(canonical_number(p.value));
+  }
   for (bool b : g.biases)
     values["bias"].insert(b ? "true" : "false");
   for (Activation a : g.activations)
@@ -311,6 +325,40 @@ std::vector<PointRule> read_point_rules(const Reader& r, const std::string& key,
   return rules;
 }
 
+// The laws must give, at every width, distinct depths and distinct drop probabilities in [0, 1].
+void check_width_laws(const Reader& r, const GridSpec& g) {
+  for (int w : g.widths) {
+    const std::vector<GridValue> depths = depths_at(g, w);
+    for (std::size_t i = 0; i < depths.size(); ++i) {
+      for (std::size_t j = 0; j < i; ++j) {
+        if (depths[i].value == depths[j].value) {
+          r.fail(*r.node("depths"), "depths",
+                 "scales " + canonical_number(depths[j].scale) + " and " +
+                     canonical_number(depths[i].scale) + " give the same depth " +
+                     std::to_string(static_cast<int>(depths[i].value)) + " at width " +
+                     std::to_string(w));
+        }
+      }
+    }
+    if (!g.keep_law) continue;
+    const std::vector<GridValue> ps = p_at(g, w);
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+      if (!(ps[i].value >= 0.0 && ps[i].value <= 1.0)) {
+        r.fail(*r.node("p"), "p",
+               "keep scale " + canonical_number(ps[i].scale) +
+                   " gives p = " + canonical_number(ps[i].value) + " at width " +
+                   std::to_string(w) + ", outside [0, 1]");
+      }
+      if (i > 0 && ps[i].value == ps[i - 1].value) {
+        r.fail(*r.node("p"), "p",
+               "keep scales " + canonical_number(ps[i - 1].scale) + " and " +
+                   canonical_number(ps[i].scale) + " give the same p at width " +
+                   std::to_string(w));
+      }
+    }
+  }
+}
+
 GridSpec read_grid(const toml::table& root, const std::string& file) {
   const Reader r(section(root, "grid", file), "grid", file);
   r.only({"models", "widths", "depths", "p", "input_width", "output_width", "biases", "activations",
@@ -320,8 +368,22 @@ GridSpec read_grid(const toml::table& root, const std::string& file) {
     g.models.push_back(*parse_dropout_model(m));
   }
   g.widths = r.list<int>("widths", "hidden-layer widths, whole numbers >= 1", positive_int);
-  g.depths = r.list<int>("depths", "numbers of hidden layers, whole numbers >= 1", positive_int);
-  g.p = read_probabilities(r, "p", "drop probabilities");
+  const toml::node* depths = r.node("depths");
+  if (depths != nullptr && depths->is_table()) {
+    g.depth_law = read_width_law(r, "depths", "scale", "depth scales a in L = round(a W^power)");
+  } else {
+    g.depths = r.list<int>("depths",
+                           "numbers of hidden layers, whole numbers >= 1, or "
+                           "{ scale = [...], power = ... }",
+                           positive_int);
+  }
+  const toml::node* p = r.node("p");
+  if (p != nullptr && p->is_table() && p->as_table()->contains("keep")) {
+    g.keep_law = read_width_law(r, "p", "keep", "keep scales c in p = 1 - c W^power");
+  } else {
+    g.p = read_probabilities(r, "p", "drop probabilities");
+  }
+  check_width_laws(r, g);
   if (r.has("input_width")) g.input_width = r.required<int>("input_width", ">= 1", positive_int);
   if (r.has("output_width")) g.output_width = r.required<int>("output_width", ">= 1", positive_int);
   if (r.has("biases")) g.biases = r.list<bool>("biases", "true or false");
@@ -603,6 +665,34 @@ JobSpec parse_job(const std::filesystem::path& file) {
   return job;
 }
 
+std::vector<GridValue> depths_at(const GridSpec& grid, int width) {
+  std::vector<GridValue> values;
+  if (!grid.depth_law) {
+    for (int l : grid.depths)
+      values.push_back({static_cast<double>(l)});
+    return values;
+  }
+  for (double a : grid.depth_law->scales) {
+    const double l = std::round(a * std::pow(static_cast<double>(width), grid.depth_law->power));
+    values.push_back({std::max(1.0, std::min(l, 1e9)), a});
+  }
+  return values;
+}
+
+std::vector<GridValue> p_at(const GridSpec& grid, int width) {
+  std::vector<GridValue> values;
+  if (!grid.keep_law) {
+    for (double p : grid.p)
+      values.push_back({p});
+    return values;
+  }
+  for (double c : grid.keep_law->scales)
+    values.push_back({1.0 - c * std::pow(static_cast<double>(width), grid.keep_law->power), c});
+  std::sort(values.begin(), values.end(),
+            [](const GridValue& a, const GridValue& b) { return a.value < b.value; });
+  return values;
+}
+
 std::vector<Task> expand(const JobSpec& job) {
   const GridSpec& g = job.grid;
   std::vector<Task> tasks;
@@ -618,7 +708,8 @@ std::vector<Task> expand(const JobSpec& job) {
   };
   for (DropoutModel m : g.models) {
     for (int w : g.widths) {
-      for (int l : g.depths) {
+      for (const GridValue& depth : depths_at(g, w)) {
+        const int l = static_cast<int>(depth.value);
         std::map<std::string, std::string> point = {{"model", std::string(name(m))},
                                                     {"width", std::to_string(w)},
                                                     {"depth", std::to_string(l)}};
@@ -626,14 +717,18 @@ std::vector<Task> expand(const JobSpec& job) {
           Task t{shape_name(m, w, l) + "_thresholds", TaskKind::thresholds,
                  arch_of(w, l, g.input_width, g.output_width), m};
           t.units = blocks(job.percolation->samples, job.percolation->block);
+          t.depth_scale = depth.scale;
           tasks.push_back(t);
         }
-        for (double p : g.p) {
+        for (const GridValue& drop : p_at(g, w)) {
+          const double p = drop.value;
           point["p"] = canonical_number(p);
           if (job.percolation && !matches_any(g.skip, point)) {
             Task t{shape_name(m, w, l) + "_p" + canonical_number(p), TaskKind::percolation,
                    arch_of(w, l, g.input_width, g.output_width), m, p};
             t.units = blocks(job.percolation->samples, job.percolation->block);
+            t.depth_scale = depth.scale;
+            t.keep = drop.scale;
             tasks.push_back(t);
           }
           if (!job.training) continue;
@@ -654,6 +749,8 @@ std::vector<Task> expand(const JobSpec& job) {
                      bias,
                      a,
                      job.training->replicas};
+              t.depth_scale = depth.scale;
+              t.keep = drop.scale;
               tasks.push_back(t);
             }
           }

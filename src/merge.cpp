@@ -83,8 +83,10 @@ void set_parameters(h5::Group& g, const Task& t) {
   g.set_attribute(schema::kDepth, std::int64_t{t.arch.depth});
   g.set_attribute(schema::kInputWidth, std::int64_t{t.arch.input_width});
   g.set_attribute(schema::kOutputWidth, std::int64_t{t.arch.output_width});
+  if (!std::isnan(t.depth_scale)) g.set_attribute(schema::kDepthScale, t.depth_scale);
   if (t.kind == TaskKind::thresholds) return;
   g.set_attribute(schema::kP, t.p);
+  if (!std::isnan(t.keep)) g.set_attribute(schema::kKeepScale, t.keep);
   if (t.kind != TaskKind::training) return;
   g.set_attribute(schema::kBias, std::int64_t{t.bias});
   g.set_attribute(schema::kActivation, name(t.activation));
@@ -161,7 +163,11 @@ void write_curve(h5::Group& g, std::string_view prefix, const std::vector<double
          "upper end of the 95% Clopper-Pearson interval");
 }
 
-void write_thresholds(h5::Group& g, const JobSpec& job, const std::vector<UnitResult>& units) {
+void write_thresholds(h5::Group& g, const JobSpec& job, const Task& task,
+                      const std::vector<UnitResult>& units) {
+  std::vector<double> grid_p;  // the task's width may tie p to W (a keep law)
+  for (const GridValue& p : p_at(job.grid, task.arch.width))
+    grid_p.push_back(p.value);
   std::vector<double> directed, undirected;
   for (const UnitResult& u : units) {
     const auto& b = std::get<ThresholdBlock>(u);
@@ -170,12 +176,12 @@ void write_thresholds(h5::Group& g, const JobSpec& job, const std::vector<UnitRe
   }
   vector(g, schema::kDirectedThresholds, directed,
          "per-sample p*: the sample spans (directed) iff p < p*", "1");
-  vector(g, schema::kCurveP, job.grid.p, "drop probabilities of the job's grid", "1");
+  vector(g, schema::kCurveP, grid_p, "drop probabilities of the job's grid at this width", "1");
   const std::string_view description = "fraction of samples whose threshold exceeds p, at curve_p";
-  write_curve(g, schema::kDirectedCurve, directed, job.grid.p, SpansWhen::below, description);
+  write_curve(g, schema::kDirectedCurve, directed, grid_p, SpansWhen::below, description);
   if (undirected.empty()) return;
   vector(g, schema::kUndirectedThresholds, undirected, "per-sample undirected threshold", "1");
-  write_curve(g, schema::kUndirectedCurve, undirected, job.grid.p, SpansWhen::below, description);
+  write_curve(g, schema::kUndirectedCurve, undirected, grid_p, SpansWhen::below, description);
 }
 
 void write_lattice(h5::Group& g, const JobSpec& job, const std::vector<UnitResult>& units) {
@@ -416,7 +422,7 @@ std::filesystem::path merge(const Store& store, const JobSpec& job, const RunInf
           headlines.push_back(write_percolation(g, job, units));
           break;
         case TaskKind::thresholds:
-          write_thresholds(g, job, units);
+          write_thresholds(g, job, tasks[t], units);
           headlines.emplace_back();
           break;
         case TaskKind::training:

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -35,14 +36,23 @@ struct PointRule {
   std::map<std::string, std::string> match;  ///< key -> the value as canonical text
 };
 
+/// A grid parameter given at every width W by a power law, one value per scale:
+/// scale * W^power (docs/job-file.md). This is how depth and p are tied to the width.
+struct WidthLaw {
+  std::vector<double> scales;  ///< distinct, > 0, in the file's order
+  double power = 0.0;
+};
+
 struct GridSpec {
   std::vector<DropoutModel> models;
   std::vector<int> widths;
-  std::vector<int> depths;
-  std::vector<double> p;                                     ///< ascending, distinct
-  std::optional<int> input_width;                            ///< default: each task's width
-  std::optional<int> output_width;                           ///< default: each task's width
-  std::vector<bool> biases = {false};                        ///< training only
+  std::vector<int> depths;             ///< empty with depth_law
+  std::vector<double> p;               ///< ascending, distinct; empty with keep_law
+  std::optional<WidthLaw> depth_law;   ///< L = max(1, round(scale W^power)) at every width
+  std::optional<WidthLaw> keep_law;    ///< p = 1 - scale W^power: a keep fraction scale W^power
+  std::optional<int> input_width;      ///< default: each task's width
+  std::optional<int> output_width;     ///< default: each task's width
+  std::vector<bool> biases = {false};  ///< training only
   std::vector<Activation> activations = {Activation::relu};  ///< training only
   std::vector<PointRule> skip;  ///< points matching any rule are left out
 };
@@ -99,6 +109,17 @@ struct JobSpec {
   RunSpec run;
 };
 
+/// A depth or drop probability of the grid at one width, with the scale of the law that gave it
+/// (NaN for a listed value).
+struct GridValue {
+  double value = 0.0;
+  double scale = std::numeric_limits<double>::quiet_NaN();
+};
+/// The grid's depths at width w (the list, or depth_law), in order.
+std::vector<GridValue> depths_at(const GridSpec& grid, int width);
+/// The grid's drop probabilities at width w (the list, or keep_law, ascending in p).
+std::vector<GridValue> p_at(const GridSpec& grid, int width);
+
 /// Reads and validates a job file; throws JobError (see above).
 JobSpec parse_job(const std::filesystem::path& file);
 
@@ -124,6 +145,8 @@ struct Task {
   std::int64_t units = 0;                           ///< sample blocks or replicas
   LatticeModel lattice_model = LatticeModel::bond;  ///< lattice tasks only
   int lattice_size = 0;                             ///< lattice tasks only: L of the L x L lattice
+  double depth_scale = std::numeric_limits<double>::quiet_NaN();  ///< of depth_law; NaN: listed L
+  double keep = std::numeric_limits<double>::quiet_NaN();  ///< scale of keep_law; NaN: listed p
 };
 
 /// The task's model as stored in files: the lattice model of a lattice task, else the dropout

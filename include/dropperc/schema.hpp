@@ -103,6 +103,8 @@ inline constexpr std::string_view kInputWidth = "input_width";
 inline constexpr std::string_view kOutputWidth = "output_width";
 inline constexpr std::string_view kWorkUnits = "work_units";
 inline constexpr std::string_view kP = "p";
+inline constexpr std::string_view kDepthScale = "depth_scale";  ///< a of L = round(a W^power)
+inline constexpr std::string_view kKeepScale = "keep_scale";    ///< c of p = 1 - c W^power
 inline constexpr std::string_view kBias = "bias";
 inline constexpr std::string_view kActivation = "activation";
 

@@ -1,4 +1,6 @@
+#include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -8,6 +10,8 @@
 
 namespace dropperc {
 namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 const std::filesystem::path kSource = DROPPERC_SOURCE_DIR;
 
@@ -128,6 +132,48 @@ only = [{ p = 0.5 }, { model = "site", p = 0.9, width = 4 }]
             (std::vector<std::string>{
                 "train_site_W2_L4_p0.500_nobias_relu", "train_site_W4_L4_p0.500_nobias_relu",
                 "train_site_W4_L4_p0.900_nobias_relu", "train_bond_W4_L4_p0.500_nobias_relu"}));
+}
+
+// Depths and drop probabilities tied to the width: L = round(a W^(1/2)), p = 1 - c / W.
+TEST(Job, WidthLawsTieDepthAndPToTheWidth) {
+  const JobSpec job = parse_job(write_job("laws", R"([job]
+name = "laws"
+[grid]
+models = ["bond"]
+widths = [4, 64]
+input_width = 1
+depths = { scale = [1, 2], power = 0.5 }
+p = { keep = [1.0, 0.5], power = -1 }
+[percolation]
+samples = 10
+method = "fast"
+undirected = false
+thresholds = true
+)"));
+  struct Expected {
+    std::string name;
+    double depth_scale, keep;
+  };
+  const std::vector<Expected> expected{
+      {"bond_W4_L2_in1_thresholds", 1, kNaN},  {"bond_W4_L2_in1_p0.750", 1, 1.0},
+      {"bond_W4_L2_in1_p0.875", 1, 0.5},       {"bond_W4_L4_in1_thresholds", 2, kNaN},
+      {"bond_W4_L4_in1_p0.750", 2, 1.0},       {"bond_W4_L4_in1_p0.875", 2, 0.5},
+      {"bond_W64_L8_in1_thresholds", 1, kNaN}, {"bond_W64_L8_in1_p0.984375", 1, 1.0},
+      {"bond_W64_L8_in1_p0.9921875", 1, 0.5},  {"bond_W64_L16_in1_thresholds", 2, kNaN},
+      {"bond_W64_L16_in1_p0.984375", 2, 1.0},  {"bond_W64_L16_in1_p0.9921875", 2, 0.5}};
+  const auto tasks = expand(job);
+  ASSERT_EQ(tasks.size(), expected.size());
+  for (std::size_t k = 0; k < tasks.size(); ++k) {
+    EXPECT_EQ(tasks[k].name, expected[k].name);
+    EXPECT_EQ(tasks[k].depth_scale, expected[k].depth_scale) << tasks[k].name;
+    if (std::isnan(expected[k].keep)) {
+      EXPECT_TRUE(std::isnan(tasks[k].keep)) << tasks[k].name;
+    } else {
+      EXPECT_EQ(tasks[k].keep, expected[k].keep) << tasks[k].name;
+    }
+  }
+  EXPECT_EQ(tasks[1].p, 0.75);
+  EXPECT_EQ(tasks[1].arch.depth, 2);
 }
 
 // A job of [job] and [lattice] alone: defaults for block and q, one task per (model, size).
