@@ -32,6 +32,7 @@ struct ThresholdTask {
   std::string name, model;
   Architecture arch;
   std::vector<double> thresholds[2];  // directed, undirected (empty if not measured)
+  double depth_scale = kNaN;          // a of the grid's law L = round(a W^power), if any
 };
 
 // What it reads of a training task: per-replica vectors.
@@ -81,6 +82,8 @@ Contents read_contents(const h5::Group& root) {
       ThresholdTask t{name, g.string_attribute(schema::kModel), architecture_of(g), {}};
       t.thresholds[0] = g.read<double>(schema::kDirectedThresholds);
       t.thresholds[1] = optional_vector(g, schema::kUndirectedThresholds);
+      if (g.has_attribute(schema::kDepthScale))
+        t.depth_scale = g.number_attribute(schema::kDepthScale);
       c.thresholds.push_back(std::move(t));
     } else if (kind == "lattice") {
       c.lattice.push_back({name, "lattice_" + g.string_attribute(schema::kModel),
@@ -420,7 +423,8 @@ void lattice_fits(const Contents& c, Fits& fits) {
 }
 
 // Whether the tasks' depths are a function of their widths, increasing with them (a grid whose
-// skip rules keep one L per W, e.g. L = W^2): then S = W with L following it is a family too.
+// skip rules keep one L per W, e.g. L = W^2, or one scale of a depth law): then S = W with L
+// following it is a family too.
 bool tied(std::vector<const ThresholdTask*> tasks) {
   if (tasks.size() < 3) return false;
   std::sort(tasks.begin(), tasks.end(),
@@ -459,6 +463,15 @@ void layered_fits(const Contents& c, Fits& fits) {
           collapse_fit(family, false, base + "_L_at_W" + std::to_string(width), model, s, fits);
       }
       if (tied(tasks)) collapse_fit(tasks, true, base + "_W_with_L", model, s, fits);
+      std::map<double, std::vector<const ThresholdTask*>> by_depth_scale;  // a depth law's
+      for (const ThresholdTask* t : tasks) {
+        if (!std::isnan(t->depth_scale)) by_depth_scale[t->depth_scale].push_back(t);
+      }
+      for (const auto& [scale, family] : by_depth_scale) {
+        if (by_depth_scale.size() > 1 && tied(family))
+          collapse_fit(family, true, base + "_W_with_L_a" + canonical_number(scale), model, s,
+                       fits);
+      }
     }
   }
 }

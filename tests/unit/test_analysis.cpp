@@ -250,6 +250,15 @@ TEST(Analysis, StepsToTargetFollowTheirPowerLaw) {
   EXPECT_NEAR(fit["T0"]->value, t0, 4 * fit["T0"]->error);
 }
 
+// The names of the collapse fits of a job, run and analysed.
+std::set<std::string> collapse_fits(const std::filesystem::path& job) {
+  std::set<std::string> collapses;
+  for (const FitRow& r : analyze_file(run_in_process(parse_job(job)), with_resamples(20)).fits) {
+    if (r.fit.rfind("collapse_", 0) == 0) collapses.insert(r.fit);
+  }
+  return collapses;
+}
+
 // A grid whose skip rules keep one depth per width, L = W^2: the collapse in S = W with L tied
 // to it is fitted, and no family at a fixed W or L is (they have one task each).
 TEST(Analysis, CollapsesSizesTiedByTheGrid) {
@@ -271,12 +280,31 @@ samples = 2000
 block = 2000
 thresholds = true
 )";
-  std::set<std::string> collapses;
-  for (const FitRow& r :
-       analyze_file(run_in_process(parse_job(dir / "job.toml")), with_resamples(20)).fits) {
-    if (r.fit.rfind("collapse_", 0) == 0) collapses.insert(r.fit);
-  }
+  const std::set<std::string> collapses = collapse_fits(dir / "job.toml");
   EXPECT_EQ(collapses, std::set<std::string>{"collapse_site_directed_W_with_L"});
+}
+
+// Depths as a law of the width with two scales, L = a W^2: one collapse in S = W per scale.
+TEST(Analysis, CollapsesEachScaleOfADepthLaw) {
+  const auto dir = temporary("law");
+  std::ofstream(dir / "job.toml") << R"([job]
+name = "law"
+seed = 4
+[grid]
+models = ["site"]
+widths = [2, 4, 8]
+depths = { scale = [1, 2], power = 2 }
+p = [0.5]
+[percolation]
+method = "fast"
+undirected = false
+samples = 2000
+block = 2000
+thresholds = true
+)";
+  const std::set<std::string> collapses = collapse_fits(dir / "job.toml");
+  EXPECT_EQ(collapses, (std::set<std::string>{"collapse_site_directed_W_with_L_a1.000",
+                                              "collapse_site_directed_W_with_L_a2.000"}));
 }
 
 TEST(Analysis, RefusesWhatIsNotAMergedJobFile) {
