@@ -52,7 +52,8 @@ LINE_STYLES = ("-", "--", ":", "-.")
 EXACT_STYLE = {"color": "0.2", "lw": 1.2}
 BAND_ALPHA = 0.25
 COLLAPSE_FIT = re.compile(
-    r"^collapse_.+_(?P<spanning>directed|undirected)_(?P<size>[WL])_(?:at_[LW](?P<fixed>\d+)|with_L)$")
+    r"^collapse_.+_(?P<spanning>directed|undirected)_(?P<size>[WL])_"
+    r"(?:at_[LW](?P<fixed>\d+)|with_L(?:_a(?P<scale>[0-9.e+-]+))?)$")
 LATTICE_COLLAPSE_FIT = re.compile(r"^collapse_(?P<model>lattice_[A-Za-z0-9]+)_Lmin(?P<lmin>\d+)$")
 KAPPA_FIT = re.compile(r"^kappa_.+_(?P<spanning>directed|undirected)$")
 LATTICE_PREFIX = "lattice_"  # model of the 2D square-lattice tasks: lattice_site, lattice_bond
@@ -261,8 +262,14 @@ def plot_collapse(context, name):
     size, fixed_field = ("width", "depth") if by_width else ("depth", "width")
     curves = context.analysis["curves"]
     family = curves[(curves["model"] == p_c["model"]) & (curves["spanning"] == match["spanning"])]
-    if match["fixed"] is not None:  # else "W_with_L": every task, L tied to W by the grid
+    if match["fixed"] is not None:
         family = family[family[fixed_field] == int(match["fixed"])]
+    elif match["scale"] is not None:  # the tasks of one scale a of the depth law L = a W^power
+        scale = float(match["scale"])
+        tasks = [t for t in sorted(set(family["task"].tolist()))
+                 if dropperc_h5.load_task(context.path, t)["attrs"].get("depth_scale") == scale]
+        family = family[np.isin(family["task"], tasks)]
+    # else "W_with_L": every task, L tied to W by the grid
     colours = context.width_colours if by_width else context.depth_colours
     symbol = "W" if by_width else "L"
     fig, (ax,) = panels(1)
@@ -274,6 +281,8 @@ def plot_collapse(context, name):
            ylim=(-0.03, 1.03))
     fixed_symbol = "L" if by_width else "W"
     where = (f"at {fixed_symbol} = {match['fixed']}" if match["fixed"] is not None
+             else (f"with L = {', '.join(str(d) for d in sorted(set(family['depth'].tolist())))}"
+                   f" (depth law, a = {match['scale']})") if match["scale"] is not None
              else "with L tied to W")
     ax.set_title(f"{p_c['model']}, {match['spanning']}: collapse over {symbol} {where}\n"
                  f"{parameter_text('$p_c$', p_c)}, {parameter_text('b', b)}, "

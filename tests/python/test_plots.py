@@ -48,6 +48,26 @@ block = 500
 thresholds = true
 """
 
+# Depths as a law of the width with two scales, L = a W: one collapse over W per scale a.
+LAW_JOB = """\
+[job]
+name = "law"
+seed = 13
+
+[grid]
+models = ["site"]
+widths = [2, 3, 4]
+depths = { scale = [1, 2], power = 1 }
+p = [0.5]
+
+[percolation]
+samples = 1000
+method = "fast"
+undirected = false
+block = 1000
+thresholds = true
+"""
+
 # Site and bond square lattices of 3 sizes: per model one collapse over L >= 8 (3 sizes needed).
 LATTICE_JOB = """\
 [job]
@@ -69,6 +89,7 @@ COLLAPSE_FIGURES = [f"collapse_{model}_directed_{family}"
                     for model in ("site", "bond")
                     for family in ("W_at_L4", "W_at_L8", "W_at_L16", "L_at_W2", "L_at_W3",
                                    "L_at_W4")]
+LAW_FIGURES = [f"collapse_site_directed_W_with_L_a{a}" for a in ("1.000", "2.000")]
 LATTICE_FIGURES = [f"{kind}_lattice_{model}{suffix}"
                    for kind, suffix in (("collapse", "_Lmin8"), ("theta", "_top-bottom"),
                                         ("p_half", ""))
@@ -127,11 +148,13 @@ def write_job(name, text):
 
 
 def setUpModule():
-    global WORK, SMOKE, COLLAPSE, LATTICE
+    global WORK, SMOKE, COLLAPSE, LAW, LATTICE
     WORK = tempfile.TemporaryDirectory(prefix="dropperc_plots_")
     SMOKE = run_job(os.path.join(SOURCE, "jobs", "smoke.toml"), os.path.join(WORK.name, "smoke"))
     check_run(DROPPERC, "analyze", SMOKE, "--resamples", str(RESAMPLES))
     COLLAPSE = run_job(write_job("collapse", COLLAPSE_JOB), os.path.join(WORK.name, "collapse"))
+    LAW = run_job(write_job("law", LAW_JOB), os.path.join(WORK.name, "law"))
+    check_run(DROPPERC, "analyze", LAW, "--resamples", str(RESAMPLES))
     LATTICE = run_job(write_job("lattice", LATTICE_JOB), os.path.join(WORK.name, "lattice"))
     check_run(DROPPERC, "analyze", LATTICE, "--resamples", str(RESAMPLES))
 
@@ -179,6 +202,13 @@ class PlotAllTest(unittest.TestCase):
         self.assertEqual(code, 0, stdout + stderr)
         self.assertIn("no training figure", stdout)
         self.assert_figures(out, COLLAPSE_FIGURES)
+
+    def test_depth_law_job_gives_one_collapse_figure_per_scale(self):
+        out = os.path.join(WORK.name, "law_figures")
+        code, stdout, stderr = plot_all(LAW, "--out", out)
+        self.assertEqual(code, 0, stdout + stderr)
+        self.assert_figures(out, LAW_FIGURES)
+        self.assertNotIn("no figure draws", stdout)  # every fit of the file is drawn
 
     def test_lattice_job_gives_lattice_collapse_figures(self):
         out = os.path.join(WORK.name, "lattice_figures")
