@@ -8,7 +8,8 @@ Run with Debian's /usr/bin/python3 (h5py, numpy). The layout (docs/hdf5-layout.m
                        bias, activation, theta, theta_low, theta_high, test_loss, test_accuracy,
                        spanning_fraction, zero_gradient_fraction (NaN where a column does not apply)
   /tasks/<task>        group attributes = the task's parameters (kind, model, width, depth, p,
-                       bias, activation, ...); datasets per kind, e.g. a training task has
+                       bias, activation, depth_scale and keep_scale of width laws, ...);
+                       datasets per kind, e.g. a training task has
                        step [S], loss / spanning_fraction / zero_gradient_samples [replica, step],
                        evaluation_step [E], test_loss / test_accuracy [replica, E]
   /analysis            written by `dropperc analyze FILE`; attributes created, dropperc_version,
@@ -122,6 +123,14 @@ def load_task(path, name):
 
         group.visititems(read)
         return task
+
+
+def load_task_parameters(path):
+    """The attributes of every /tasks/<name> group in `path` (the tasks' parameters: kind, model,
+    width, depth, p, depth_scale, keep_scale, ...), as {name: dict}, without reading datasets."""
+    with _open(path) as f:
+        tasks = _member(f, "tasks", path, "not a merged job file")
+        return {name: _attributes(group) for name, group in tasks.items()}
 
 
 def load_analysis(path):

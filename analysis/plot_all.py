@@ -266,8 +266,9 @@ def plot_collapse(context, name):
         family = family[family[fixed_field] == int(match["fixed"])]
     elif match["scale"] is not None:  # the tasks of one scale a of the depth law L = a W^power
         scale = float(match["scale"])
-        tasks = [t for t in sorted(set(family["task"].tolist()))
-                 if dropperc_h5.load_task(context.path, t)["attrs"].get("depth_scale") == scale]
+        parameters = dropperc_h5.load_task_parameters(context.path)
+        tasks = [t for t in set(family["task"].tolist())
+                 if parameters[t].get("depth_scale") == scale]
         family = family[np.isin(family["task"], tasks)]
     # else "W_with_L": every task, L tied to W by the grid
     colours = context.width_colours if by_width else context.depth_colours

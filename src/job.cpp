@@ -289,6 +289,8 @@ std::vector<PointRule> read_point_rules(const Reader& r, const std::string& key,
   const toml::array* list = node->as_array();
   if (list == nullptr)
     r.fail(*node, key, "expected a list of tables, e.g. [{ model = \"bond\", width = 2 }]");
+  const auto values =
+      within != nullptr ? grid_values(*within) : std::map<std::string, std::set<std::string>>{};
   for (const toml::node& rule : *list) {
     const toml::table* t = rule.as_table();
     if (t == nullptr || t->empty())
@@ -311,7 +313,6 @@ std::vector<PointRule> read_point_rules(const Reader& r, const std::string& key,
           rr.required<std::string>("activation", "relu, tanh or identity", activation_name);
     }
     if (within != nullptr) {
-      const auto values = grid_values(*within);
       for (const auto& [parameter, value] : s.match) {
         if (!values.at(parameter).count(value)) {
           rr.fail(

@@ -6,62 +6,11 @@
 # mpirun run.
 #
 #   slurm_batch.sh DROPPERC SOURCE_DIR     with SLURM_CONF set (scripts/slurm-local.sh up)
-set -euo pipefail
-dropperc=$1
-source=$2
-job=$source/tests/data/jobs/slurm.toml
-compare=$source/tests/python/compare_results.py
-[[ -n ${SLURM_CONF:-} ]] || { echo "FAIL: SLURM_CONF is not set (scripts/slurm-local.sh up)" >&2; exit 1; }
-work=$(mktemp -d)
-jobs=()
-# shellcheck disable=SC2317  # the EXIT trap
-cleanup() {
-  ((${#jobs[@]} == 0)) || timeout 30 scancel "${jobs[@]}" 2> /dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-# The jobs inherit this environment (sbatch --export=ALL by default).
-export DROPPERC=$dropperc DROPPERC_RESUBMITS_LEFT=2
-cd "$work"
+source "$(dirname "$0")/slurm_common.sh" "$@"
+export DROPPERC_RESUBMITS_LEFT=2
 
-# Prints everything a failure needs: each job's output file and Slurm's view of it.
-diagnose() {
-  local id
-  for id in "${jobs[@]}"; do
-    echo "----- job $id: scontrol show job" >&2
-    timeout 30 scontrol show job "$id" >&2 || true
-    echo "----- job $id: slurm-$id.out" >&2
-    cat "slurm-$id.out" >&2 2> /dev/null || echo "(no output file)" >&2
-  done
-}
-fail() {
-  echo "FAIL: $*" >&2
-  diagnose
-  exit 1
-}
-trap 'fail "line $LINENO: $BASH_COMMAND (exit $?)"' ERR
-
-# Slurm's view of a job: its state, and its exit code ("3:0": code 3, no signal).
-job_field() { timeout 30 scontrol show job "$1" | sed -n "s/.*[[:space:]]$2=\([^[:space:]]*\).*/\1/p" | head -1; }
-finished() {
-  [[ $(job_field "$1" JobState) =~ ^(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|PREEMPTED|BOOT_FAIL|DEADLINE)$ ]]
-}
-# wait_until SECONDS WHAT COMMAND...: polls COMMAND every 0.2 s; fails after SECONDS.
-wait_until() {
-  local limit=$1 what=$2
-  local deadline=$((SECONDS + limit))
-  shift 2
-  until "$@"; do
-    ((SECONDS < deadline)) || fail "waited $limit s for $what"
-    sleep 0.2
-  done
-}
 # The job id that a line of a job's output names: next_job FILE 'resubmitted as job'.
 next_job() { sed -n "s/.*$2 \([0-9][0-9]*\).*/\1/p" "$1" | head -1; }
-
-start=$SECONDS
-timeout 120 mpirun -n 2 "$dropperc" run "$job" --output "$work/reference" --quiet
-echo "reference run: $((SECONDS - start)) s"
 
 # sbatch -n 2: 2 ranks on the 2 CPUs of the test machine (rank 0 hands out work, rank 1 computes).
 # -t 10: well over the USR1 margin (300 s), which Slurm honours from the start of the job: with
@@ -80,7 +29,7 @@ echo "USR1 to job $first after $((SECONDS - start)) s"
 
 wait_until 60 "job $first to end" finished "$first"
 out=slurm-$first.out
-[[ $(job_field "$first" ExitCode) == 3:0 ]] || fail "job $first: exit code $(job_field "$first" ExitCode), expected 3:0"
+expect_exit "$first" 3
 grep -q "USR1: asking the run to checkpoint and stop" "$out" || fail "job $first: the batch shell got no USR1"
 grep -q "^dropperc run: stopped" "$out" || fail "job $first: the run did not say it stopped"
 grep -q "run exited with 3" "$out" || fail "job $first: the run did not exit with 3"
@@ -92,7 +41,7 @@ echo "job $first stopped with 3 and resubmitted itself as job $second"
 
 wait_until 90 "job $second to end" finished "$second"
 out=slurm-$second.out
-[[ $(job_field "$second" ExitCode) == 0:0 ]] || fail "job $second: exit code $(job_field "$second" ExitCode), expected 0:0"
+expect_exit "$second" 0
 grep -qF "(2 tasks, 1 resubmissions left)" "$out" || fail "job $second: not 2 tasks with the counter decremented"
 grep -q "^dropperc run: complete; results in $work/out/slurm.h5" "$out" || fail "job $second: the run did not complete"
 [[ $(job_field "$second" TimeLimit) == "$(job_field "$first" TimeLimit)" ]] || fail "job $second: another time limit"
@@ -101,20 +50,11 @@ analysis=$(next_job "$out" "analysis submitted as job")
 jobs+=("$analysis")
 echo "job $second completed and submitted the analysis as job $analysis"
 
-wait_until 90 "job $analysis to end" finished "$analysis"
-out=slurm-$analysis.out
-[[ $(job_field "$analysis" ExitCode) == 0:0 ]] || fail "job $analysis: exit code $(job_field "$analysis" ExitCode)"
+check_analysis "$analysis"
 # afterok: the analysis starts once the second job has ended.
 (($(date -d "$(job_field "$analysis" StartTime)" +%s) >= $(date -d "$(job_field "$second" EndTime)" +%s))) ||
   fail "job $analysis started before job $second ended"
-grep -q "merged into $work/out/slurm.h5" "$out" || fail "job $analysis: no merge"
-grep -q "^Thresholds: p_half" "$out" || fail "job $analysis: no dropperc analyze tables"
-grep -q "^plot_all: wrote [1-9][0-9]* figures" "$out" || fail "job $analysis: plot_all.py drew nothing"
 compgen -G "$work/out/figures/*.png" > /dev/null || fail "no figures in $work/out/figures"
 /usr/bin/python3 -c 'import sys, h5py; sys.exit(0 if "analysis" in h5py.File(sys.argv[1]) else 1)' \
   "$work/out/slurm.h5" || fail "no /analysis in $work/out/slurm.h5"
-
-"$dropperc" status "$job" --output "$work/out" > /dev/null || fail "dropperc status: not complete"
-/usr/bin/python3 "$compare" "$work/reference/slurm.h5" "$work/out/slurm.h5" ||
-  fail "the Slurm result differs from the plain mpirun run"
 echo "slurm_batch: all checks passed in $((SECONDS - start)) s"
