@@ -401,7 +401,7 @@ GridSpec read_grid(const toml::table& root, const std::string& file) {
 
 PercolationSpec read_percolation(const toml::table& t, const std::string& file) {
   const Reader r(t, "percolation", file);
-  r.only({"samples", "method", "undirected", "block", "thresholds"});
+  r.only({"samples", "method", "undirected", "block", "thresholds", "per_p"});
   PercolationSpec s;
   s.samples = r.required<std::int64_t>("samples", "samples per grid point, >= 1", positive_int64);
   s.method = *parse_method(
@@ -409,6 +409,11 @@ PercolationSpec read_percolation(const toml::table& t, const std::string& file) 
   s.undirected = r.optional<bool>("undirected", true, "true or false");
   s.block = read_block(r, s.samples);
   s.thresholds = r.optional<bool>("thresholds", false, "true or false");
+  s.per_p = r.optional<bool>("per_p", true, "true or false");
+  if (!s.per_p && !s.thresholds) {
+    r.fail(*t.get("per_p"), "per_p",
+           "per_p = false leaves nothing to measure without thresholds = true");
+  }
   if (s.method == Method::fast && s.undirected) {
     r.fail(*t.get("method"), "method",
            "the fast method measures no undirected observables: set undirected = false or use "
@@ -724,7 +729,7 @@ std::vector<Task> expand(const JobSpec& job) {
         for (const GridValue& drop : p_at(g, w)) {
           const double p = drop.value;
           point["p"] = canonical_number(p);
-          if (job.percolation && !matches_any(g.skip, point)) {
+          if (job.percolation && job.percolation->per_p && !matches_any(g.skip, point)) {
             Task t{shape_name(m, w, l) + "_p" + canonical_number(p), TaskKind::percolation,
                    arch_of(w, l, g.input_width, g.output_width), m, p};
             t.units = blocks(job.percolation->samples, job.percolation->block);

@@ -165,9 +165,11 @@ void write_curve(h5::Group& g, std::string_view prefix, const std::vector<double
 
 void write_thresholds(h5::Group& g, const JobSpec& job, const Task& task,
                       const std::vector<UnitResult>& units) {
-  std::vector<double> grid_p;  // the task's width may tie p to W (a keep law)
-  for (const GridValue& p : p_at(job.grid, task.arch.width))
+  std::vector<double> grid_p, keep;  // the task's width may tie p to W (a keep law)
+  for (const GridValue& p : p_at(job.grid, task.arch.width)) {
     grid_p.push_back(p.value);
+    keep.push_back(p.scale);
+  }
   std::vector<double> directed, undirected;
   for (const UnitResult& u : units) {
     const auto& b = std::get<ThresholdBlock>(u);
@@ -177,6 +179,9 @@ void write_thresholds(h5::Group& g, const JobSpec& job, const Task& task,
   vector(g, schema::kDirectedThresholds, directed,
          "per-sample p*: the sample spans (directed) iff p < p*", "1");
   vector(g, schema::kCurveP, grid_p, "drop probabilities of the job's grid at this width", "1");
+  if (job.grid.keep_law) {
+    vector(g, schema::kCurveKeep, keep, "keep scale c of each curve_p: p = 1 - c W^power", "1");
+  }
   const std::string_view description = "fraction of samples whose threshold exceeds p, at curve_p";
   write_curve(g, schema::kDirectedCurve, directed, grid_p, SpansWhen::below, description);
   if (undirected.empty()) return;

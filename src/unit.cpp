@@ -77,13 +77,17 @@ double network_sample_ns(const JobSpec& job, const Task& task) {
   // Undirected spanning from thresholds sorts every edge of the sample (Newman-Ziff).
   const bool sorted =
       p.undirected && (task.kind == TaskKind::thresholds || p.method == Method::thresholds);
+  // Thresholds of site+bond come from coupled uniforms even with the fast method
+  // (sample_thresholds).
+  const bool fast = p.method == Method::fast &&
+                    !(task.kind == TaskKind::thresholds && task.model == DropoutModel::site_bond);
   double per_sample = 0.0;
-  if (task.kind == TaskKind::thresholds || p.method == Method::thresholds) {
-    per_sample = bond ? 10.0 * edges : 35.0 * units;
-  } else if (p.method == Method::masks) {
-    per_sample = bond ? (p.undirected ? 7.0 : 5.0) * edges : 12.0 * units;
-  } else {  // fast
+  if (fast) {
     per_sample = (bond ? 20.0 : 2.0) * units;
+  } else if (task.kind == TaskKind::thresholds || p.method == Method::thresholds) {
+    per_sample = bond ? 10.0 * edges : 35.0 * units;
+  } else {
+    per_sample = bond ? (p.undirected ? 7.0 : 5.0) * edges : 12.0 * units;
   }
   if (sorted) per_sample += 70.0 * edges;
   return per_sample;

@@ -63,6 +63,7 @@ struct PercolationSpec {
   bool undirected = true;
   std::int64_t block = 0;   ///< samples per work unit
   bool thresholds = false;  ///< also store per-sample thresholds and theta(p) curves
+  bool per_p = true;        ///< a percolation task per grid point (false: thresholds only)
 };
 
 /// 2D square-lattice percolation (lattice.hpp): per-sample spanning thresholds q* of every

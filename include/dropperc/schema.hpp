@@ -121,6 +121,7 @@ inline constexpr std::string_view kTheta = "theta";          ///< also a kSummar
 // and theta on the job's p grid: kCurveP, kDirectedCurve + kTheta (+ suffixes), and the same
 // for kUndirectedCurve.
 inline constexpr std::string_view kCurveP = "curve_p";
+inline constexpr std::string_view kCurveKeep = "curve_keep";  ///< with a keep law: c of each p
 inline constexpr std::string_view kDirectedCurve = "curve_";
 inline constexpr std::string_view kUndirectedCurve = "curve_undirected_";
 

@@ -176,6 +176,27 @@ thresholds = true
   EXPECT_EQ(tasks[1].arch.depth, 2);
 }
 
+// per_p = false keeps the thresholds tasks alone: they give theta at every p.
+TEST(Job, PerPFalseLeavesOnlyThresholdsTasks) {
+  const JobSpec job = parse_job(write_job("thresholds_only", R"([job]
+name = "thresholds_only"
+[grid]
+models = ["site", "bond"]
+widths = [4, 8]
+depths = [2]
+p = [0.25, 0.5]
+[percolation]
+samples = 10
+thresholds = true
+per_p = false
+)"));
+  std::vector<std::string> names;
+  for (const Task& t : expand(job))
+    names.push_back(t.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"site_W4_L2_thresholds", "site_W8_L2_thresholds",
+                                             "bond_W4_L2_thresholds", "bond_W8_L2_thresholds"}));
+}
+
 // A job of [job] and [lattice] alone: defaults for block and q, one task per (model, size).
 TEST(Job, ParsesALatticeOnlyJob) {
   const JobSpec job = parse_job(write_job("lattice", R"([job]

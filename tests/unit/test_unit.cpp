@@ -173,6 +173,16 @@ TEST(Unit, CostsGrowWithTheWork) {
   EXPECT_GT(unit_cost(job, task_of(tasks, TaskKind::training), 0), 0.0);
 }
 
+// The fast method's thresholds cost O(W L) per sample, not O(W^2 L): 20 ns per bond-model unit.
+TEST(Unit, FastThresholdsCostPerUnitNotPerEdge) {
+  JobSpec job = small_job();
+  job.percolation->method = Method::fast;
+  job.percolation->undirected = false;
+  Task thresholds = task_of(expand(job), TaskKind::thresholds);
+  thresholds.arch = Architecture::uniform(256, 8);
+  EXPECT_DOUBLE_EQ(unit_cost(job, thresholds, 0), 700 * 20e-9 * thresholds.arch.units());
+}
+
 // Lattice units: about 25 ns per bond or 30 ns per site, per sample.
 TEST(Unit, LatticeCostsFollowTheElements) {
   const JobSpec job = lattice_job(64, 400);
