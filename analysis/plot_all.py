@@ -21,6 +21,13 @@ Figures, one file each (<model> as in task names, e.g. site, bond, sitebond, lat
                                  2D lattices: q_1/2 against L with the published p_c
   training_<model>.png           final test loss and zero-gradient fraction against exact theta
   loss_curves_<model>.png        batch loss under dropout per step, mean over replicas, per task
+  critical_<model>_<spanning>_keep_a<a>[_in<k>].png
+                                 DropConnect at keep fraction c/W (a keep law): theta(c) per
+                                 width, theta W^a against (c - c_c) W^b with the widest fit, and
+                                 the fitted c_c, b, a against W_min with mean field
+  extinction_depth_<model>_a<a>[_in<k>].png
+                                 mean extinction depth against W per keep scale c, with the fitted
+                                 power law and the same fit on the exact chain
 
 A figure with nothing to draw is skipped with a note on stdout, and so is every fit of
 /analysis/fits that no figure draws (e.g. steps_to_target_*). Colours mean the same width, and
@@ -56,6 +63,13 @@ COLLAPSE_FIT = re.compile(
     r"(?:at_[LW](?P<fixed>\d+)|with_L(?:_a(?P<scale>[0-9.e+-]+))?)$")
 LATTICE_COLLAPSE_FIT = re.compile(r"^collapse_(?P<model>lattice_[A-Za-z0-9]+)_Lmin(?P<lmin>\d+)$")
 KAPPA_FIT = re.compile(r"^kappa_.+_(?P<spanning>directed|undirected)$")
+CRITICAL_FIT = re.compile(
+    r"^collapse_(?P<model>[A-Za-z+]+)_(?P<spanning>directed|undirected)_keep_a(?P<scale>[0-9.e+-]+)"
+    r"(?P<input>_in\d+)?_Wmin(?P<wmin>\d+)$")
+THETA_AT_CRITICAL_FIT = re.compile(r"^theta_c1_.+_keep_a[0-9.e+-]+(_in\d+)?$")
+EXTINCTION_FIT = re.compile(
+    r"^extinction_depth_(?P<model>[A-Za-z+]+)_c(?P<keep>[0-9.e+-]+)_a(?P<scale>[0-9.e+-]+)"
+    r"(?P<input>_in\d+)?$")
 LATTICE_PREFIX = "lattice_"  # model of the 2D square-lattice tasks: lattice_site, lattice_bond
 
 # What every figure is drawn from: the file, its /analysis (dropperc_h5.load_analysis), the
@@ -654,6 +668,139 @@ def plot_loss_curves(context):
     return paths
 
 
+# (g) DropConnect's critical point (docs/theory.md §10.7) ----------------------------------------
+
+
+def keep_family(context, attributes, kind, model, scale, input_suffix):
+    """{width: task} of the tasks of `kind` with a keep law, depth scale `scale` and networks
+    whose input width matches `input_suffix` ("" for W_in = W, "_in<k>" otherwise)."""
+    family = {}
+    for name, a in attributes.items():
+        if (a.get("kind") != kind or a.get("model") != model or a.get("depth_scale") != scale
+                or (kind == "percolation" and "keep_scale" not in a)):
+            continue
+        suffix = "" if a["input_width"] == a["width"] else f"_in{a['input_width']}"
+        if suffix == input_suffix:
+            family.setdefault(int(a["width"]), []).append(name)
+    return family
+
+
+def keep_curve(task, spanning):
+    """(c, theta, error) of a thresholds task of a keep law at its keep scales: the fraction of
+    samples with p* > p(c), binomial errors."""
+    thresholds = np.sort(task[f"{spanning}_thresholds"])
+    order = np.argsort(task["curve_keep"])
+    keep, p = task["curve_keep"][order], task["curve_p"][order]
+    theta = 1.0 - np.searchsorted(thresholds, p, side="right") / thresholds.size
+    return keep, theta, np.sqrt(theta * (1 - theta) / thresholds.size)
+
+
+def draw_critical_drift(ax, fits, names):
+    """c_c, b and a of the collapses `names` against their W_min, with mean field as lines."""
+    for symbol, colour in (("c_c", "C0"), ("b", "C1"), ("a", "C2")):
+        w_min = [int(CRITICAL_FIT.match(n)["wmin"]) for n in names]
+        rows = [fit_parameters(fits, n)[symbol] for n in names]
+        ax.errorbar(w_min, [r["value"] for r in rows], yerr=[r["error"] for r in rows], fmt="o-",
+                    ms=4, capsize=3, color=colour, label=symbol)
+        if np.isfinite(known_value(rows[0])):
+            ax.axhline(known_value(rows[0]), color=colour, ls="--", lw=1)
+    size_ticks(ax, sorted({int(CRITICAL_FIT.match(n)["wmin"]) for n in names}))
+    ax.set(xlabel=r"smallest width $W_{min}$ of the fit", ylabel="fitted value",
+           title="fits over W ≥ W_min (dashed: mean field)")
+    legend(ax)
+
+
+def plot_critical(context, key, names):
+    """critical_<model>_<spanning>_keep_a<a>[_in<k>].png: theta(c) per width, the collapse
+    theta W^a against (c - c_c) W^b of the widest family, and the fitted values against W_min."""
+    model, spanning, scale, input_suffix = key
+    fits = context.analysis["fits"]
+    names = sorted(names, key=lambda n: int(CRITICAL_FIT.match(n)["wmin"]))
+    parameters = fit_parameters(fits, names[0])
+    c_c, b, a = (parameters[s]["value"] for s in ("c_c", "b", "a"))
+    attributes = dropperc_h5.load_task_parameters(context.path)
+    family = keep_family(context, attributes, "thresholds", model, float(scale), input_suffix)
+    fig, (raw, collapse, drift) = panels(3)
+    colours = rank_colours(sorted(family))
+    for width in sorted(family):
+        keep, theta, error = keep_curve(dropperc_h5.load_task(context.path, family[width][0]),
+                                        spanning)
+        raw.errorbar(keep, theta, yerr=error, fmt="o", ms=3, elinewidth=0.7,
+                     color=colours[width], label=f"W = {width}")
+        collapse.errorbar((keep - c_c) * width ** b, theta * width ** a, yerr=error * width ** a,
+                          fmt="o", ms=3, elinewidth=0.7, color=colours[width])
+    raw.axvline(1.0, **EXACT_STYLE, ls=":")
+    raw.set(xlabel="keep scale c (keep fraction c / W)", ylabel="spanning probability θ",
+            title=f"θ(c), L = {float(scale):g} W^(1/2)")
+    legend(raw)
+    collapse.set(xlabel=r"$(c - c_c)\,W^{b}$", ylabel=r"$\theta\,W^{a}$",
+                 title=f"W ≥ {CRITICAL_FIT.match(names[0])['wmin']}: Q = "
+                       f"{parameters['c_c']['quality']:.3g}")
+    draw_critical_drift(drift, fits, names)
+    title = (f"DropConnect at keep fraction c/W: {model}, {spanning}, "
+             f"{'one input unit' if input_suffix == '_in1' else 'input ' + (input_suffix or 'W')}\n"
+             f"{parameter_text('$c_c$', parameters['c_c'], 'mean field')}, "
+             f"{parameter_text('b', parameters['b'], 'mean field')}, "
+             f"{parameter_text('a', parameters['a'], 'mean field')}")
+    at_one = fit_parameters(fits, f"theta_c1_{model}_{spanning}_keep_a{scale}{input_suffix}")
+    if "exponent" in at_one:
+        title += "\nθ(c = 1) ∝ W^-x: " + parameter_text("x", at_one["exponent"], "exact chain")
+    fig.suptitle(title)
+    return save(context, fig, f"critical_{model}_{spanning}_keep_a{scale}{input_suffix}")
+
+
+def plot_critical_fits(context):
+    """One figure per family of critical collapses (§10.7) in /analysis/fits."""
+    families = collections.defaultdict(list)
+    for name in set(context.analysis["fits"]["fit"].tolist()):
+        match = CRITICAL_FIT.match(name)
+        if match:
+            families[(match["model"], match["spanning"], match["scale"],
+                      match["input"] or "")].append(name)
+    return [plot_critical(context, key, names) for key, names in sorted(families.items())]
+
+
+def plot_extinction_depths(context):
+    """extinction_depth_<model>_a<a>[_in<k>].png: the mean extinction depth against W per keep
+    scale c, with the fitted power law (line) and the same fit on the exact chain (dashed)."""
+    fits = context.analysis["fits"]
+    families = collections.defaultdict(list)
+    for name in sorted(set(fits["fit"].tolist())):
+        match = EXTINCTION_FIT.match(name)
+        if match:
+            families[(match["model"], match["scale"], match["input"] or "")].append(match)
+    attributes = dropperc_h5.load_task_parameters(context.path) if families else {}
+    paths = []
+    for (model, scale, input_suffix), matches in sorted(families.items()):
+        family = keep_family(context, attributes, "percolation", model, float(scale),
+                             input_suffix)
+        fig, (ax,) = panels(1)
+        for index, match in enumerate(matches):
+            keep = float(match["keep"])
+            colour = f"C{index}"
+            points = [dropperc_h5.load_task(context.path, n) for w in sorted(family)
+                      for n in family[w] if attributes[n]["keep_scale"] == keep]
+            widths = np.array([t["attrs"]["width"] for t in points], dtype=float)
+            depth = np.array([t["extinction_depth"] for t in points], dtype=float)
+            error = np.array([t["extinction_depth_stderr"] for t in points], dtype=float)
+            fit = fit_parameters(fits, match.string)
+            ax.errorbar(widths, depth, yerr=error, fmt="o", ms=4, capsize=3, color=colour,
+                        label=f"c = {match['keep']}: "
+                              + parameter_text("x", fit["exponent"], "exact chain"))
+            ax.plot(widths, fit["amplitude"]["value"] * widths ** fit["exponent"]["value"],
+                    color=colour, lw=1)
+            ax.plot(widths, known_value(fit["amplitude"]) * widths ** known_value(fit["exponent"]),
+                    color=colour, lw=1, ls="--")
+        size_ticks(ax, sorted(family))
+        plain_log_y(ax)
+        ax.set(xlabel="width W", ylabel="mean extinction depth min(D, L + 1)",
+               title=f"{model}, L = {float(scale):g} W^(1/2): D ∝ W^x\n"
+                     "(lines: fit; dashed: the same fit on the exact chain)")
+        legend(ax)
+        paths.append(save(context, fig, f"extinction_depth_{model}_a{scale}{input_suffix}"))
+    return paths
+
+
 # (f) what no figure draws ------------------------------------------------------------------------
 
 
@@ -661,7 +808,8 @@ def drawn_fit(name):
     """Whether a figure draws the fit `name`: per-task thresholds (<task>/<spanning>, in the
     p_1/2 figures), collapses and kappa fits."""
     return "/" in name or any(pattern.match(name) for pattern in
-                              (COLLAPSE_FIT, LATTICE_COLLAPSE_FIT, KAPPA_FIT))
+                              (COLLAPSE_FIT, LATTICE_COLLAPSE_FIT, KAPPA_FIT, CRITICAL_FIT,
+                               THETA_AT_CRITICAL_FIT, EXTINCTION_FIT))
 
 
 def note_undrawn_fits(context):
@@ -679,7 +827,7 @@ def note_undrawn_fits(context):
 # ------------------------------------------------------------------------------------------------
 
 FIGURES = (plot_theta_curves, plot_collapses, plot_kappa_fits, plot_p_half, plot_training_points,
-           plot_loss_curves, note_undrawn_fits)
+           plot_loss_curves, plot_critical_fits, plot_extinction_depths, note_undrawn_fits)
 
 
 def parse_arguments(argv):

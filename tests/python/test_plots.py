@@ -68,6 +68,47 @@ block = 1000
 thresholds = true
 """
 
+# DropConnect at keep fraction c / W (docs/theory.md §10.7): thresholds from one input unit and
+# extinction depths from a full input layer, W in {16, 32, 64} with L = 2 W^(1/2).
+KEEP_JOBS = {
+    "critical": """\
+[job]
+name = "critical"
+seed = 13
+
+[grid]
+models = ["bond"]
+widths = [16, 32, 64]
+input_width = 1
+depths = { scale = [2], power = 0.5 }
+p = { keep = [0.8, 0.9, 1.0, 1.1, 1.2], power = -1 }
+
+[percolation]
+samples = 1000
+method = "fast"
+undirected = false
+thresholds = true
+per_p = false
+""",
+    "survival": """\
+[job]
+name = "survival"
+seed = 14
+
+[grid]
+models = ["bond"]
+widths = [16, 32, 64]
+depths = { scale = [2], power = 0.5 }
+p = { keep = [0.9, 1.0], power = -1 }
+
+[percolation]
+samples = 500
+method = "fast"
+undirected = false
+"""}
+KEEP_FIGURES = {"critical": ["critical_bond_directed_keep_a2.000_in1"],
+                "survival": ["extinction_depth_bond_a2.000"]}
+
 # Site and bond square lattices of 3 sizes: per model one collapse over L >= 8 (3 sizes needed).
 LATTICE_JOB = """\
 [job]
@@ -209,6 +250,17 @@ class PlotAllTest(unittest.TestCase):
         self.assertEqual(code, 0, stdout + stderr)
         self.assert_figures(out, LAW_FIGURES)
         self.assertNotIn("no figure draws", stdout)  # every fit of the file is drawn
+
+    def test_keep_law_jobs_give_critical_figures(self):
+        for name, text in KEEP_JOBS.items():
+            with self.subTest(job=name):
+                merged = run_job(write_job(name, text), os.path.join(WORK.name, name))
+                check_run(DROPPERC, "analyze", merged, "--resamples", str(RESAMPLES))
+                out = os.path.join(WORK.name, f"{name}_figures")
+                code, stdout, stderr = plot_all(merged, "--out", out)
+                self.assertEqual(code, 0, stdout + stderr)
+                self.assert_figures(out, KEEP_FIGURES[name])
+                self.assertNotIn("no figure draws", stdout)  # every fit of the file is drawn
 
     def test_lattice_job_gives_lattice_collapse_figures(self):
         out = os.path.join(WORK.name, "lattice_figures")

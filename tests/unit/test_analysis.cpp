@@ -307,6 +307,83 @@ thresholds = true
                                               "collapse_site_directed_W_with_L_a2.000"}));
 }
 
+// The fits of a job, run and analysed with `resamples`, by (fit, parameter).
+std::map<std::pair<std::string, std::string>, FitRow> fits_of(const std::filesystem::path& job,
+                                                              int resamples) {
+  std::map<std::pair<std::string, std::string>, FitRow> rows;
+  for (const FitRow& r :
+       analyze_file(run_in_process(parse_job(job)), with_resamples(resamples)).fits)
+    rows[{r.fit, r.parameter}] = r;
+  return rows;
+}
+
+// DropConnect at keep fraction c / W from one input unit, L = 2 W^(1/2) (§10.7): the collapse
+// over c of every W_min leaving 3 widths, and theta at c = 1 against W, whose exponent agrees
+// with the same fit on exact theta within 4 errors. The collapse parameters agree with mean
+// field within 4 errors: at these widths the corrections are smaller than the errors.
+TEST(Analysis, FitsTheDropConnectCriticalPointOfAKeepLaw) {
+  const auto dir = temporary("critical");
+  std::ofstream(dir / "job.toml") << R"([job]
+name = "critical"
+seed = 11
+[grid]
+models = ["bond"]
+widths = [16, 32, 64, 128]
+input_width = 1
+depths = { scale = [2], power = 0.5 }
+p = { keep = [0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.15, 1.2], power = -1 }
+[percolation]
+method = "fast"
+undirected = false
+samples = 4000
+block = 4000
+thresholds = true
+per_p = false
+)";
+  auto fits = fits_of(dir / "job.toml", 100);
+  const std::string collapse = "collapse_bond_directed_keep_a2.000_in1_Wmin";
+  for (const std::string w_min : {"16", "32"}) {
+    for (const std::string parameter : {"c_c", "b", "a"}) {
+      ASSERT_TRUE(fits.contains({collapse + w_min, parameter})) << w_min << " " << parameter;
+      const FitRow& r = fits[{collapse + w_min, parameter}];
+      EXPECT_GT(r.error, 0.0) << r.fit << " " << parameter;
+      EXPECT_NEAR(r.value, r.exact, 4 * r.error) << r.fit << " " << parameter;
+    }
+    EXPECT_EQ((fits[{collapse + w_min, "c_c"}].exact), 1.0);
+  }
+  EXPECT_FALSE(fits.contains({collapse + "64", "c_c"}));  // 2 widths only
+  const FitRow& exponent = fits[{"theta_c1_bond_directed_keep_a2.000_in1", "exponent"}];
+  EXPECT_GT(exponent.error, 0.0);
+  EXPECT_NEAR(exponent.value, exponent.exact, 4 * exponent.error);
+}
+
+// The mean extinction depth of percolation tasks of a keep law from a full input layer at
+// c = 1 grows like a power of W whose exponent and amplitude agree with the same fit on the
+// exact chain (§5, §10.7) within 4 errors.
+TEST(Analysis, ExtinctionDepthFollowsTheExactChain) {
+  const auto dir = temporary("extinction");
+  std::ofstream(dir / "job.toml") << R"([job]
+name = "extinction"
+seed = 12
+[grid]
+models = ["bond"]
+widths = [16, 32, 64, 128]
+depths = { scale = [8], power = 0.5 }
+p = { keep = [1.0], power = -1 }
+[percolation]
+method = "fast"
+undirected = false
+samples = 1000
+)";
+  auto fits = fits_of(dir / "job.toml", 2);
+  for (const std::string parameter : {"exponent", "amplitude"}) {
+    ASSERT_TRUE(fits.contains({"extinction_depth_bond_c1.000_a8.000", parameter})) << parameter;
+    const FitRow& r = fits[{"extinction_depth_bond_c1.000_a8.000", parameter}];
+    EXPECT_GT(r.error, 0.0) << parameter;
+    EXPECT_NEAR(r.value, r.exact, 4 * r.error) << parameter;
+  }
+}
+
 TEST(Analysis, RefusesWhatIsNotAMergedJobFile) {
   const auto dir = temporary("bad");
   std::ofstream(dir / "text.h5") << "not hdf5";
