@@ -146,6 +146,7 @@ int status(const JobOptions& o) {
   std::printf("%lld of %lld units done (%.1f%%)", static_cast<long long>(done),
               static_cast<long long>(total),
               total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0);
+  if (done > 0) std::printf("; %.3g core-hours spent on them", done_seconds / 3600.0);
   if (done < total && done_cost > 0) {
     // The cost model rescaled by the seconds measured on the units done so far.
     std::printf("; about %.3g core-hours left (from the units done on this machine)",

@@ -56,7 +56,10 @@ status=0
 "$dropperc" status "$job" --output "$work/signalled" > /dev/null || status=$?
 [[ $status -eq 3 ]] || fail "status of a stopped run: exit $status, expected 3"
 run "$work/signalled"
-"$dropperc" status "$job" --output "$work/signalled" > /dev/null || fail "status of a complete run is not 0"
+summary=$("$dropperc" status "$job" --output "$work/signalled" | tail -n 1) ||
+  fail "status of a complete run is not 0"
+[[ $summary =~ ^([0-9]+)\ of\ ([0-9]+)\ units\ done\ \(100.0%\)\;\ [0-9.e+-]+\ core-hours\ spent\ on\ them$ &&
+   ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]] || fail "status of a complete run says: $summary"
 same_as_reference "$work/signalled"
 
 # The walltime.
