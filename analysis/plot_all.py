@@ -21,6 +21,8 @@ Figures, one file each (<model> as in task names, e.g. site, bond, sitebond, lat
                                  2D lattices: q_1/2 against L with the published p_c
   training_<model>.png           final test loss and zero-gradient fraction against exact theta
   loss_curves_<model>.png        batch loss under dropout per step, mean over replicas, per task
+  steps_to_target_<model>.png    steps to the target loss against exact theta per (bias,
+                                 activation), with the fitted T0 theta^-gamma and T0 / theta
   critical_<model>_<spanning>_keep_a<a>[_in<k>].png
                                  DropConnect at keep fraction c/W (a keep law): theta(c) per
                                  width, theta W^a against (c - c_c) W^b with the widest fit, and
@@ -30,7 +32,7 @@ Figures, one file each (<model> as in task names, e.g. site, bond, sitebond, lat
                                  power law and the same fit on the exact chain
 
 A figure with nothing to draw is skipped with a note on stdout, and so is every fit of
-/analysis/fits that no figure draws (e.g. steps_to_target_*). Colours mean the same width, and
+/analysis/fits that no figure draws (e.g. a kind of fit newer than this script). Colours mean the same width, and
 marker shapes the same depth, in every figure; 2D lattice sizes have colours of their own.
 Prints the files written.
 Exit codes: 0 drawn; 2 missing or unreadable file, or no /analysis (run dropperc analyze first).
@@ -67,6 +69,8 @@ CRITICAL_FIT = re.compile(
     r"^collapse_(?P<model>[A-Za-z+]+)_(?P<spanning>directed|undirected)_keep_a(?P<scale>[0-9.e+-]+)"
     r"(?P<input>_in\d+)?_Wmin(?P<wmin>\d+)$")
 THETA_AT_CRITICAL_FIT = re.compile(r"^theta_c1_.+_keep_a[0-9.e+-]+(_in\d+)?$")
+STEPS_FIT = re.compile(
+    r"^steps_to_target_(?P<model>[A-Za-z+]+)_(?P<bias>bias|nobias)_(?P<activation>[a-z]+)$")
 EXTINCTION_FIT = re.compile(
     r"^extinction_depth_(?P<model>[A-Za-z+]+)_c(?P<keep>[0-9.e+-]+)_a(?P<scale>[0-9.e+-]+)"
     r"(?P<input>_in\d+)?$")
@@ -620,6 +624,41 @@ def plot_training_points(context):
     return paths
 
 
+def plot_steps_to_target(context):
+    """steps_to_target_<model>.png: steps to the target loss against exact theta, one series per
+    (bias, activation) with its fit T0 theta^-gamma (line) and theta^-1 through the same T0
+    (dotted), docs/theory.md §10.5."""
+    fits = context.analysis["fits"]
+    names = sorted({n for n in fits["fit"].tolist() if STEPS_FIT.match(n)})
+    paths = []
+    training = context.analysis["training"]
+    for model in sorted({STEPS_FIT.match(n)["model"] for n in names}):
+        fig, (ax,) = panels(1)
+        for index, name in enumerate(n for n in names if STEPS_FIT.match(n)["model"] == model):
+            match = STEPS_FIT.match(name)
+            bias = int(match["bias"] == "bias")
+            rows = training[(training["model"] == model) & (training["bias"] == bias)
+                            & (training["activation"] == match["activation"])
+                            & np.isfinite(training["steps_to_target"])]
+            rows = np.sort(rows, order="theta")
+            gamma, t0 = (fit_parameters(fits, name)[k] for k in ("gamma", "T0"))
+            colour = f"C{index}"
+            ax.errorbar(rows["theta"], rows["steps_to_target"], yerr=rows["steps_to_target_error"],
+                        fmt="o", ms=4, capsize=3, color=colour,
+                        label=f"{'biases' if bias else 'no biases'}, {match['activation']}: "
+                              + parameter_text("γ", gamma))
+            theta = np.linspace(rows["theta"].min(), rows["theta"].max(), 50)
+            ax.plot(theta, t0["value"] * theta ** -gamma["value"], color=colour, lw=1)
+            ax.plot(theta, t0["value"] / theta, color=colour, lw=1, ls=":")
+        ax.set_xscale("log")
+        plain_log_y(ax)
+        ax.set(xlabel="exact spanning probability θ", ylabel="steps to the target test loss",
+               title=f"{model}: steps = T0 θ^-γ (lines), T0 / θ (dotted); mean ± s.e.")
+        legend(ax)
+        paths.append(save(context, fig, f"steps_to_target_{model}"))
+    return paths
+
+
 def replica_mean(matrix):
     """Mean over replicas (axis 0) of the finite entries, NaN where a step has none (runs that
     stopped early are padded with NaN)."""
@@ -809,12 +848,12 @@ def drawn_fit(name):
     p_1/2 figures), collapses and kappa fits."""
     return "/" in name or any(pattern.match(name) for pattern in
                               (COLLAPSE_FIT, LATTICE_COLLAPSE_FIT, KAPPA_FIT, CRITICAL_FIT,
-                               THETA_AT_CRITICAL_FIT, EXTINCTION_FIT))
+                               THETA_AT_CRITICAL_FIT, EXTINCTION_FIT, STEPS_FIT))
 
 
 def note_undrawn_fits(context):
-    """A note for every fit of /analysis/fits that no figure draws (e.g. steps_to_target_*, or
-    a kind of fit newer than this script); draws nothing."""
+    """A note for every fit of /analysis/fits that no figure draws (e.g. a kind of fit newer
+    than this script); draws nothing."""
     fits = context.analysis["fits"]
     for name in sorted(set(fits["fit"].tolist())):
         if not drawn_fit(name):
@@ -827,7 +866,7 @@ def note_undrawn_fits(context):
 # ------------------------------------------------------------------------------------------------
 
 FIGURES = (plot_theta_curves, plot_collapses, plot_kappa_fits, plot_p_half, plot_training_points,
-           plot_loss_curves, plot_critical_fits, plot_extinction_depths, note_undrawn_fits)
+           plot_loss_curves, plot_steps_to_target, plot_critical_fits, plot_extinction_depths, note_undrawn_fits)
 
 
 def parse_arguments(argv):

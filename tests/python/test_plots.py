@@ -68,9 +68,10 @@ block = 1000
 thresholds = true
 """
 
-# DropConnect at keep fraction c / W (docs/theory.md §10.7): thresholds from one input unit and
-# extinction depths from a full input layer, W in {16, 32, 64} with L = 2 W^(1/2).
-KEEP_JOBS = {
+# Small jobs and the figures each must give. DropConnect at keep fraction c / W (docs/theory.md
+# §10.7): thresholds from one input unit and extinction depths from a full input layer, W in
+# {16, 32, 64} with L = 2 W^(1/2). Training that reaches its target loss at two p: steps to target.
+SMALL_JOBS = {
     "critical": """\
 [job]
 name = "critical"
@@ -105,9 +106,35 @@ p = { keep = [0.9, 1.0], power = -1 }
 samples = 500
 method = "fast"
 undirected = false
+""",
+    "steps": """\
+[job]
+name = "steps"
+seed = 15
+
+[grid]
+models = ["site"]
+widths = [8]
+depths = [2]
+p = [0.1, 0.6]
+activations = ["tanh"]
+
+[training]
+steps = 1000
+batch = 16
+replicas = 2
+eval_interval = 20
+target_loss = 0.3
+
+[training.teacher]
+features = 4
+outputs = 2
+train_size = 256
+test_size = 128
 """}
-KEEP_FIGURES = {"critical": ["critical_bond_directed_keep_a2.000_in1"],
-                "survival": ["extinction_depth_bond_a2.000"]}
+SMALL_JOB_FIGURES = {"critical": ["critical_bond_directed_keep_a2.000_in1"],
+                     "survival": ["extinction_depth_bond_a2.000"],
+                     "steps": ["steps_to_target_site"]}
 
 # Site and bond square lattices of 3 sizes: per model one collapse over L >= 8 (3 sizes needed).
 LATTICE_JOB = """\
@@ -251,15 +278,15 @@ class PlotAllTest(unittest.TestCase):
         self.assert_figures(out, LAW_FIGURES)
         self.assertNotIn("no figure draws", stdout)  # every fit of the file is drawn
 
-    def test_keep_law_jobs_give_critical_figures(self):
-        for name, text in KEEP_JOBS.items():
+    def test_small_jobs_give_their_figures(self):
+        for name, text in SMALL_JOBS.items():
             with self.subTest(job=name):
                 merged = run_job(write_job(name, text), os.path.join(WORK.name, name))
                 check_run(DROPPERC, "analyze", merged, "--resamples", str(RESAMPLES))
                 out = os.path.join(WORK.name, f"{name}_figures")
                 code, stdout, stderr = plot_all(merged, "--out", out)
                 self.assertEqual(code, 0, stdout + stderr)
-                self.assert_figures(out, KEEP_FIGURES[name])
+                self.assert_figures(out, SMALL_JOB_FIGURES[name])
                 self.assertNotIn("no figure draws", stdout)  # every fit of the file is drawn
 
     def test_lattice_job_gives_lattice_collapse_figures(self):
@@ -285,15 +312,17 @@ class PlotAllTest(unittest.TestCase):
     def test_fits_no_figure_draws_get_a_note(self):
         import plot_all as module
         fits = np.array([("kappa_bond_directed", "kappa"), ("task_W2_L3/directed", "p_half"),
-                         ("collapse_lattice_bond_Lmin8", "p_c"), ("steps_to_target_bond", "gamma"),
-                         ("steps_to_target_bond", "T0"), ("collapse_something_new", "x")],
+                         ("collapse_lattice_bond_Lmin8", "p_c"),
+                         ("steps_to_target_bond_nobias_relu", "gamma"),
+                         ("steps_to_target_bond_nobias_relu", "T0"), ("something_new", "y"),
+                         ("collapse_something_new", "x")],
                         dtype=[("fit", "U40"), ("parameter", "U10")])
         context = module.Context(None, {"fits": fits}, None, {}, {}, {}, {})
         with contextlib.redirect_stdout(io.StringIO()) as printed:
             self.assertEqual(module.note_undrawn_fits(context), [])
         lines = printed.getvalue().splitlines()
         self.assertEqual(len(lines), 2, lines)
-        self.assertIn("steps_to_target_bond (gamma, T0)", lines[1])
+        self.assertIn("something_new (y)", lines[1])
         self.assertIn("collapse_something_new (x)", lines[0])
 
     def test_missing_or_bad_file_exits_2(self):
