@@ -40,7 +40,7 @@ struct ThresholdTask {
 
 // What it reads of a percolation task whose p is a keep law: the mean extinction depth.
 struct KeepLawTask {
-  std::string name, model;
+  std::string model;
   Architecture arch;
   double p = 0, keep = 0, depth_scale = kNaN;
   double extinction_depth = kNaN, extinction_depth_error = kNaN;
@@ -88,16 +88,13 @@ double depth_scale_of(const h5::Group& g) {
 }
 
 // A percolation task of a keep law that measured the extinction depth, else nullopt.
-std::optional<KeepLawTask> keep_law_task(const h5::Group& g, const std::string& task) {
+std::optional<KeepLawTask> keep_law_task(const h5::Group& g) {
   const std::string depth(name(Observable::extinction_depth));
   const std::string error = depth + std::string(schema::kStderrSuffix);
   if (!g.has_attribute(schema::kKeepScale) || !g.contains(depth) || !g.contains(error))
     return std::nullopt;
-  KeepLawTask t{task,
-                g.string_attribute(schema::kModel),
-                architecture_of(g),
-                g.number_attribute(schema::kP),
-                g.number_attribute(schema::kKeepScale),
+  KeepLawTask t{g.string_attribute(schema::kModel), architecture_of(g),
+                g.number_attribute(schema::kP), g.number_attribute(schema::kKeepScale),
                 depth_scale_of(g)};
   t.extinction_depth = g.read<double>(depth).at(0);
   t.extinction_depth_error = g.read<double>(error).at(0);
@@ -123,7 +120,7 @@ Contents read_contents(const h5::Group& root) {
       if (!t.curve_keep.empty()) t.curve_p = g.read<double>(schema::kCurveP);
       c.thresholds.push_back(std::move(t));
     } else if (kind == "percolation") {
-      if (auto t = keep_law_task(g, name)) c.keep_law.push_back(std::move(*t));
+      if (auto t = keep_law_task(g)) c.keep_law.push_back(std::move(*t));
     } else if (kind == "lattice") {
       c.lattice.push_back({name, "lattice_" + g.string_attribute(schema::kModel),
                            g.integer_attribute(schema::kLatticeSize),
