@@ -55,6 +55,14 @@ struct TrainingTask {
   std::vector<double> test_loss, test_accuracy, zero_gradient, steps_to_target;
 };
 
+// Whether exact theta of a network is cheap enough to evaluate at every curve point: the closed
+// form for site dropout; otherwise the chain of §3, O((L + 1) W^2), at most 1e8 steps (about
+// 0.1 s). Curves, p_half and kappa fits of larger networks have no exact counterpart.
+bool exact_is_affordable(const Architecture& arch, const std::string& model) {
+  const double w = std::max({arch.input_width, arch.width, arch.output_width});
+  return model == "site" || (arch.depth + 1.0) * w * w <= 1e8;
+}
+
 Architecture architecture_of(const h5::Group& g) {
   Architecture a;
   a.input_width = static_cast<int>(g.integer_attribute(schema::kInputWidth));
@@ -257,9 +265,11 @@ std::vector<ThresholdRow> threshold_rows(const Contents& c, Fits& fits) {
                  const ThresholdSummary summary = summarize_thresholds(pick(values, r[0]));
                  return std::vector<double>{summary.p_half, summary.width};
                });
-      rows.push_back(threshold_row(
-          t.name, t.model, kSpanning[s], t.arch.width, t.arch.depth, values.size(), fits,
-          s == 0 ? p_half(t.arch, ScanLine::of(*parse_dropout_model(t.model))) : kNaN));
+      rows.push_back(threshold_row(t.name, t.model, kSpanning[s], t.arch.width, t.arch.depth,
+                                   values.size(), fits,
+                                   s == 0 && exact_is_affordable(t.arch, t.model)
+                                       ? p_half(t.arch, ScanLine::of(*parse_dropout_model(t.model)))
+                                       : kNaN));
     }
   }
   lattice_threshold_rows(c, fits, rows);
@@ -270,6 +280,7 @@ std::vector<CurveRow> curve_rows(const Contents& c) {
   std::vector<CurveRow> rows;
   for (const ThresholdTask& t : c.thresholds) {
     const DropoutModel model = *parse_dropout_model(t.model);
+    const bool exact_known = exact_is_affordable(t.arch, t.model);
     for (int s = 0; s < 2; ++s) {
       if (t.thresholds[s].empty()) continue;
       const SizeCurve curve = threshold_curve(t.thresholds[s], 0, true, 41);
@@ -278,7 +289,9 @@ std::vector<CurveRow> curve_rows(const Contents& c) {
         const auto spans = std::llround(curve.value[j] * static_cast<double>(n));
         const Interval ci = clopper_pearson(spans, n);
         const double exact =
-            s == 0 ? spanning_probability(t.arch, Dropout::of(model, curve.p[j])).theta : kNaN;
+            s == 0 && exact_known
+                ? spanning_probability(t.arch, Dropout::of(model, curve.p[j])).theta
+                : kNaN;
         rows.push_back({t.name, t.model, kSpanning[s], t.arch.width, t.arch.depth, curve.p[j],
                         curve.value[j], ci.low, ci.high, exact});
       }
@@ -368,7 +381,8 @@ std::vector<double> kappa_parameters(const std::vector<LayeredPoint>& points, st
 }
 
 // §10.4 on every thresholds task of a model: ln(-ln theta) - ln L against ln p, per width; for
-// directed spanning the same fit on exact theta (the Markov chain of §3) is the comparison.
+// directed spanning the same fit on exact theta (the Markov chain of §3) is the comparison, when
+// every task is small enough for it (exact_is_affordable).
 void kappa_fit(const std::vector<const ThresholdTask*>& tasks, const std::string& model, int s,
                Fits& fits) {
   std::set<int> widths;
@@ -380,7 +394,10 @@ void kappa_fit(const std::vector<const ThresholdTask*>& tasks, const std::string
     names.push_back("kappa_W" + std::to_string(*a) + "_W" + std::to_string(*b));
   const std::size_t local = widths.size() - 1;
   std::vector<double> exact;
-  if (s == 0) {
+  const bool affordable = std::all_of(tasks.begin(), tasks.end(), [](const ThresholdTask* t) {
+    return exact_is_affordable(t->arch, t->model);
+  });
+  if (s == 0 && affordable) {
     Resample all;
     for (const ThresholdTask* t : tasks) {
       all.emplace_back(t->thresholds[s].size());
