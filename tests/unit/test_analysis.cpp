@@ -384,6 +384,33 @@ samples = 1000
   }
 }
 
+// The chain costs O((L + 1) W^2) per evaluation: a bond network past 10^8 steps has no exact
+// curve or p_half (NaN), a smaller one has them.
+TEST(Analysis, LeavesOutExactTheoryOfNetworksTooLargeForTheChain) {
+  const auto dir = temporary("large");
+  std::ofstream(dir / "job.toml") << R"([job]
+name = "large"
+seed = 16
+[grid]
+models = ["bond"]
+widths = [64, 4096]
+depths = [8]
+p = [0.5]
+[percolation]
+method = "fast"
+undirected = false
+samples = 50
+thresholds = true
+per_p = false
+)";
+  const Analysis a = analyze_file(run_in_process(parse_job(dir / "job.toml")), with_resamples(2));
+  ASSERT_EQ(a.thresholds.size(), 2u);
+  for (const ThresholdRow& r : a.thresholds)
+    EXPECT_EQ(std::isnan(r.p_half_exact), r.width == 4096) << r.task;
+  for (const CurveRow& r : a.curves)
+    EXPECT_EQ(std::isnan(r.theta_exact), r.width == 4096) << r.task << " p = " << r.p;
+}
+
 TEST(Analysis, RefusesWhatIsNotAMergedJobFile) {
   const auto dir = temporary("bad");
   std::ofstream(dir / "text.h5") << "not hdf5";
