@@ -325,6 +325,16 @@ std::vector<std::size_t> sample_counts(const std::vector<const ThresholdTask*>& 
   return counts;
 }
 
+// The data themselves as a resample: every sample of every task, in order.
+Resample every_sample(const std::vector<const ThresholdTask*>& tasks, int s) {
+  Resample all;
+  for (const ThresholdTask* t : tasks) {
+    all.emplace_back(t->thresholds[s].size());
+    std::iota(all.back().begin(), all.back().end(), std::size_t{0});
+  }
+  return all;
+}
+
 // Points (W, L, p, theta) at the curve points of every task, from the resampled thresholds, or
 // with the exact theta at the same p (and the errors n samples would have) when `exact`.
 std::vector<LayeredPoint> layered_points(const std::vector<const ThresholdTask*>& tasks, int s,
@@ -398,12 +408,7 @@ void kappa_fit(const std::vector<const ThresholdTask*>& tasks, const std::string
     return exact_is_affordable(t->arch, t->model);
   });
   if (s == 0 && affordable) {
-    Resample all;
-    for (const ThresholdTask* t : tasks) {
-      all.emplace_back(t->thresholds[s].size());
-      std::iota(all.back().begin(), all.back().end(), std::size_t{0});
-    }
-    exact = kappa_parameters(layered_points(tasks, s, all, true), local);
+    exact = kappa_parameters(layered_points(tasks, s, every_sample(tasks, s), true), local);
     exact.pop_back();  // the quality has no exact counterpart
   }
   fits.add(
@@ -638,11 +643,7 @@ void critical_fits(const Contents& c, Fits& fits) {
           },
           mean_field);
     }
-    Resample all;
-    for (const ThresholdTask* t : family) {
-      all.emplace_back(t->thresholds[s].size());
-      std::iota(all.back().begin(), all.back().end(), std::size_t{0});
-    }
+    const Resample all = every_sample(family, s);
     const std::vector<double> exact =
         s == 0 ? theta_at_critical(family, s, all, true) : std::vector<double>{};
     if (std::isnan(theta_at_critical(family, s, all, false)[0])) continue;  // c = 1 not scanned
