@@ -19,7 +19,8 @@ Figures, one file each (<model> as in task names, e.g. site, bond, sitebond, lat
                                  every task against x = ln L + c W^kappa ln p and exp(-e^x)
   p_half_<model>.png             p_1/2 against depth per width, bootstrap error bars, exact p_1/2;
                                  2D lattices: q_1/2 against L with the published p_c
-  training_<model>.png           final test loss and zero-gradient fraction against exact theta
+  training_<model>.png           zero-gradient fraction, final test loss and accuracy against
+                                 exact theta
   loss_curves_<model>.png        batch loss under dropout per step, mean over replicas, per task
   steps_to_target_<model>.png    steps to the target loss against exact theta per (bias,
                                  activation), with the fitted T0 theta^-gamma and T0 / theta
@@ -590,36 +591,58 @@ def variant_label(rows, bias, activation):
 
 
 def plot_training_points(context):
-    """training_<model>.png: final test loss and zero-gradient fraction against exact theta."""
+    """training_<model>.png: zero-gradient fraction, final test loss and (classification) test
+    accuracy against exact theta. A series per (W, L, bias, activation): with one width, colour
+    tells the variant (bias, activation) and line style nothing; with several, colour tells the
+    width and line style the variant. Markers tell the depth. Loss on a log axis when it spans
+    more than two decades (diverged replicas)."""
     training = context.analysis["training"]
     if not training.size:
         note("training", "no training tasks in the job (/analysis/training is empty)")
         return []
     paths = []
     for (model,), rows in groups(training, "model"):
-        fig, (loss_ax, zero_ax) = panels(2, sharex=True)
+        accuracy = np.isfinite(rows["test_accuracy"]).any()
+        fig, axes = panels(3 if accuracy else 2, sharex=True)
+        zero_ax, loss_ax = axes[0], axes[1]
         variants = sorted(set(zip(rows["bias"].tolist(), rows["activation"].tolist())))
+        one_width = len(set(rows["width"].tolist())) == 1
         for (width, depth, bias, activation), series in groups(
                 rows, "width", "depth", "bias", "activation"):
             series = np.sort(series, order="theta")
-            style = dict(color=context.width_colours[width], marker=context.depth_markers[depth],
-                         ms=5, lw=0.8, capsize=2,
-                         ls=LINE_STYLES[variants.index((bias, activation)) % len(LINE_STYLES)])
-            label = f"W = {width}, L = {depth}" + variant_label(rows, bias, activation)
-            loss_ax.errorbar(series["theta"], series["test_loss"], yerr=series["test_loss_error"],
-                             label=label, **style)
-            zero_ax.errorbar(series["theta"], series["zero_gradient_fraction"],
-                             yerr=series["zero_gradient_error"], **style)
+            variant = variants.index((bias, activation))
+            style = dict(color=f"C{variant}" if one_width else context.width_colours[width],
+                         marker=context.depth_markers[depth], ms=5, lw=0.8, capsize=2,
+                         ls="-" if one_width else LINE_STYLES[variant % len(LINE_STYLES)])
+            for ax, field in zip(axes, ("zero_gradient", "test_loss", "test_accuracy")):
+                column = "zero_gradient_fraction" if field == "zero_gradient" else field
+                ax.errorbar(series["theta"], series[column], yerr=series[f"{field}_error"],
+                            **style)
         theta = np.linspace(0, 1, 101)
-        zero_ax.plot(theta, 1 - theta, ls="--", label="1 − θ", **EXACT_STYLE)
-        loss_ax.set(xlabel="exact spanning probability θ", ylabel="final test loss (no dropout)",
-                    title="test loss (mean ± s.e. over replicas)")
+        zero_ax.plot(theta, 1 - theta, ls="--", **EXACT_STYLE)
+        losses = rows["test_loss"][np.isfinite(rows["test_loss"]) & (rows["test_loss"] > 0)]
+        if losses.size and losses.max() > 100 * losses.min():
+            plain_log_y(loss_ax)
         zero_ax.set(xlabel="exact spanning probability θ",
                     ylabel="fraction of samples with zero gradient",
-                    title="zero-gradient fraction (mean ± s.e.)", ylim=(-0.03, 1.03))
-        legend(loss_ax)
-        legend(zero_ax)
-        fig.suptitle(f"Training against θ: {model} dropout")
+                    title="zero-gradient fraction (dashed: 1 − θ)", ylim=(-0.03, 1.03))
+        loss_ax.set(xlabel="exact spanning probability θ", ylabel="final test loss (no dropout)",
+                    title="test loss")
+        if accuracy:
+            axes[2].set(xlabel="exact spanning probability θ", ylabel="final test accuracy",
+                        title="test accuracy")
+        handles = [Line2D([], [], ls="none", marker=context.depth_markers[d], color="0.4",
+                          label=f"L = {d}") for d in sorted(set(rows["depth"].tolist()))]
+        for index, (bias, activation) in enumerate(variants):
+            handles.append(Line2D([], [], color=f"C{index}" if one_width else "0.4",
+                                  ls="-" if one_width else LINE_STYLES[index % len(LINE_STYLES)],
+                                  label=f"{'biases' if bias else 'no biases'}, {activation}"))
+        if not one_width:
+            handles += [Patch(color=context.width_colours[w], label=f"W = {w}")
+                        for w in sorted(set(rows["width"].tolist()))]
+        axes[-1].legend(handles=handles, loc="center left", bbox_to_anchor=(1.02, 0.5),
+                        fontsize="small")
+        fig.suptitle(f"Training against θ: {model} dropout (mean ± s.e. over replicas)")
         paths.append(save(context, fig, f"training_{model}"))
     return paths
 
@@ -653,7 +676,8 @@ def plot_steps_to_target(context):
         ax.set_xscale("log")
         plain_log_y(ax)
         ax.set(xlabel="exact spanning probability θ", ylabel="steps to the target test loss",
-               title=f"{model}: steps = T0 θ^-γ (lines), T0 / θ (dotted); mean ± s.e.")
+               title=f"{model}: steps to target (mean ± s.e.)\n"
+                     "lines: fitted T0 θ^-γ; dotted: T0 / θ")
         legend(ax)
         paths.append(save(context, fig, f"steps_to_target_{model}"))
     return paths
