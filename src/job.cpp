@@ -9,6 +9,8 @@
 
 #include <toml++/toml.h>
 
+#include "dropperc/dataset.hpp"
+
 namespace dropperc {
 
 namespace {
@@ -497,6 +499,17 @@ TrainingSpec read_training(const toml::table& t, const GridSpec& grid,
   if (teacher != nullptr && !teacher->is_table())
     r.fail(*teacher, "teacher", "expected a section [training.teacher]");
   s.teacher = read_teacher(teacher != nullptr ? teacher->as_table() : nullptr, file);
+  if (s.dataset) {
+    // The network's W_in and W_out are the data's: read (and checked) now, so that a bad file
+    // stops the job before anything runs and the tasks carry the widths their theta needs.
+    try {
+      const Dataset train = load_dataset(*s.dataset, s.test_fraction, 0).train;
+      s.teacher.input_width = train.features();
+      s.teacher.outputs = train.outputs();
+    } catch (const DatasetError& e) {
+      r.fail(*t.get("dataset"), "dataset", e.what());
+    }
+  }
   s.only = read_point_rules(r, "only", &grid);
   return s;
 }

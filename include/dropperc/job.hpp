@@ -88,7 +88,8 @@ struct TrainingSpec {
   Initialisation initialisation = Initialisation::he;
   std::optional<std::filesystem::path> dataset;  ///< HDF5 file; none: teacher-student
   double test_fraction = 0.2;
-  TeacherSpec teacher;          ///< input_width and outputs give the network's W_in and W_out
+  /// input_width and outputs give the network's W_in and W_out: the data set's, with `dataset`.
+  TeacherSpec teacher;
   std::vector<PointRule> only;  ///< if any: train only at grid points matching one of them
 };
 

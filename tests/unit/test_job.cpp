@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "dropperc/h5.hpp"
 #include "dropperc/job.hpp"
 
 namespace dropperc {
@@ -174,6 +175,46 @@ thresholds = true
   }
   EXPECT_EQ(tasks[1].p, 0.75);
   EXPECT_EQ(tasks[1].arch.depth, 2);
+}
+
+// A data set gives the networks its widths: W_in = its features, W_out = its classes (exact
+// theta depends on both); a file that is not a data set stops the job, naming the key.
+TEST(Job, TrainingOnADataSetTakesItsWidths) {
+  const auto dir = std::filesystem::path(::testing::TempDir());
+  {
+    h5::File file = h5::File::create(dir / "five_by_three.h5");
+    h5::Group root = file.root();
+    root.write<float>("X", std::vector<float>(6 * 5, 0.5f), {6, 5});
+    root.write<std::int64_t>("y", std::vector<std::int64_t>{0, 1, 2, 0, 1, 2});
+  }
+  std::ofstream(dir / "not_data.h5") << "not hdf5";
+  const std::string job = R"([job]
+name = "data"
+[grid]
+models = ["bond"]
+widths = [4]
+depths = [2]
+p = [0.5]
+[training]
+steps = 10
+dataset = "DATA"
+)";
+  auto with = [&](const std::string& data) {
+    std::string text = job;
+    text.replace(text.find("DATA"), 4, data);
+    return write_job("data_" + data, text);
+  };
+  const std::vector<Task> tasks = expand(parse_job(with("five_by_three.h5")));
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0].arch.input_width, 5);
+  EXPECT_EQ(tasks[0].arch.output_width, 3);
+  try {
+    parse_job(with("not_data.h5"));
+    FAIL() << "no error";
+  } catch (const JobError& e) {
+    EXPECT_NE(std::string(e.what()).find("training.dataset"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not_data.h5"), std::string::npos) << e.what();
+  }
 }
 
 // per_p = false keeps the thresholds tasks alone: they give theta at every p.
