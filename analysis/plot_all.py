@@ -50,7 +50,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402 (after choosing the backend)
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import FormatStrFormatter, NullFormatter  # noqa: E402
+from matplotlib.ticker import FormatStrFormatter, LogFormatter, NullFormatter  # noqa: E402
 import numpy as np  # noqa: E402
 
 import dropperc_h5  # noqa: E402
@@ -191,6 +191,15 @@ def legend(ax, extra=(), **options):
     ax.legend(handles=handles + list(extra), fontsize="small", **options)
 
 
+def legend_beside(fig, ax):
+    """The legend of a one-panel figure at the right of its axes, clear of every point; the
+    figure widened by the legend's measured width, so the axes keep their size."""
+    legend(ax, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    fig.draw_without_rendering()
+    width = ax.get_legend().get_window_extent().width / fig.dpi
+    fig.set_figwidth(PANEL_SIZE[0] + width + 0.2)
+
+
 def size_ticks(ax, sizes):
     """Log-scaled x axis with one plain tick per size (depth or width)."""
     ax.set_xscale("log")
@@ -199,10 +208,11 @@ def size_ticks(ax, sizes):
 
 
 def plain_log_y(ax):
-    """Log-scaled y axis whose major and minor ticks read as plain numbers (0.5, 2, 30)."""
+    """Log-scaled y axis whose ticks read as plain numbers (0.5, 2, 30); minor ticks are all
+    labelled over at most a decade, some (2, 5) over up to three, none over more."""
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-    ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(3, 1)))
 
 
 # (a) theta(p) -----------------------------------------------------------------------------------
@@ -678,7 +688,7 @@ def plot_steps_to_target(context):
         ax.set(xlabel="exact spanning probability θ", ylabel="steps to the target test loss",
                title=f"{model}: steps to target (mean ± s.e.)\n"
                      "lines: fitted T0 θ^-γ; dotted: T0 / θ")
-        legend(ax)
+        legend_beside(fig, ax)
         paths.append(save(context, fig, f"steps_to_target_{model}"))
     return paths
 
@@ -859,7 +869,7 @@ def plot_extinction_depths(context):
         ax.set(xlabel="width W", ylabel="mean extinction depth min(D, L + 1)",
                title=f"{model}, L = {float(scale):g} W^(1/2): D ∝ W^x\n"
                      "(lines: fit; dashed: the same fit on the exact chain)")
-        legend(ax)
+        legend_beside(fig, ax)
         paths.append(save(context, fig, f"extinction_depth_{model}_a{scale}{input_suffix}"))
     return paths
 
