@@ -33,8 +33,9 @@ Figures, one file each (<model> as in task names, e.g. site, bond, sitebond, lat
                                  power law and the same fit on the exact chain
 
 A figure with nothing to draw is skipped with a note on stdout, and so is every fit of
-/analysis/fits that no figure draws (e.g. a kind of fit newer than this script). Colours mean the same width, and
-marker shapes the same depth, in every figure; 2D lattice sizes have colours of their own.
+/analysis/fits that no figure draws (e.g. a kind of fit newer than this script). Colours mean the
+same width, and marker shapes the same depth, in every figure; 2D lattice sizes have colours of
+their own.
 Prints the files written.
 Exit codes: 0 drawn; 2 missing or unreadable file, or no /analysis (run dropperc analyze first).
 """
@@ -900,7 +901,8 @@ def note_undrawn_fits(context):
 # ------------------------------------------------------------------------------------------------
 
 FIGURES = (plot_theta_curves, plot_collapses, plot_kappa_fits, plot_p_half, plot_training_points,
-           plot_loss_curves, plot_steps_to_target, plot_critical_fits, plot_extinction_depths, note_undrawn_fits)
+           plot_loss_curves, plot_steps_to_target, plot_critical_fits, plot_extinction_depths,
+           note_undrawn_fits)
 
 
 def parse_arguments(argv):

@@ -55,5 +55,6 @@ echo
 echo "$job: $merged (docs/hdf5-layout.md), analysis tables in $out/analysis.txt"
 echo "  figures: $out/figures/ ($(find "$out/figures" -name '*.png' | wc -l) PNGs)"
 ((refreshed == 0)) || echo "  refreshed the $refreshed figures of docs/figures/$job/"
-hours=$("$DROPPERC" status "$file" --output "$out" | sed -n 's/.*; \([^;]*\) core-hours spent.*/\1/p')
+hours=$("$DROPPERC" status "$file" --output "$out" |
+  sed -n 's/.*; \([^;]*\) core-hours spent.*/\1/p')
 echo "  cost: $hours core-hours (compute time of the work units)"

@@ -11,10 +11,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"$source/scripts/study.sh" smoke "$work/out" > "$work/log" 2>&1 || { cat "$work/log"; fail "study.sh smoke"; }
+"$source/scripts/study.sh" smoke "$work/out" > "$work/log" 2>&1 ||
+  { cat "$work/log"; fail "study.sh smoke"; }
 [[ -s $work/out/smoke.h5 && -s $work/out/analysis.txt ]] || fail "no merged file or analysis"
 [[ -s $work/out/figures/theta_site_directed.png ]] || fail "no figure theta_site_directed.png"
-grep -Eq '^  cost: [0-9.e+-]+ core-hours' "$work/log" || fail "no cost line: $(tail -n 1 "$work/log")"
+grep -Eq '^  cost: [0-9.e+-]+ core-hours' "$work/log" ||
+  fail "no cost line: $(tail -n 1 "$work/log")"
 grep -Eq '^  cost: 0 core-hours' "$work/log" && fail "a zero cost"
 # Again: no unit runs a second time (the compute time is the same to the last digit) and the
 # analysis is the same.

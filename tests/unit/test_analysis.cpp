@@ -250,11 +250,21 @@ TEST(Analysis, StepsToTargetFollowTheirPowerLaw) {
   EXPECT_NEAR(fit["T0"]->value, t0, 4 * fit["T0"]->error);
 }
 
+// The fits of a job, run and analysed with `resamples`, by (fit, parameter).
+std::map<std::pair<std::string, std::string>, FitRow> fits_of(const std::filesystem::path& job,
+                                                              int resamples) {
+  std::map<std::pair<std::string, std::string>, FitRow> rows;
+  for (const FitRow& r :
+       analyze_file(run_in_process(parse_job(job)), with_resamples(resamples)).fits)
+    rows[{r.fit, r.parameter}] = r;
+  return rows;
+}
+
 // The names of the collapse fits of a job, run and analysed.
 std::set<std::string> collapse_fits(const std::filesystem::path& job) {
   std::set<std::string> collapses;
-  for (const FitRow& r : analyze_file(run_in_process(parse_job(job)), with_resamples(20)).fits) {
-    if (r.fit.rfind("collapse_", 0) == 0) collapses.insert(r.fit);
+  for (const auto& [key, row] : fits_of(job, 20)) {
+    if (key.first.rfind("collapse_", 0) == 0) collapses.insert(key.first);
   }
   return collapses;
 }
@@ -305,16 +315,6 @@ thresholds = true
   const std::set<std::string> collapses = collapse_fits(dir / "job.toml");
   EXPECT_EQ(collapses, (std::set<std::string>{"collapse_site_directed_W_with_L_a1.000",
                                               "collapse_site_directed_W_with_L_a2.000"}));
-}
-
-// The fits of a job, run and analysed with `resamples`, by (fit, parameter).
-std::map<std::pair<std::string, std::string>, FitRow> fits_of(const std::filesystem::path& job,
-                                                              int resamples) {
-  std::map<std::pair<std::string, std::string>, FitRow> rows;
-  for (const FitRow& r :
-       analyze_file(run_in_process(parse_job(job)), with_resamples(resamples)).fits)
-    rows[{r.fit, r.parameter}] = r;
-  return rows;
 }
 
 // DropConnect at keep fraction c / W from one input unit, L = 2 W^(1/2) (§10.7): the collapse
