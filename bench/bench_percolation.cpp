@@ -29,11 +29,11 @@
 #include <Random123/philox.h>
 #include <benchmark/benchmark.h>
 
-#include "dropperc/fast_sampler.hpp"
-#include "dropperc/mask.hpp"
-#include "dropperc/network.hpp"
-#include "dropperc/percolation.hpp"
-#include "dropperc/rng.hpp"
+#include "dropperc/core/fast_sampler.hpp"
+#include "dropperc/core/mask.hpp"
+#include "dropperc/core/network.hpp"
+#include "dropperc/core/percolation.hpp"
+#include "dropperc/core/rng.hpp"
 
 namespace dropperc {
 namespace {

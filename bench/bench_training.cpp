@@ -13,7 +13,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "dropperc/training.hpp"
+#include "dropperc/training/training.hpp"
 
 namespace dropperc {
 namespace {

@@ -15,7 +15,7 @@
 #include "network_options.hpp"
 #include "table.hpp"
 
-#include "dropperc/analysis.hpp"
+#include "dropperc/analysis/analysis.hpp"
 
 namespace dropperc::cli {
 

@@ -12,9 +12,10 @@
 #include "network_options.hpp"
 #include "table.hpp"
 
-#include "dropperc/merge.hpp"
-#include "dropperc/scheduler.hpp"
-#include "dropperc/store.hpp"
+#include "dropperc/io/provenance.hpp"
+#include "dropperc/runner/merge.hpp"
+#include "dropperc/runner/scheduler.hpp"
+#include "dropperc/runner/store.hpp"
 
 namespace dropperc::cli {
 
@@ -163,7 +164,7 @@ int merge_results(const JobOptions& o) {
   const JobSpec job = load(o);
   const Store store(job, expand(job), Store::Role::worker);
   try {
-    const auto file = merge(store, job, {"", utc_now(), 0});
+    const auto file = merge_job(store, job, {"", utc_now(), 0});
     std::printf("%s\n", file.string().c_str());
     return 0;
   } catch (const StoreError& e) {

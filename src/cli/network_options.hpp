@@ -10,8 +10,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "dropperc/mask.hpp"
-#include "dropperc/network.hpp"
+#include "dropperc/core/mask.hpp"
+#include "dropperc/core/network.hpp"
 
 namespace dropperc::cli {
 

@@ -9,7 +9,7 @@
 #include "network_options.hpp"
 #include "table.hpp"
 
-#include "dropperc/sampling.hpp"
+#include "dropperc/core/sampling.hpp"
 
 namespace dropperc::cli {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "dropperc/mask.hpp"
+#include "dropperc/core/mask.hpp"
 
 namespace dropperc::cli {
 

@@ -8,7 +8,7 @@
 #include "network_options.hpp"
 #include "table.hpp"
 
-#include "dropperc/theory.hpp"
+#include "dropperc/core/theory.hpp"
 
 namespace dropperc::cli {
 

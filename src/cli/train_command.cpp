@@ -11,8 +11,8 @@
 #include "network_options.hpp"
 #include "table.hpp"
 
-#include "dropperc/schema.hpp"
-#include "dropperc/training.hpp"
+#include "dropperc/io/schema.hpp"
+#include "dropperc/training/training.hpp"
 
 namespace dropperc::cli {
 

@@ -8,8 +8,8 @@
 #include <boost/mpi/communicator.hpp>
 #include <gtest/gtest.h>
 
-#include "dropperc/sampling.hpp"
-#include "dropperc/theory.hpp"
+#include "dropperc/core/sampling.hpp"
+#include "dropperc/core/theory.hpp"
 
 namespace dropperc {
 namespace {

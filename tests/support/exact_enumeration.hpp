@@ -4,8 +4,8 @@
 
 #include <vector>
 
-#include "dropperc/mask.hpp"
-#include "dropperc/percolation.hpp"
+#include "dropperc/core/mask.hpp"
+#include "dropperc/core/percolation.hpp"
 
 namespace dropperc::testing {
 

@@ -2,9 +2,10 @@
 
 #include <optional>
 
-#include "dropperc/merge.hpp"
-#include "dropperc/store.hpp"
-#include "dropperc/unit.hpp"
+#include "dropperc/io/provenance.hpp"
+#include "dropperc/runner/merge.hpp"
+#include "dropperc/runner/store.hpp"
+#include "dropperc/runner/unit.hpp"
 
 namespace dropperc {
 
@@ -17,7 +18,7 @@ std::filesystem::path run_in_process(const JobSpec& job) {
     for (std::int64_t u = 0; u < tasks[t].units; ++u)
       store.save(t, u, *run_unit({&job, &tasks[t], data ? &*data : nullptr}, u, {}));
   }
-  return merge(store, job, {utc_now(), utc_now(), 1});
+  return merge_job(store, job, {utc_now(), utc_now(), 1});
 }
 
 }  // namespace dropperc

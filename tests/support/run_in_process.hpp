@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "dropperc/job.hpp"
+#include "dropperc/runner/job.hpp"
 
 namespace dropperc {
 

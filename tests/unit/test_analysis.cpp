@@ -11,11 +11,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "dropperc/analysis.hpp"
-#include "dropperc/h5.hpp"
-#include "dropperc/merge.hpp"
-#include "dropperc/rng.hpp"
-#include "dropperc/theory.hpp"
+#include "dropperc/analysis/analysis.hpp"
+#include "dropperc/core/rng.hpp"
+#include "dropperc/core/theory.hpp"
+#include "dropperc/io/h5.hpp"
+#include "dropperc/runner/merge.hpp"
 
 namespace dropperc {
 namespace {

@@ -8,9 +8,9 @@
 
 #include <gtest/gtest.h>
 
-#include "dropperc/bootstrap.hpp"
-#include "dropperc/fss.hpp"
-#include "dropperc/rng.hpp"
+#include "dropperc/analysis/bootstrap.hpp"
+#include "dropperc/analysis/fss.hpp"
+#include "dropperc/core/rng.hpp"
 
 namespace dropperc {
 namespace {

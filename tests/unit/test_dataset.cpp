@@ -3,9 +3,9 @@
 
 #include <gtest/gtest.h>
 
-#include "dropperc/dataset.hpp"
-#include "dropperc/h5.hpp"
-#include "dropperc/statistics.hpp"
+#include "dropperc/core/statistics.hpp"
+#include "dropperc/io/h5.hpp"
+#include "dropperc/training/dataset.hpp"
 
 namespace dropperc {
 namespace {

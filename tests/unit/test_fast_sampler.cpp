@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include "dropperc/fast_sampler.hpp"
-#include "dropperc/percolation.hpp"
-#include "dropperc/statistics.hpp"
-#include "dropperc/theory.hpp"
+#include "dropperc/core/fast_sampler.hpp"
+#include "dropperc/core/percolation.hpp"
+#include "dropperc/core/statistics.hpp"
+#include "dropperc/core/theory.hpp"
 
 namespace dropperc {
 namespace {

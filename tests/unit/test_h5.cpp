@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "dropperc/h5.hpp"
+#include "dropperc/io/h5.hpp"
 
 namespace dropperc::h5 {
 // Readable failure messages for tables (found by argument-dependent lookup).

@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "dropperc/h5.hpp"
-#include "dropperc/job.hpp"
+#include "dropperc/io/h5.hpp"
+#include "dropperc/runner/job.hpp"
 
 namespace dropperc {
 namespace {

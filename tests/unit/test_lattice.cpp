@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "dropperc/lattice.hpp"
+#include "dropperc/core/lattice.hpp"
 
 namespace dropperc {
 namespace {

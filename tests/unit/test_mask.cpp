@@ -3,9 +3,9 @@
 
 #include <gtest/gtest.h>
 
-#include "dropperc/mask.hpp"
-#include "dropperc/percolation.hpp"
-#include "dropperc/theory.hpp"
+#include "dropperc/core/mask.hpp"
+#include "dropperc/core/percolation.hpp"
+#include "dropperc/core/theory.hpp"
 
 namespace dropperc {
 namespace {

@@ -6,9 +6,9 @@
 #include "support/run_in_process.hpp"
 #include <gtest/gtest.h>
 
-#include "dropperc/h5.hpp"
-#include "dropperc/merge.hpp"
-#include "dropperc/theory.hpp"
+#include "dropperc/core/theory.hpp"
+#include "dropperc/io/h5.hpp"
+#include "dropperc/runner/merge.hpp"
 
 namespace dropperc {
 namespace {
@@ -222,7 +222,7 @@ TEST(Merge, RefusesIncompleteJobs) {
   const Store store(job, expand(job), Store::Role::coordinator);
   store.save(0, 0, *run_unit({&job, &store.tasks()[0], nullptr}, 0, {}));
   try {
-    merge(store, job, {});
+    merge_job(store, job, {});
     ADD_FAILURE() << "merged an incomplete job";
   } catch (const StoreError& e) {
     EXPECT_NE(std::string(e.what()).find("site_W2_L2_p0.500 unit 1"), std::string::npos)

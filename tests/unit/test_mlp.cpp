@@ -4,10 +4,10 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
-#include "dropperc/h5.hpp"
-#include "dropperc/mlp.hpp"
-#include "dropperc/percolation.hpp"
-#include "dropperc/statistics.hpp"
+#include "dropperc/core/percolation.hpp"
+#include "dropperc/core/statistics.hpp"
+#include "dropperc/io/h5.hpp"
+#include "dropperc/training/mlp.hpp"
 
 namespace dropperc {
 namespace {

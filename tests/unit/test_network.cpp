@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "dropperc/network.hpp"
+#include "dropperc/core/network.hpp"
 
 namespace dropperc {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "dropperc/percolation.hpp"
+#include "dropperc/core/percolation.hpp"
 
 namespace dropperc {
 namespace {

@@ -6,7 +6,7 @@
 #include <boost/math/distributions/chi_squared.hpp>
 #include <gtest/gtest.h>
 
-#include "dropperc/rng.hpp"
+#include "dropperc/core/rng.hpp"
 
 namespace dropperc {
 namespace {

@@ -4,8 +4,8 @@
 #include "support/exact_enumeration.hpp"
 #include <gtest/gtest.h>
 
-#include "dropperc/sampling.hpp"
-#include "dropperc/theory.hpp"
+#include "dropperc/core/sampling.hpp"
+#include "dropperc/core/theory.hpp"
 
 namespace dropperc {
 namespace {
@@ -144,8 +144,8 @@ TEST(Sampling, ResultDependsOnPlanAlone) {
     const auto whole = run_sampling(plan);
     const auto again = run_sampling(plan);
     auto blocks = run_sampling(plan, 0, 100);
-    merge(blocks, run_sampling(plan, 100, 250));
-    merge(blocks, run_sampling(plan, 250, 300));
+    merge_estimates(blocks, run_sampling(plan, 100, 250));
+    merge_estimates(blocks, run_sampling(plan, 250, 300));
     for (std::size_t j = 0; j < whole.size(); ++j) {
       EXPECT_EQ(blocks[j].samples, whole[j].samples);
       EXPECT_EQ(blocks[j].directed_spans, whole[j].directed_spans);

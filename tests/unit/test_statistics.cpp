@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include "dropperc/rng.hpp"
-#include "dropperc/statistics.hpp"
+#include "dropperc/core/rng.hpp"
+#include "dropperc/core/statistics.hpp"
 
 namespace dropperc {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "dropperc/store.hpp"
+#include "dropperc/runner/store.hpp"
 
 namespace dropperc {
 namespace {

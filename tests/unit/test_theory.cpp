@@ -4,7 +4,7 @@
 #include "support/exact_enumeration.hpp"
 #include <gtest/gtest.h>
 
-#include "dropperc/theory.hpp"
+#include "dropperc/core/theory.hpp"
 
 namespace dropperc {
 namespace {

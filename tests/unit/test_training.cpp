@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "dropperc/theory.hpp"
-#include "dropperc/training.hpp"
+#include "dropperc/core/theory.hpp"
+#include "dropperc/training/training.hpp"
 
 namespace dropperc {
 namespace {

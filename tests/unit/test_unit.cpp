@@ -4,9 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include "dropperc/lattice.hpp"
-#include "dropperc/theory.hpp"
-#include "dropperc/unit.hpp"
+#include "dropperc/core/lattice.hpp"
+#include "dropperc/core/theory.hpp"
+#include "dropperc/runner/unit.hpp"
 
 namespace dropperc {
 namespace {
@@ -65,14 +65,15 @@ TEST(Unit, PercolationBlocksMergeIntoOneRun) {
   const auto tasks = expand(job);
   const Task& task = task_of(tasks, TaskKind::percolation);
   ASSERT_EQ(task.units, 5);
-  EXPECT_EQ(block_range(job, task, 4), (std::pair<std::int64_t, std::int64_t>{2800, 3000}));
   std::vector<PointEstimate> merged;
   for (std::int64_t u = 0; u < task.units; ++u) {
     auto block = std::get<PercolationBlock>(*run_unit({&job, &task, nullptr}, u, {}));
+    EXPECT_EQ(block.first, 700 * u);
+    EXPECT_EQ(block.last, u == 4 ? 3000 : 700 * (u + 1));
     if (u == 0)
       merged = {block.estimate};
     else
-      merge(merged, {block.estimate});
+      merge_estimates(merged, {block.estimate});
   }
   SamplingPlan plan{task.arch,
                     ScanLine::of(task.model),
@@ -117,11 +118,11 @@ TEST(Unit, LatticeBlocksReproduceOneRun) {
   const Task& task = tasks.back();
   ASSERT_EQ(task.name, "lattice_bond_L6");
   ASSERT_EQ(task.units, 4);
-  EXPECT_EQ(block_range(job, task, 3), (std::pair<std::int64_t, std::int64_t>{900, 1000}));
   std::vector<double> thresholds;
   for (std::int64_t u = 0; u < task.units; ++u) {
     const auto block = std::get<LatticeBlock>(*run_unit({&job, &task, nullptr}, u, {}));
     EXPECT_EQ(block.first, 300 * u);
+    EXPECT_EQ(block.last, u == 3 ? 1000 : 300 * (u + 1));
     thresholds.insert(thresholds.end(), block.thresholds.begin(), block.thresholds.end());
   }
   EXPECT_EQ(thresholds,

@@ -1,0 +1,183 @@
+#pragma once
+// Dropout models and the masks they draw (docs/theory.md §1).
+//
+// p is always the *drop* probability. Each random element (a hidden unit under site dropout, a
+// weight under DropConnect) gets one uniform u from the sample's stream, in canonical order:
+// hidden units layer by layer, then edges in the order of network.hpp. The element is kept at
+// drop probability p iff u > p. So masks at different p built from the same uniforms are nested
+// (coupled), and every observable of the mask at p is a function of per-element thresholds:
+// that is what lets one sample give a whole curve theta(p) (docs/theory.md §2, §3).
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "dropperc/core/network.hpp"
+#include "dropperc/core/rng.hpp"
+
+namespace dropperc {
+
+enum class DropoutModel {
+  site,       ///< dropout: hidden units removed with probability p_site (with all their edges)
+  bond,       ///< DropConnect: every weight of every weight matrix removed with probability p_bond
+  site_bond,  ///< both, independently
+};
+
+bool drops_units(DropoutModel model);
+bool drops_edges(DropoutModel model);
+/// "site", "bond" or "site+bond".
+std::string_view name(DropoutModel model);
+/// Inverse of name(); nullopt for anything else.
+std::optional<DropoutModel> parse_dropout_model(std::string_view text);
+
+/// One dropout setting. The probability a model does not use is 0.
+struct Dropout {
+  DropoutModel model = DropoutModel::bond;
+  double p_site = 0.0;
+  double p_bond = 0.0;
+  /// Input-unit dropout, a training knob of any model. Percolation sampling and theory keep
+  /// input units (it is 0 there); Mask::draw draws these decisions last, after the model's.
+  double p_input = 0.0;
+
+  /// Every probability the model uses set to p.
+  static Dropout of(DropoutModel model, double p);
+  friend bool operator==(const Dropout&, const Dropout&) = default;
+};
+
+/// Throws std::invalid_argument naming the probability if one is outside [0, 1].
+void validate(const Dropout& dropout);
+
+/// A one-parameter family p -> Dropout: the scanned probabilities equal p, the others keep
+/// their fixed values. theta(p) along a scan line is what per-sample thresholds measure.
+struct ScanLine {
+  DropoutModel model = DropoutModel::bond;
+  bool scan_site = false;
+  bool scan_bond = true;
+  double fixed_p_site = 0.0;  ///< used when the model drops units and scan_site is false
+  double fixed_p_bond = 0.0;  ///< used when the model drops edges and scan_bond is false
+
+  /// Scans every probability the model uses.
+  static ScanLine of(DropoutModel model);
+  Dropout at(double p) const;
+  /// Whether p moves anything (site+bond with both probabilities fixed does not).
+  bool scans() const {
+    return (drops_units(model) && scan_site) || (drops_edges(model) && scan_bond);
+  }
+};
+
+/// Given n forward-reachable units in layer k, each unit of layer k+1 is reached
+/// independently (its n incoming edges from them are its own) with probability
+/// success = (1 - p_site) (1 - p_bond^n), where p_site applies only to a hidden target layer;
+/// failure = p_site + (1 - p_site) p_bond^n is returned alongside, free of cancellation.
+/// docs/theory.md §3.
+struct ReachProbability {
+  double success;
+  double failure;
+};
+ReachProbability reach_probability(const Dropout& dropout, int reachable, bool hidden_target);
+
+/// A sample's coupled uniforms: `units` holds one per hidden unit (layer-major) if the model
+/// drops units, else is empty; `edges` one per edge in canonical order if it drops edges.
+struct SampleUniforms {
+  std::vector<double> units;
+  std::vector<double> edges;
+};
+SampleUniforms draw_uniforms(const Architecture& arch, DropoutModel model, RandomStream& rng);
+
+/// Element thresholds along a scan line: the element is kept at line parameter p iff its
+/// threshold exceeds p. A scanned element's threshold is its uniform; a fixed one's is +inf
+/// (kept) or -inf (dropped); elements the model never drops are +inf. `units` covers every
+/// layer (layer-major, input and output at +inf); an empty `edges` means every edge at +inf.
+struct ElementThresholds {
+  Architecture arch;
+  std::vector<double> units;
+  std::vector<double> edges;
+
+  double unit(int layer, int i) const { return units[arch.unit_offset(layer) + i]; }
+};
+ElementThresholds element_thresholds(const Architecture& arch, const SampleUniforms& uniforms,
+                                     const ScanLine& line);
+
+/// How a mask's keep decisions are drawn. `canonical`: one word per element in canonical order,
+/// the mask that coupled uniforms and thresholds reproduce. `packed`: the same law from about
+/// 8 words per 64 elements (KeepThreshold::draw_64), for training, where no coupling is needed.
+enum class MaskDraw { canonical, packed };
+
+/// Per-layer sets of units as bitsets, 64 units a word; bits past a layer's width are 0.
+class UnitSet {
+ public:
+  UnitSet(const Architecture& arch, bool filled);
+
+  bool contains(int layer, int i) const {
+    return (words_[offset_[layer] + i / 64] >> (i % 64)) & 1u;
+  }
+  void set(int layer, int i, bool value);
+  std::span<std::uint64_t> layer(int layer) {
+    return {words_.data() + offset_[layer], offset_[layer + 1] - offset_[layer]};
+  }
+  std::span<const std::uint64_t> layer(int layer) const {
+    return {words_.data() + offset_[layer], offset_[layer + 1] - offset_[layer]};
+  }
+  int count(int layer) const;
+  bool any(int layer) const;
+
+ private:
+  std::vector<std::size_t> offset_;  // first word of each layer, plus one past the end
+  std::vector<std::uint64_t> words_;
+};
+
+/// One dropout mask: kept units and kept edges. An edge counts as present in the network
+/// only if it and both its end units are kept; the mask stores the three separately.
+class Mask {
+ public:
+  /// Everything kept.
+  explicit Mask(const Architecture& arch);
+
+  /// Draws a mask from the stream in canonical order; equal to at(element_thresholds(draw_
+  /// uniforms(...)), p) for the same stream, bit for bit, without storing uniforms.
+  static Mask draw(const Architecture& arch, const Dropout& dropout, RandomStream& rng,
+                   MaskDraw how = MaskDraw::canonical);
+  /// The same draw into this mask's storage (no allocation): what draw() returns for this
+  /// mask's architecture.
+  void redraw(const Dropout& dropout, RandomStream& rng, MaskDraw how = MaskDraw::canonical);
+  /// The mask at line parameter p: elements with threshold > p.
+  static Mask at(const ElementThresholds& thresholds, double p);
+
+  const Architecture& architecture() const { return arch_; }
+  const UnitSet& units() const { return units_; }
+  bool unit(int layer, int i) const { return units_.contains(layer, i); }
+  void set_unit(int layer, int i, bool kept) { units_.set(layer, i, kept); }
+
+  /// Bitset over the tails (units of layer `gap`) of the kept edges into `head`.
+  std::span<const std::uint64_t> incoming(int gap, int head) const {
+    return {edge_words_.data() + row_offset(gap, head), row_words_[gap]};
+  }
+  bool edge(int gap, int tail, int head) const {
+    return (edge_words_[row_offset(gap, head) + tail / 64] >> (tail % 64)) & 1u;
+  }
+  void set_edge(int gap, int tail, int head, bool kept);
+  /// True when every edge is known to be kept (site dropout, or no edge ever dropped): then
+  /// observables reduce to per-layer counts (percolation.cpp's fast paths).
+  bool all_edges_kept() const { return all_edges_kept_; }
+
+ private:
+  std::size_t row_offset(int gap, int head) const {
+    return gap_offset_[gap] + std::size_t(head) * row_words_[gap];
+  }
+
+  Architecture arch_;
+  UnitSet units_;
+  std::vector<std::size_t> row_words_;   // words per incoming-edge row of each gap
+  std::vector<std::size_t> gap_offset_;  // first word of each gap
+  std::vector<std::uint64_t> edge_words_;
+  bool all_edges_kept_ = true;
+};
+
+/// Words needed for a bitset of n bits.
+constexpr std::size_t words_for(int bits) {
+  return (std::size_t(bits) + 63) / 64;
+}
+
+}  // namespace dropperc

@@ -1,0 +1,104 @@
+#pragma once
+// Monte Carlo estimates of percolation observables over a grid of drop probabilities.
+//
+// Sample s of a plan draws only from streams keyed (seed, stream, s, ...), so a plan's result
+// depends on the plan alone, and any split of [0, samples) into blocks, run anywhere and
+// merged in block order, reproduces it.
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "dropperc/core/mask.hpp"
+#include "dropperc/core/percolation.hpp"
+#include "dropperc/core/statistics.hpp"
+
+namespace dropperc {
+
+enum class Method {
+  masks,       ///< a fresh mask at every grid point, searched (all observables)
+  thresholds,  ///< per-sample thresholds from coupled uniforms: one sample gives every p
+  fast,        ///< exact-in-distribution samplers without per-edge randomness
+};
+std::string_view name(Method method);
+std::optional<Method> parse_method(std::string_view text);
+
+/// The averages a sampling run reports, in output order.
+enum class Observable {
+  directed_spanning,         ///< theta
+  undirected_spanning,       ///< theta of the undirected notion
+  extinction_depth,          ///< first layer without a forward-reachable unit (L+1 if none)
+  reachable_fraction,        ///< forward-reachable hidden units / (L W)
+  backbone_units,            ///< hidden units on a directed input-output path
+  backbone_unit_fraction,    ///< backbone_units / (L W)
+  backbone_weights,          ///< weights on a directed input-output path
+  backbone_weight_fraction,  ///< backbone_weights / all weights
+  largest_cluster,           ///< units in the largest undirected cluster
+  mean_other_cluster_size,   ///< sum s^2 / sum s over the other clusters
+};
+inline constexpr std::array kObservables = {
+    Observable::directed_spanning, Observable::undirected_spanning,
+    Observable::extinction_depth,  Observable::reachable_fraction,
+    Observable::backbone_units,    Observable::backbone_unit_fraction,
+    Observable::backbone_weights,  Observable::backbone_weight_fraction,
+    Observable::largest_cluster,   Observable::mean_other_cluster_size};
+std::string_view name(Observable observable);
+
+/// Whether `method` measures `observable`. The fast method measures directed spanning, the
+/// extinction depth and reachable counts; undirected observables need `undirected` on.
+bool measures(Method method, Observable observable, bool undirected);
+
+struct SamplingPlan {
+  Architecture arch;
+  ScanLine line;
+  std::vector<double> grid;  ///< line parameters, ascending
+  Method method = Method::thresholds;
+  std::int64_t samples = 0;
+  std::uint64_t seed = 0;
+  std::uint64_t stream = 0;  ///< distinguishes independent plans with the same seed (< 2^46)
+  bool undirected = true;    ///< measure undirected spanning and clusters (masks, thresholds)
+};
+
+/// Throws std::invalid_argument naming the bad field: invalid network or probabilities, an
+/// empty or unsorted grid, samples < 1, or a network too large for per-edge methods.
+void validate(const SamplingPlan& plan);
+
+/// Estimates at one grid point.
+struct PointEstimate {
+  double p = 0.0;
+  Dropout dropout;
+  std::int64_t samples = 0;
+  std::int64_t directed_spans = 0;
+  std::int64_t undirected_spans = 0;
+  std::array<MeanAccumulator, kObservables.size()> means;  ///< unmeasured ones stay empty
+  std::vector<MeanAccumulator> reachable;                  ///< per layer, k = 0..L+1
+
+  const MeanAccumulator& mean(Observable o) const { return means[static_cast<std::size_t>(o)]; }
+};
+
+/// Called with the number of samples done so far.
+using Progress = std::function<void(std::int64_t done)>;
+
+/// Samples [first, last) of the plan, in order; one estimate per grid point.
+std::vector<PointEstimate> run_sampling(const SamplingPlan& plan, std::int64_t first,
+                                        std::int64_t last, const Progress& progress = {});
+/// All samples of the plan.
+std::vector<PointEstimate> run_sampling(const SamplingPlan& plan, const Progress& progress = {});
+
+/// Per-sample thresholds of samples [first, last) along the plan's scan line (its grid is
+/// ignored): directed p* (the sample spans iff p < p*) and, if plan.undirected, the undirected
+/// threshold. From the coupled uniforms of the thresholds method, or from the fast samplers
+/// when plan.method is fast and the line scans a pure site or bond model (directed only).
+struct SampleThresholds {
+  std::vector<double> directed;
+  std::vector<double> undirected;
+};
+SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first, std::int64_t last);
+
+/// Adds the estimates of a later block of samples to those of an earlier one.
+void merge_estimates(std::vector<PointEstimate>& into, const std::vector<PointEstimate>& later);
+
+}  // namespace dropperc

@@ -1,0 +1,45 @@
+#pragma once
+// Exact results for layered networks under dropout (docs/theory.md §2-§4).
+
+#include <vector>
+
+#include "dropperc/core/mask.hpp"
+#include "dropperc/core/network.hpp"
+
+namespace dropperc {
+
+/// theta = P(a directed input-output path survives), with its complement computed directly so
+/// that 1 - theta keeps full relative precision down to ~1e-300, and log theta finite even
+/// where theta underflows.
+struct SpanningProbability {
+  double theta = 1.0;
+  double one_minus_theta = 0.0;
+  double log_theta = 0.0;
+};
+
+/// Site model closed form theta = (1 - p^W)^L, whatever W_in and W_out (docs/theory.md §2).
+SpanningProbability site_spanning_probability(const Architecture& arch, double p_site);
+
+/// The Markov chain of forward-reachable counts (docs/theory.md §3, §4):
+/// N_0 = W_in, N_{k+1} | N_k = n ~ Binomial(W_{k+1}, reach_probability(n)), 0 absorbing.
+struct ReachableChain {
+  SpanningProbability spanning;            ///< P(N_{L+1} >= 1)
+  std::vector<double> expected_reachable;  ///< E[N_k], k = 0..L+1
+  /// s_k = P(N_k >= 1), k = 0..L+1. The extinction depth D has P(D >= d) = s_{d-1} for
+  /// d in [1, L+1], hence E[D] = sum_{k=0}^{L} s_k (docs/theory.md §5).
+  std::vector<double> survival;
+  double expected_extinction_depth = 0;
+};
+/// Exact for every model in O(L W^2) time and O(W^2) memory (plus the O(L) profile). The
+/// distribution is propagated conditioned on survival and the log survival probability is
+/// summed separately, so nothing underflows for L up to 10^6 and beyond.
+ReachableChain reachable_chain(const Architecture& arch, const Dropout& dropout);
+
+/// Exact theta: the closed form for the site model, the chain otherwise.
+SpanningProbability spanning_probability(const Architecture& arch, const Dropout& dropout);
+
+/// The line parameter p at which theta(line.at(p)) = 1/2, by TOMS 748 root bracketing on
+/// [0, 1] (theta is nonincreasing in p). Throws std::domain_error if theta does not cross 1/2.
+double p_half(const Architecture& arch, const ScanLine& line);
+
+}  // namespace dropperc

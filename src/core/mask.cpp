@@ -1,0 +1,258 @@
+#include "dropperc/core/mask.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace dropperc {
+
+namespace {
+
+constexpr double kAlwaysKept = std::numeric_limits<double>::infinity();
+
+// Sets `row` (the words of one bitset of `bits` bits) to keep decisions drawn from the stream,
+// one element per word of randomness in canonical order. Each 64-bit word is assembled without
+// branches: the keep test is unpredictable near p = 1/2.
+void draw_row(std::span<std::uint64_t> row, int bits, const KeepThreshold& keep,
+              RandomStream& rng) {
+  for (std::size_t w = 0; w < row.size(); ++w) {
+    const int n = std::min(64, bits - static_cast<int>(w) * 64);
+    std::uint64_t word = 0;
+    for (int b = 0; b < n; ++b)
+      word |= std::uint64_t{keep.keep(rng.next())} << b;
+    row[w] = word;
+  }
+}
+
+// As draw_row, 64 decisions at a time from KeepThreshold::draw_64.
+void draw_row_packed(std::span<std::uint64_t> row, int bits, const KeepThreshold& keep,
+                     RandomStream& rng) {
+  for (std::size_t w = 0; w < row.size(); ++w) {
+    const int n = std::min(64, bits - static_cast<int>(w) * 64);
+    const std::uint64_t word = keep.draw_64(rng);
+    row[w] = n == 64 ? word : word & ((std::uint64_t{1} << n) - 1);
+  }
+}
+
+// Sets the first `bits` bits of `row`, leaving the bits past the width 0.
+void fill_row(std::span<std::uint64_t> row, int bits) {
+  for (std::size_t w = 0; w < row.size(); ++w) {
+    const int n = std::min(64, bits - static_cast<int>(w) * 64);
+    row[w] = n == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+  }
+}
+
+}  // namespace
+
+bool drops_units(DropoutModel model) {
+  return model != DropoutModel::bond;
+}
+bool drops_edges(DropoutModel model) {
+  return model != DropoutModel::site;
+}
+
+std::string_view name(DropoutModel model) {
+  switch (model) {
+    case DropoutModel::site:
+      return "site";
+    case DropoutModel::bond:
+      return "bond";
+    case DropoutModel::site_bond:
+      return "site+bond";
+  }
+  return "?";
+}
+
+std::optional<DropoutModel> parse_dropout_model(std::string_view text) {
+  for (auto model : {DropoutModel::site, DropoutModel::bond, DropoutModel::site_bond}) {
+    if (text == name(model)) return model;
+  }
+  return std::nullopt;
+}
+
+Dropout Dropout::of(DropoutModel model, double p) {
+  return {model, drops_units(model) ? p : 0.0, drops_edges(model) ? p : 0.0, 0.0};
+}
+
+void validate(const Dropout& dropout) {
+  auto require = [](double p, const char* what) {
+    if (!(p >= 0.0 && p <= 1.0)) {
+      throw std::invalid_argument(std::string(what) + " = " + std::to_string(p) +
+                                  ": a drop probability must lie in [0, 1]");
+    }
+  };
+  require(dropout.p_site, "p_site");
+  require(dropout.p_bond, "p_bond");
+  require(dropout.p_input, "p_input");
+}
+
+ScanLine ScanLine::of(DropoutModel model) {
+  return {model, drops_units(model), drops_edges(model), 0.0, 0.0};
+}
+
+Dropout ScanLine::at(double p) const {
+  return {model, drops_units(model) ? (scan_site ? p : fixed_p_site) : 0.0,
+          drops_edges(model) ? (scan_bond ? p : fixed_p_bond) : 0.0, 0.0};
+}
+
+ReachProbability reach_probability(const Dropout& dropout, int reachable, bool hidden_target) {
+  const double p_site = hidden_target ? dropout.p_site : 0.0;
+  const double all_edges_dropped = std::pow(dropout.p_bond, reachable);
+  return {(1.0 - p_site) * (1.0 - all_edges_dropped), p_site + (1.0 - p_site) * all_edges_dropped};
+}
+
+SampleUniforms draw_uniforms(const Architecture& arch, DropoutModel model, RandomStream& rng) {
+  SampleUniforms uniforms;
+  if (drops_units(model)) {
+    uniforms.units.resize(arch.hidden_units());
+    for (double& u : uniforms.units)
+      u = rng.uniform();
+  }
+  if (drops_edges(model)) {
+    uniforms.edges.resize(arch.edges());
+    for (double& u : uniforms.edges)
+      u = rng.uniform();
+  }
+  return uniforms;
+}
+
+ElementThresholds element_thresholds(const Architecture& arch, const SampleUniforms& uniforms,
+                                     const ScanLine& line) {
+  // A scanned element keeps its uniform; a fixed one is kept for every p or for none.
+  auto threshold = [](double u, bool scanned, double fixed_p) {
+    if (scanned) return u;
+    return u > fixed_p ? kAlwaysKept : -kAlwaysKept;
+  };
+  ElementThresholds result{arch, std::vector<double>(arch.units(), kAlwaysKept), {}};
+  if (!uniforms.units.empty()) {
+    const auto first_hidden = static_cast<std::size_t>(arch.unit_offset(1));
+    for (std::size_t n = 0; n < uniforms.units.size(); ++n) {
+      result.units[first_hidden + n] =
+          threshold(uniforms.units[n], line.scan_site, line.fixed_p_site);
+    }
+  }
+  result.edges.reserve(uniforms.edges.size());
+  for (double u : uniforms.edges) {
+    result.edges.push_back(threshold(u, line.scan_bond, line.fixed_p_bond));
+  }
+  return result;
+}
+
+UnitSet::UnitSet(const Architecture& arch, bool filled) {
+  offset_.reserve(arch.layers() + 1);
+  offset_.push_back(0);
+  for (int k = 0; k < arch.layers(); ++k)
+    offset_.push_back(offset_.back() + words_for(arch.layer_width(k)));
+  words_.assign(offset_.back(), 0);
+  if (filled) {
+    for (int k = 0; k < arch.layers(); ++k)
+      fill_row(layer(k), arch.layer_width(k));
+  }
+}
+
+void UnitSet::set(int layer, int i, bool value) {
+  const std::uint64_t bit = std::uint64_t{1} << (i % 64);
+  std::uint64_t& word = words_[offset_[layer] + i / 64];
+  word = value ? (word | bit) : (word & ~bit);
+}
+
+int UnitSet::count(int layer_index) const {
+  int n = 0;
+  for (std::uint64_t w : layer(layer_index))
+    n += std::popcount(w);
+  return n;
+}
+
+bool UnitSet::any(int layer_index) const {
+  for (std::uint64_t w : layer(layer_index)) {
+    if (w != 0) return true;
+  }
+  return false;
+}
+
+Mask::Mask(const Architecture& arch) : arch_(arch), units_(arch, true) {
+  std::size_t total = 0;
+  for (int g = 0; g < arch.gaps(); ++g) {
+    row_words_.push_back(words_for(arch.layer_width(g)));
+    gap_offset_.push_back(total);
+    total += row_words_.back() * arch.layer_width(g + 1);
+  }
+  edge_words_.assign(total, 0);
+  for (int g = 0; g < arch.gaps(); ++g) {
+    for (int j = 0; j < arch.layer_width(g + 1); ++j) {
+      fill_row({edge_words_.data() + row_offset(g, j), row_words_[g]}, arch.layer_width(g));
+    }
+  }
+}
+
+void Mask::set_edge(int gap, int tail, int head, bool kept) {
+  if (!kept) all_edges_kept_ = false;
+  const std::uint64_t bit = std::uint64_t{1} << (tail % 64);
+  std::uint64_t& word = edge_words_[row_offset(gap, head) + tail / 64];
+  word = kept ? (word | bit) : (word & ~bit);
+}
+
+Mask Mask::draw(const Architecture& arch, const Dropout& dropout, RandomStream& rng, MaskDraw how) {
+  Mask mask(arch);
+  mask.redraw(dropout, rng, how);
+  return mask;
+}
+
+void Mask::redraw(const Dropout& dropout, RandomStream& rng, MaskDraw how) {
+  // Hidden units, edges, then input units (docs/theory.md §8).
+  const auto draw_row = how == MaskDraw::canonical ? &dropperc::draw_row : &draw_row_packed;
+  for (int k = 1; k <= arch_.depth; ++k) {
+    if (drops_units(dropout.model)) {
+      draw_row(units_.layer(k), arch_.width, KeepThreshold(dropout.p_site), rng);
+    } else {
+      fill_row(units_.layer(k), arch_.width);
+    }
+  }
+  if (drops_edges(dropout.model)) {
+    const KeepThreshold keep(dropout.p_bond);
+    for (int g = 0; g < arch_.gaps(); ++g) {
+      for (int j = 0; j < arch_.layer_width(g + 1); ++j) {
+        draw_row({edge_words_.data() + row_offset(g, j), row_words_[g]}, arch_.layer_width(g), keep,
+                 rng);
+      }
+    }
+    all_edges_kept_ = dropout.p_bond == 0.0;
+  } else if (!all_edges_kept_) {
+    for (int g = 0; g < arch_.gaps(); ++g) {
+      for (int j = 0; j < arch_.layer_width(g + 1); ++j) {
+        fill_row({edge_words_.data() + row_offset(g, j), row_words_[g]}, arch_.layer_width(g));
+      }
+    }
+    all_edges_kept_ = true;
+  }
+  if (dropout.p_input > 0.0) {
+    draw_row(units_.layer(0), arch_.input_width, KeepThreshold(dropout.p_input), rng);
+  } else {
+    fill_row(units_.layer(0), arch_.input_width);
+  }
+}
+
+Mask Mask::at(const ElementThresholds& thresholds, double p) {
+  const Architecture& arch = thresholds.arch;
+  Mask mask(arch);
+  for (int k = 0; k < arch.layers(); ++k) {
+    for (int i = 0; i < arch.layer_width(k); ++i)
+      mask.set_unit(k, i, thresholds.unit(k, i) > p);
+  }
+  if (thresholds.edges.empty()) return mask;
+  std::size_t e = 0;
+  for (int g = 0; g < arch.gaps(); ++g) {
+    for (int j = 0; j < arch.layer_width(g + 1); ++j) {
+      for (int i = 0; i < arch.layer_width(g); ++i)
+        mask.set_edge(g, i, j, thresholds.edges[e++] > p);
+    }
+  }
+  assert(e == thresholds.edges.size());
+  return mask;
+}
+
+}  // namespace dropperc

@@ -1,0 +1,578 @@
+#include "dropperc/core/percolation.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+#include <limits>
+#include <numeric>
+
+namespace dropperc {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+bool intersects(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) {
+  for (std::size_t w = 0; w < a.size(); ++w) {
+    if (a[w] & b[w]) return true;
+  }
+  return false;
+}
+
+int common_count(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) {
+  int n = 0;
+  for (std::size_t w = 0; w < a.size(); ++w)
+    n += std::popcount(a[w] & b[w]);
+  return n;
+}
+
+// Calls f(i) for every i set in both bitsets.
+template <class F>
+void for_each_common(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b, F f) {
+  for (std::size_t w = 0; w < a.size(); ++w) {
+    for (std::uint64_t bits = a[w] & b[w]; bits != 0; bits &= bits - 1) {
+      f(static_cast<int>(w * 64) + std::countr_zero(bits));
+    }
+  }
+}
+
+// Union-find with union by size and path halving. Tracks what the cluster observables need:
+// the size of each cluster and whether it touches the input or the output layer.
+class Clusters {
+ public:
+  explicit Clusters(std::size_t n) : parent_(n), size_(n, 1), touches_(n, 0) {
+    std::iota(parent_.begin(), parent_.end(), 0);
+  }
+
+  std::size_t find(std::size_t a) {
+    while (parent_[a] != a)
+      a = parent_[a] = parent_[parent_[a]];
+    return a;
+  }
+
+  // Marks a present unit; `side` is kInput, kOutput or 0.
+  void add_unit(std::size_t a, unsigned char side) {
+    touches_[a] = side;
+    ++present_;
+    sum_squares_ += 1;
+    largest_ = std::max<std::int64_t>(largest_, 1);
+    spanning_ = spanning_ || side == (kInput | kOutput);
+  }
+
+  void unite(std::size_t a, std::size_t b) {
+    a = find(a);
+    b = find(b);
+    if (a == b) return;
+    if (size_[a] < size_[b]) std::swap(a, b);
+    // sum of s^2 over clusters: (s_a + s_b)^2 replaces s_a^2 + s_b^2.
+    sum_squares_ += 2 * size_[a] * size_[b];
+    parent_[b] = a;
+    size_[a] += size_[b];
+    touches_[a] |= touches_[b];
+    largest_ = std::max(largest_, size_[a]);
+    spanning_ = spanning_ || touches_[a] == (kInput | kOutput);
+  }
+
+  bool spanning() const { return spanning_; }
+  std::int64_t largest() const { return largest_; }
+  // sum s^2 / sum s over all clusters but one largest (docs/theory.md §4).
+  double mean_other_size() const {
+    const std::int64_t others = present_ - largest_;
+    if (others == 0) return 0.0;
+    return static_cast<double>(sum_squares_ - largest_ * largest_) / static_cast<double>(others);
+  }
+
+  static constexpr unsigned char kInput = 1;
+  static constexpr unsigned char kOutput = 2;
+
+ private:
+  std::vector<std::size_t> parent_;
+  std::vector<std::int64_t> size_;
+  std::vector<unsigned char> touches_;
+  std::int64_t present_ = 0;
+  std::int64_t sum_squares_ = 0;
+  std::int64_t largest_ = 0;
+  bool spanning_ = false;
+};
+
+unsigned char side_of(const Architecture& arch, int layer) {
+  if (layer == 0) return Clusters::kInput;
+  return layer == arch.output_layer() ? Clusters::kOutput : 0;
+}
+
+// With every edge kept, a maximal run of two or more consecutive non-empty layers is one
+// cluster; a lone non-empty layer is that many single units (units of a layer are joined only
+// through the layers beside it).
+void observe_layer_clusters(const Mask& mask, Observation& result) {
+  const Architecture& arch = mask.architecture();
+  std::vector<std::int64_t> sizes;
+  std::int64_t run = 0;
+  int run_layers = 0;
+  for (int k = 0; k <= arch.layers(); ++k) {
+    const int kept = k < arch.layers() ? mask.units().count(k) : 0;
+    if (kept > 0) {
+      run += kept;
+      ++run_layers;
+      continue;
+    }
+    if (run_layers == 1) sizes.insert(sizes.end(), static_cast<std::size_t>(run), 1);
+    if (run_layers > 1) sizes.push_back(run);
+    run = 0;
+    run_layers = 0;
+  }
+  // Input and output share a cluster iff every layer between them keeps a unit.
+  result.undirected_spanning = true;
+  for (int k = 0; k < arch.layers(); ++k)
+    result.undirected_spanning &= mask.units().any(k);
+  std::int64_t total = 0, squares = 0;
+  for (std::int64_t s : sizes) {
+    total += s;
+    squares += s * s;
+    result.largest_cluster = std::max(result.largest_cluster, s);
+  }
+  const std::int64_t others = total - result.largest_cluster;
+  result.mean_other_cluster_size =
+      others == 0 ? 0.0
+                  : static_cast<double>(squares - result.largest_cluster * result.largest_cluster) /
+                        static_cast<double>(others);
+}
+
+void observe_clusters(const Mask& mask, Observation& result) {
+  const Architecture& arch = mask.architecture();
+  if (mask.all_edges_kept()) return observe_layer_clusters(mask, result);
+  Clusters clusters(static_cast<std::size_t>(arch.units()));
+  for (int k = 0; k < arch.layers(); ++k) {
+    for (int i = 0; i < arch.layer_width(k); ++i) {
+      if (mask.unit(k, i)) clusters.add_unit(arch.unit_offset(k) + i, side_of(arch, k));
+    }
+  }
+  for (int g = 0; g < arch.gaps(); ++g) {
+    const auto tails = mask.units().layer(g);
+    for (int j = 0; j < arch.layer_width(g + 1); ++j) {
+      if (!mask.unit(g + 1, j)) continue;
+      const auto head = arch.unit_offset(g + 1) + j;
+      for_each_common(tails, mask.incoming(g, j),
+                      [&](int i) { clusters.unite(arch.unit_offset(g) + i, head); });
+    }
+  }
+  result.undirected_spanning = clusters.spanning();
+  result.largest_cluster = clusters.largest();
+  result.mean_other_cluster_size = clusters.mean_other_size();
+}
+
+// For each grid point p_k (ascending), the number of values > p_k.
+class CountAbove {
+ public:
+  explicit CountAbove(std::span<const double> grid) : grid_(grid), histogram_(grid.size() + 1, 0) {}
+  // Value v exceeds exactly the grid points before lower_bound(v).
+  void add(double v) {
+    ++histogram_[std::lower_bound(grid_.begin(), grid_.end(), v) - grid_.begin()];
+  }
+  // Returns the counts and resets.
+  std::vector<std::int64_t> take() {
+    std::vector<std::int64_t> counts(grid_.size());
+    std::int64_t above = histogram_.back();
+    for (std::size_t k = grid_.size(); k-- > 0;) {
+      counts[k] = above;
+      above += histogram_[k];
+    }
+    std::fill(histogram_.begin(), histogram_.end(), 0);
+    return counts;
+  }
+
+ private:
+  std::span<const double> grid_;
+  std::vector<std::int64_t> histogram_;
+};
+
+// One element of the undirected sweep: a unit (head < 0) or an edge tail -> head, present at
+// every p below `threshold`.
+struct SweepEvent {
+  double threshold;
+  std::int64_t tail;
+  std::int64_t head;
+};
+
+// Elements in decreasing threshold; at equal thresholds units come first, so an edge never
+// arrives before its end units (its threshold is the minimum of theirs and its own).
+std::vector<SweepEvent> sweep_events(const ElementThresholds& t) {
+  const Architecture& arch = t.arch;
+  std::vector<SweepEvent> events;
+  events.reserve(static_cast<std::size_t>(arch.units() + arch.edges()));
+  for (std::int64_t u = 0; u < arch.units(); ++u)
+    events.push_back({t.units[u], u, -1});
+  std::int64_t e = 0;
+  for (int g = 0; g < arch.gaps(); ++g) {
+    for (int j = 0; j < arch.layer_width(g + 1); ++j) {
+      const std::int64_t head = arch.unit_offset(g + 1) + j;
+      for (int i = 0; i < arch.layer_width(g); ++i, ++e) {
+        const std::int64_t tail = arch.unit_offset(g) + i;
+        const double edge = t.edges.empty() ? kInf : t.edges[e];
+        events.push_back({std::min({t.units[tail], edge, t.units[head]}), tail, head});
+      }
+    }
+  }
+  std::sort(events.begin(), events.end(), [](const SweepEvent& a, const SweepEvent& b) {
+    if (a.threshold != b.threshold) return a.threshold > b.threshold;
+    return (a.head < 0) > (b.head < 0);
+  });
+  return events;
+}
+
+class Sweep {
+ public:
+  explicit Sweep(const ElementThresholds& t)
+      : arch_(t.arch),
+        events_(sweep_events(t)),
+        clusters_(static_cast<std::size_t>(arch_.units())) {}
+
+  // Adds every element with threshold > p.
+  void advance_past(double p) {
+    while (next_ < events_.size() && events_[next_].threshold > p)
+      apply(events_[next_++]);
+  }
+  // Adds elements until input and output join; returns the threshold at which they did.
+  double spanning_threshold() {
+    while (!clusters_.spanning() && next_ < events_.size() && events_[next_].threshold > -kInf) {
+      apply(events_[next_]);
+      if (clusters_.spanning()) return events_[next_].threshold;
+      ++next_;
+    }
+    return clusters_.spanning() ? kInf : -kInf;
+  }
+  const Clusters& clusters() const { return clusters_; }
+
+ private:
+  void apply(const SweepEvent& event) {
+    if (event.head >= 0) {
+      clusters_.unite(static_cast<std::size_t>(event.tail), static_cast<std::size_t>(event.head));
+      return;
+    }
+    const auto u = static_cast<std::size_t>(event.tail);
+    unsigned char side = 0;
+    if (event.tail < arch_.input_width) side = Clusters::kInput;
+    if (event.tail >= arch_.unit_offset(arch_.output_layer())) side = Clusters::kOutput;
+    clusters_.add_unit(u, side);
+  }
+
+  Architecture arch_;
+  std::vector<SweepEvent> events_;
+  std::size_t next_ = 0;
+  Clusters clusters_;
+};
+
+}  // namespace
+
+UnitSet forward_reachable(const Mask& mask) {
+  const Architecture& arch = mask.architecture();
+  UnitSet reach(arch, false);
+  std::ranges::copy(mask.units().layer(0), reach.layer(0).begin());
+  if (mask.all_edges_kept()) {
+    // Adjacent layers are complete: a layer is reached whole as long as the one before is not
+    // empty.
+    for (int k = 1; k < arch.layers() && reach.any(k - 1); ++k) {
+      std::ranges::copy(mask.units().layer(k), reach.layer(k).begin());
+    }
+    return reach;
+  }
+  for (int g = 0; g < arch.gaps(); ++g) {
+    for (int j = 0; j < arch.layer_width(g + 1); ++j) {
+      if (mask.unit(g + 1, j) && intersects(reach.layer(g), mask.incoming(g, j))) {
+        reach.set(g + 1, j, true);
+      }
+    }
+  }
+  return reach;
+}
+
+UnitSet backward_reachable(const Mask& mask) {
+  const Architecture& arch = mask.architecture();
+  UnitSet back(arch, false);
+  std::ranges::copy(mask.units().layer(arch.output_layer()),
+                    back.layer(arch.output_layer()).begin());
+  for (int g = arch.gaps() - 1; g >= 0; --g) {
+    auto into = back.layer(g);
+    for (int j = 0; j < arch.layer_width(g + 1); ++j) {
+      if (!back.contains(g + 1, j)) continue;
+      const auto row = mask.incoming(g, j);
+      for (std::size_t w = 0; w < into.size(); ++w)
+        into[w] |= row[w];
+    }
+    const auto kept = mask.units().layer(g);
+    for (std::size_t w = 0; w < into.size(); ++w)
+      into[w] &= kept[w];
+  }
+  return back;
+}
+
+bool directed_spanning(const Mask& mask) {
+  const Architecture& arch = mask.architecture();
+  if (mask.all_edges_kept()) {
+    for (int k = 0; k < arch.layers(); ++k) {
+      if (!mask.units().any(k)) return false;
+    }
+    return true;
+  }
+  // Only the current layer's reachable set is kept, and the search stops at the first empty one.
+  std::vector<std::uint64_t> from(mask.units().layer(0).begin(), mask.units().layer(0).end());
+  std::vector<std::uint64_t> to;
+  for (int g = 0; g < arch.gaps(); ++g) {
+    const int width = arch.layer_width(g + 1);
+    to.assign(words_for(width), 0);
+    bool any = false;
+    for (int j = 0; j < width; ++j) {
+      if (mask.unit(g + 1, j) && intersects(from, mask.incoming(g, j))) {
+        to[j / 64] |= std::uint64_t{1} << (j % 64);
+        any = true;
+      }
+    }
+    if (!any) return false;
+    from.swap(to);
+  }
+  return true;
+}
+
+int extinction_depth(std::span<const int> reachable) {
+  const int output = static_cast<int>(reachable.size()) - 1;
+  for (int k = 1; k < output; ++k) {
+    if (reachable[k] == 0) return k;
+  }
+  return output;
+}
+
+Backbone backbone(const Mask& mask) {
+  const Architecture& arch = mask.architecture();
+  if (!mask.all_edges_kept()) {
+    const Observation o = observe(mask, false);
+    return {o.directed_spanning, o.backbone_units, o.backbone_weights};
+  }
+  // Every edge kept: the mask spans iff every layer keeps a unit, and then every kept unit and
+  // every edge between kept units is on a path; otherwise nothing is.
+  Backbone result;
+  std::vector<int> kept(static_cast<std::size_t>(arch.layers()));
+  for (int k = 0; k < arch.layers(); ++k) {
+    kept[k] = mask.units().count(k);
+    if (kept[k] == 0) return result;
+  }
+  result.directed_spanning = true;
+  for (int k = 1; k <= arch.depth; ++k)
+    result.units += kept[k];
+  for (int g = 0; g < arch.gaps(); ++g)
+    result.weights += std::int64_t{kept[g]} * kept[g + 1];
+  return result;
+}
+
+Observation observe(const Mask& mask, bool undirected) {
+  const Architecture& arch = mask.architecture();
+  const UnitSet forward = forward_reachable(mask);
+  const UnitSet backward = backward_reachable(mask);
+  Observation result;
+  for (int k = 0; k < arch.layers(); ++k)
+    result.reachable.push_back(forward.count(k));
+  result.directed_spanning = result.reachable.back() > 0;
+  result.extinction_depth = extinction_depth(result.reachable);
+  for (int k = 1; k <= arch.depth; ++k) {
+    result.backbone_units += common_count(forward.layer(k), backward.layer(k));
+  }
+  // Edge i -> j is on a directed input-output path iff i is forward-reachable and j reaches
+  // the output (then j is forward-reachable and i reaches the output too).
+  for (int g = 0; g < arch.gaps() && mask.all_edges_kept(); ++g) {
+    result.backbone_weights += std::int64_t{forward.count(g)} * backward.count(g + 1);
+  }
+  for (int g = 0; g < arch.gaps() && !mask.all_edges_kept(); ++g) {
+    for (int j = 0; j < arch.layer_width(g + 1); ++j) {
+      if (backward.contains(g + 1, j)) {
+        result.backbone_weights += common_count(forward.layer(g), mask.incoming(g, j));
+      }
+    }
+  }
+  if (undirected) observe_clusters(mask, result);
+  return result;
+}
+
+PathThresholds path_thresholds(const ElementThresholds& t) {
+  const Architecture& arch = t.arch;
+  PathThresholds result;
+  result.forward.assign(static_cast<std::size_t>(arch.units()), -kInf);
+  result.backward.assign(static_cast<std::size_t>(arch.units()), -kInf);
+  const double* unit = t.units.data();
+  double* forward = result.forward.data();
+  double* backward = result.backward.data();
+
+  // b(input) = its own threshold; b(j) = min(t_j, max_i min(b(i), t_ij)) (docs/theory.md §3).
+  std::copy_n(unit, arch.input_width, forward);
+  for (int g = 0; g < arch.gaps(); ++g) {
+    const int tails = arch.layer_width(g);
+    const double* b = forward + arch.unit_offset(g);
+    const double best_tail = *std::max_element(b, b + tails);
+    for (int j = 0; j < arch.layer_width(g + 1); ++j) {
+      double best = best_tail;
+      if (!t.edges.empty()) {
+        const double* edge = t.edges.data() + arch.gap_edge_offset(g) + std::int64_t{j} * tails;
+        best = -kInf;
+        for (int i = 0; i < tails; ++i)
+          best = std::max(best, std::min(b[i], edge[i]));
+      }
+      const auto n = arch.unit_offset(g + 1) + j;
+      forward[n] = std::min(unit[n], best);
+    }
+  }
+  const auto output = arch.unit_offset(arch.output_layer());
+  result.directed = *std::max_element(forward + output, forward + output + arch.output_width);
+
+  // c(output) = its own threshold; c(i) = min(t_i, max_j min(t_ij, c(j))).
+  std::copy_n(unit + output, arch.output_width, backward + output);
+  std::vector<double> best;
+  for (int g = arch.gaps() - 1; g >= 0; --g) {
+    const int tails = arch.layer_width(g);
+    const double* c = backward + arch.unit_offset(g + 1);
+    best.assign(tails, -kInf);
+    for (int j = 0; j < arch.layer_width(g + 1); ++j) {
+      if (t.edges.empty()) {
+        for (int i = 0; i < tails; ++i)
+          best[i] = std::max(best[i], c[j]);
+        continue;
+      }
+      const double* edge = t.edges.data() + arch.gap_edge_offset(g) + std::int64_t{j} * tails;
+      for (int i = 0; i < tails; ++i)
+        best[i] = std::max(best[i], std::min(edge[i], c[j]));
+    }
+    for (int i = 0; i < tails; ++i) {
+      const auto n = arch.unit_offset(g) + i;
+      backward[n] = std::min(unit[n], best[i]);
+    }
+  }
+  return result;
+}
+
+double undirected_threshold(const ElementThresholds& thresholds) {
+  return Sweep(thresholds).spanning_threshold();
+}
+
+std::vector<Observation> observe_on_grid(const ElementThresholds& t, std::span<const double> grid,
+                                         bool undirected) {
+  assert(std::is_sorted(grid.begin(), grid.end()));
+  const Architecture& arch = t.arch;
+  const std::size_t points = grid.size();
+  const PathThresholds path = path_thresholds(t);
+  std::vector<Observation> result(points);
+  CountAbove count(grid);
+
+  for (std::size_t k = 0; k < points; ++k)
+    result[k].directed_spanning = grid[k] < path.directed;
+
+  // Reachable units of layer l at p: forward > p.
+  for (int l = 0; l < arch.layers(); ++l) {
+    const double* b = path.forward.data() + arch.unit_offset(l);
+    for (int i = 0; i < arch.layer_width(l); ++i)
+      count.add(b[i]);
+    const auto reachable = count.take();
+    for (std::size_t k = 0; k < points; ++k) {
+      result[k].reachable.push_back(static_cast<int>(reachable[k]));
+    }
+  }
+  // Extinction depth at p: 1 + the number of leading hidden layers with a reachable unit,
+  // i.e. 1 + #{l in 1..L : min over layers 1..l of (max forward in the layer) > p}.
+  double running = kInf;
+  for (int l = 1; l <= arch.depth; ++l) {
+    const double* b = path.forward.data() + arch.unit_offset(l);
+    running = std::min(running, *std::max_element(b, b + arch.width));
+    count.add(running);
+  }
+  const auto alive = count.take();
+  for (std::size_t k = 0; k < points; ++k) {
+    result[k].extinction_depth = 1 + static_cast<int>(alive[k]);
+  }
+
+  // Backbone unit at p: forward > p and backward > p.
+  auto on_path = [&](std::int64_t n) { return std::min(path.forward[n], path.backward[n]); };
+  for (std::int64_t n = arch.unit_offset(1); n < arch.unit_offset(arch.output_layer()); ++n) {
+    count.add(on_path(n));
+  }
+  const auto units = count.take();
+  // Backbone edge i -> j at p: min(forward(i), t_ij, backward(j)) > p. With every edge kept
+  // that factorises: (#tails with forward > p) x (#heads with backward > p).
+  std::vector<std::int64_t> weights(points, 0);
+  for (int g = 0; g < arch.gaps(); ++g) {
+    const double* b = path.forward.data() + arch.unit_offset(g);
+    const double* c = path.backward.data() + arch.unit_offset(g + 1);
+    const int tails = arch.layer_width(g);
+    const int heads = arch.layer_width(g + 1);
+    if (t.edges.empty()) {
+      for (int i = 0; i < tails; ++i)
+        count.add(b[i]);
+      const auto tail_counts = count.take();
+      for (int j = 0; j < heads; ++j)
+        count.add(c[j]);
+      const auto head_counts = count.take();
+      for (std::size_t k = 0; k < points; ++k)
+        weights[k] += tail_counts[k] * head_counts[k];
+      continue;
+    }
+    const double* edge = t.edges.data() + arch.gap_edge_offset(g);
+    for (int j = 0; j < heads; ++j) {
+      for (int i = 0; i < tails; ++i)
+        count.add(std::min({b[i], edge[j * tails + i], c[j]}));
+    }
+    const auto gap_counts = count.take();
+    for (std::size_t k = 0; k < points; ++k)
+      weights[k] += gap_counts[k];
+  }
+  for (std::size_t k = 0; k < points; ++k) {
+    result[k].backbone_units = units[k];
+    result[k].backbone_weights = weights[k];
+  }
+
+  if (undirected) {
+    Sweep sweep(t);
+    for (std::size_t k = points; k-- > 0;) {
+      sweep.advance_past(grid[k]);
+      result[k].undirected_spanning = sweep.clusters().spanning();
+      result[k].largest_cluster = sweep.clusters().largest();
+      result[k].mean_other_cluster_size = sweep.clusters().mean_other_size();
+    }
+  }
+  return result;
+}
+
+double directed_threshold(const Architecture& arch, DropoutModel model, RandomStream& rng) {
+  // Hidden-unit thresholds come first in the canonical order (+inf when units are not dropped).
+  std::vector<double> unit(static_cast<std::size_t>(arch.hidden_units()), kInf);
+  if (drops_units(model)) {
+    for (double& u : unit)
+      u = rng.uniform();
+  }
+  if (!drops_edges(model)) {
+    // Site: p* = min over hidden layers of the max over the layer's units (docs/theory.md §2).
+    double threshold = kInf;
+    for (int l = 0; l < arch.depth; ++l) {
+      const auto layer = unit.begin() + std::int64_t{l} * arch.width;
+      threshold = std::min(threshold, *std::max_element(layer, layer + arch.width));
+    }
+    return threshold;
+  }
+  // Bottleneck path (docs/theory.md §3), one layer of b at a time; a row of uniforms is drawn
+  // before it is used so that the min/max loop vectorises.
+  std::vector<double> b(arch.input_width, kInf);
+  std::vector<double> next;
+  std::vector<double> row;
+  for (int g = 0; g < arch.gaps(); ++g) {
+    const int tails = arch.layer_width(g);
+    const int heads = arch.layer_width(g + 1);
+    next.assign(heads, -kInf);
+    row.resize(tails);
+    for (int j = 0; j < heads; ++j) {
+      for (double& u : row)
+        u = rng.uniform();
+      double best = -kInf;
+      for (int i = 0; i < tails; ++i)
+        best = std::max(best, std::min(b[i], row[i]));
+      next[j] =
+          arch.is_hidden(g + 1) ? std::min(unit[std::int64_t{g} * arch.width + j], best) : best;
+    }
+    b.swap(next);
+  }
+  return *std::max_element(b.begin(), b.end());
+}
+
+}  // namespace dropperc

@@ -1,0 +1,140 @@
+#include "dropperc/core/theory.hpp"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include <boost/math/tools/roots.hpp>
+
+namespace dropperc {
+
+namespace {
+
+// Compensated (Neumaier) sum: the log survival probability adds up to 10^6 small terms.
+class CompensatedSum {
+ public:
+  void add(double x) {
+    const double t = sum_ + x;
+    compensation_ += std::abs(sum_) >= std::abs(x) ? (sum_ - t) + x : (x - t) + sum_;
+    sum_ = t;
+  }
+  double value() const { return sum_ + compensation_; }
+
+ private:
+  double sum_ = 0.0;
+  double compensation_ = 0.0;
+};
+
+// m log x, with 0 log 0 = 0.
+double times_log(int m, double log_x) {
+  return m == 0 ? 0.0 : m * log_x;
+}
+
+// T[n][m] = P(N_{k+1} = m | N_k = n) for n = 1..tails, m = 0..heads, as a dense row-major
+// (tails + 1) x (heads + 1) table (row 0 unused). The Binomial pmf is evaluated in log space,
+// so entries far below 1e-308 underflow to 0 without disturbing the others.
+std::vector<double> transition(const Dropout& dropout, int tails, int heads, bool hidden_target) {
+  std::vector<double> log_choose(heads + 1, 0.0);
+  for (int m = 1; m <= heads; ++m) {
+    log_choose[m] = log_choose[m - 1] + std::log(static_cast<double>(heads - m + 1) / m);
+  }
+  std::vector<double> table(static_cast<std::size_t>(tails + 1) * (heads + 1), 0.0);
+  for (int n = 1; n <= tails; ++n) {
+    const auto [success, failure] = reach_probability(dropout, n, hidden_target);
+    const double log_success = std::log(success);
+    const double log_failure = std::log(failure);
+    for (int m = 0; m <= heads; ++m) {
+      table[n * (heads + 1) + m] =
+          std::exp(log_choose[m] + times_log(m, log_success) + times_log(heads - m, log_failure));
+    }
+  }
+  return table;
+}
+
+}  // namespace
+
+SpanningProbability site_spanning_probability(const Architecture& arch, double p_site) {
+  // theta = (1 - p^W)^L: every hidden layer keeps a unit (docs/theory.md §2).
+  const double log_theta = arch.depth * std::log1p(-std::pow(p_site, arch.width));
+  return {std::exp(log_theta), -std::expm1(log_theta), log_theta};
+}
+
+ReachableChain reachable_chain(const Architecture& arch, const Dropout& dropout) {
+  ReachableChain result;
+  result.expected_reachable.assign(arch.layers(), 0.0);
+  result.expected_reachable[0] = arch.input_width;
+  result.survival.assign(arch.layers(), 0.0);
+  result.survival[0] = 1.0;
+  // pi[n] = P(N_k = n | N_k >= 1); log_survival = log P(N_k >= 1).
+  std::vector<double> pi(arch.input_width + 1, 0.0);
+  pi[arch.input_width] = 1.0;
+  CompensatedSum log_survival;
+  double expected_depth = 1.0;  // the k = 0 term: P(N_0 >= 1) = 1
+  std::vector<double> middle;   // the hidden -> hidden table, shared by gaps 1..L-1
+  std::vector<double> next;
+
+  for (int g = 0; g < arch.gaps(); ++g) {
+    const int tails = arch.layer_width(g);
+    const int heads = arch.layer_width(g + 1);
+    const bool hidden_target = arch.is_hidden(g + 1);
+    const bool is_middle = g >= 1 && hidden_target;
+    if (is_middle && middle.empty()) middle = transition(dropout, tails, heads, true);
+    const std::vector<double> own =
+        is_middle ? std::vector<double>{} : transition(dropout, tails, heads, hidden_target);
+    const std::vector<double>& table = is_middle ? middle : own;
+
+    next.assign(heads + 1, 0.0);
+    for (int n = 1; n <= tails; ++n) {
+      if (pi[n] == 0.0) continue;
+      const double* row = table.data() + std::size_t(n) * (heads + 1);
+      for (int m = 0; m <= heads; ++m)
+        next[m] += pi[n] * row[m];
+    }
+    // P(N_{k+1} = 0 | N_k >= 1) and its complement, each summed from positive terms.
+    const double absorbed = next[0];
+    double survived = 0.0;
+    for (int m = 1; m <= heads; ++m)
+      survived += next[m];
+    if (survived == 0.0) {
+      result.spanning = {0.0, 1.0, -std::numeric_limits<double>::infinity()};
+      result.expected_extinction_depth = expected_depth;
+      return result;
+    }
+    log_survival.add(absorbed < 0.5 ? std::log1p(-absorbed) : std::log(survived));
+    double mean = 0.0;
+    for (int m = 1; m <= heads; ++m) {
+      next[m] /= survived;
+      mean += m * next[m];
+    }
+    next[0] = 0.0;
+    pi.swap(next);
+    const double survival = std::exp(log_survival.value());
+    result.expected_reachable[g + 1] = survival * mean;
+    result.survival[g + 1] = survival;
+    if (g + 1 <= arch.depth) expected_depth += survival;
+  }
+  const double log_theta = log_survival.value();
+  result.spanning = {std::exp(log_theta), -std::expm1(log_theta), log_theta};
+  result.expected_extinction_depth = expected_depth;
+  return result;
+}
+
+SpanningProbability spanning_probability(const Architecture& arch, const Dropout& dropout) {
+  if (dropout.model == DropoutModel::site) return site_spanning_probability(arch, dropout.p_site);
+  return reachable_chain(arch, dropout).spanning;
+}
+
+double p_half(const Architecture& arch, const ScanLine& line) {
+  auto excess = [&](double p) { return spanning_probability(arch, line.at(p)).theta - 0.5; };
+  const double at_zero = excess(0.0);
+  const double at_one = excess(1.0);
+  if (at_zero < 0.0 || at_one > 0.0) {
+    throw std::domain_error("theta does not cross 1/2 for p in [0, 1] on this scan line");
+  }
+  std::uintmax_t iterations = 200;
+  const auto [low, high] = boost::math::tools::toms748_solve(
+      excess, 0.0, 1.0, at_zero, at_one, boost::math::tools::eps_tolerance<double>(), iterations);
+  return 0.5 * (low + high);
+}
+
+}  // namespace dropperc

@@ -1,0 +1,34 @@
+#include "blocks.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "dropperc/io/schema.hpp"
+
+namespace dropperc::kinds {
+
+std::pair<std::int64_t, std::int64_t> block_of(std::int64_t samples, std::int64_t block,
+                                               std::int64_t index) {
+  const std::int64_t first = index * block;
+  return {first, std::min(samples, first + block)};
+}
+
+void write_range(h5::Group& unit, std::int64_t first, std::int64_t last) {
+  unit.set_attribute(schema::kFirstSample, first);
+  unit.set_attribute(schema::kLastSample, last);
+}
+
+bool holds_range(const h5::Group& unit, std::int64_t first, std::int64_t last) {
+  return unit.integer_attribute(schema::kFirstSample) == first &&
+         unit.integer_attribute(schema::kLastSample) == last;
+}
+
+void check_length(const h5::Group& unit, std::size_t values, std::int64_t first,
+                  std::int64_t last) {
+  if (values != static_cast<std::size_t>(last - first)) {
+    throw h5::Error(unit.file_name() + ": holds " + std::to_string(values) + " thresholds, not " +
+                    std::to_string(last - first));
+  }
+}
+
+}  // namespace dropperc::kinds

@@ -1,0 +1,41 @@
+#include "network_blocks.hpp"
+
+#include "blocks.hpp"
+
+#include "dropperc/core/rng.hpp"
+
+namespace dropperc::kinds {
+
+SamplingPlan plan_for(const JobSpec& job, const Task& task) {
+  const PercolationSpec& spec = *job.percolation;
+  SamplingPlan plan;
+  plan.arch = task.arch;
+  plan.line = ScanLine::of(task.model);
+  plan.grid = {task.p};
+  plan.method = spec.method;
+  plan.samples = spec.samples;
+  plan.seed = job.seed;
+  plan.stream = name_stream(task.name);
+  plan.undirected = spec.undirected;
+  return plan;
+}
+
+Settings network_block_settings(const JobSpec& job, const Task& task) {
+  const PercolationSpec& p = *job.percolation;
+  return {{"kind", std::string(name(task.kind))},
+          {"model", std::string(name(task.model))},
+          {"width", std::to_string(task.arch.width)},
+          {"depth", std::to_string(task.arch.depth)},
+          {"seed", std::to_string(job.seed)},
+          {"input_width", std::to_string(task.arch.input_width)},
+          {"output_width", std::to_string(task.arch.output_width)},
+          {"method", std::string(name(p.method))},
+          {"undirected", p.undirected ? "true" : "false"},
+          {"block", std::to_string(p.block)}};
+}
+
+std::pair<std::int64_t, std::int64_t> network_block(const JobSpec& job, std::int64_t index) {
+  return block_of(job.percolation->samples, job.percolation->block, index);
+}
+
+}  // namespace dropperc::kinds

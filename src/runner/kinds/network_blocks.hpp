@@ -1,0 +1,22 @@
+#pragma once
+// What the kinds that sample masks of a network in blocks share (percolation, thresholds): the
+// sampling plan of a task and the settings of [percolation] that decide its results.
+
+#include "kinds.hpp"
+
+#include "dropperc/core/sampling.hpp"
+#include "dropperc/runner/job.hpp"
+
+namespace dropperc::kinds {
+
+/// The plan of every block of a percolation or thresholds task: sample s of the task draws from
+/// the streams of (job seed, name_stream(task name), s), whatever block it is in.
+SamplingPlan plan_for(const JobSpec& job, const Task& task);
+
+/// The settings of a network task sampled in blocks, p excepted.
+Settings network_block_settings(const JobSpec& job, const Task& task);
+
+/// Samples [first, last) of block `index` of the task.
+std::pair<std::int64_t, std::int64_t> network_block(const JobSpec& job, std::int64_t index);
+
+}  // namespace dropperc::kinds

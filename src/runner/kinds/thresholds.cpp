@@ -1,0 +1,92 @@
+// Thresholds tasks: per-sample path thresholds p* of one network (model, W, L), in blocks of
+// samples (docs/theory.md §7). A unit file holds the block's thresholds; the merged task holds
+// them all and theta(p) on the job's p grid at the task's width.
+
+#include "blocks.hpp"
+#include "datasets.hpp"
+#include "kinds.hpp"
+#include "network_blocks.hpp"
+
+#include "dropperc/core/sampling.hpp"
+#include "dropperc/io/schema.hpp"
+
+namespace dropperc::kinds {
+
+double Thresholds::cost(const JobSpec& job, const Task& task, std::int64_t index) {
+  // Nanoseconds per sample, fitted to the per-unit times of bench/scheduling.sh
+  // (docs/performance.md, "Scheduling").
+  const auto edges = static_cast<double>(task.arch.edges());
+  const auto units = static_cast<double>(task.arch.units());
+  const bool bond = drops_edges(task.model);
+  const PercolationSpec& p = *job.percolation;
+  // Thresholds of site+bond come from coupled uniforms even with the fast method
+  // (sample_thresholds).
+  const bool fast = p.method == Method::fast && task.model != DropoutModel::site_bond;
+  double per_sample = fast ? (bond ? 20.0 : 2.0) * units : bond ? 10.0 * edges : 35.0 * units;
+  // Undirected spanning from thresholds sorts every edge of the sample (Newman-Ziff).
+  if (p.undirected) per_sample += 70.0 * edges;
+  const auto [first, last] = network_block(job, index);
+  return 1e-9 * static_cast<double>(last - first) * per_sample;
+}
+
+Settings Thresholds::settings(const JobSpec& job, const Task& task) {
+  return network_block_settings(job, task);
+}
+
+std::optional<UnitResult> Thresholds::run(const UnitContext& c, std::int64_t index,
+                                          const UnitControl&, std::optional<TrainingState<float>>) {
+  const auto [first, last] = network_block(*c.job, index);
+  SampleThresholds t = sample_thresholds(plan_for(*c.job, *c.task), first, last);
+  return ThresholdBlock{first, last, std::move(t.directed), std::move(t.undirected)};
+}
+
+bool Thresholds::complete(const h5::Group& unit, const JobSpec& job, const Task&,
+                          std::int64_t index) {
+  const auto [first, last] = network_block(job, index);
+  return holds_range(unit, first, last);
+}
+
+void Thresholds::save(h5::Group& unit, const Result& block) {
+  write_range(unit, block.first, block.last);
+  unit.write(schema::kDirectedThresholds, block.directed);
+  unit.write(schema::kUndirectedThresholds, block.undirected);
+}
+
+ThresholdBlock Thresholds::load(const h5::Group& unit, const JobSpec& job, const Task&,
+                                std::int64_t index) {
+  const auto [first, last] = network_block(job, index);
+  ThresholdBlock block{first, last, unit.read<double>(schema::kDirectedThresholds),
+                       unit.read<double>(schema::kUndirectedThresholds)};
+  check_length(unit, block.directed.size(), first, last);
+  return block;
+}
+
+SummaryRow Thresholds::merge(h5::Group& g, h5::Group&, const JobSpec& job, const Task& task,
+                             const std::vector<Result>& blocks) {
+  write_network_parameters(g, task, false);
+  std::vector<double> grid_p, keep;  // the task's width may tie p to W (a keep law)
+  for (const GridValue& p : p_at(job.grid, task.arch.width)) {
+    grid_p.push_back(p.value);
+    keep.push_back(p.scale);
+  }
+  std::vector<double> directed, undirected;
+  for (const ThresholdBlock& b : blocks) {
+    directed.insert(directed.end(), b.directed.begin(), b.directed.end());
+    undirected.insert(undirected.end(), b.undirected.begin(), b.undirected.end());
+  }
+  vector(g, schema::kDirectedThresholds, directed,
+         "per-sample p*: the sample spans (directed) iff p < p*", "1");
+  vector(g, schema::kCurveP, grid_p, "drop probabilities of the job's grid at this width", "1");
+  if (job.grid.keep_law) {
+    vector(g, schema::kCurveKeep, keep, "keep scale c of each curve_p: p = 1 - c W^power", "1");
+  }
+  const std::string_view description = "fraction of samples whose threshold exceeds p, at curve_p";
+  write_curve(g, schema::kDirectedCurve, directed, grid_p, SpansWhen::below, description);
+  if (!undirected.empty()) {
+    vector(g, schema::kUndirectedThresholds, undirected, "per-sample undirected threshold", "1");
+    write_curve(g, schema::kUndirectedCurve, undirected, grid_p, SpansWhen::below, description);
+  }
+  return network_row(task, false);
+}
+
+}  // namespace dropperc::kinds

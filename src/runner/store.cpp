@@ -1,0 +1,263 @@
+#include "dropperc/runner/store.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "kinds/kinds.hpp"
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "dropperc/io/h5.hpp"
+#include "dropperc/io/schema.hpp"
+
+namespace dropperc {
+
+namespace {
+
+// Writes `target` through a temporary file in the same directory and a rename, so the target
+// is either the old file or the complete new one.
+template <class Write>
+void write_atomically(const std::filesystem::path& target, Write write) {
+  std::filesystem::create_directories(target.parent_path());
+  const std::filesystem::path temporary = temporary_path(target);
+  {
+    h5::File file = h5::File::create(temporary);
+    h5::Group root = file.root();
+    write(root);
+    file.close();
+  }
+  std::filesystem::rename(temporary, target);
+}
+
+std::string to_text(const Fingerprint& f) {
+  std::ostringstream out;
+  out << "# What each task of this directory computes (statistics targets excluded).\n";
+  for (const auto& [task, settings] : f) {
+    out << "[task " << task << "]\n";
+    for (const auto& [key, value] : settings)
+      out << key << " = " << value << "\n";
+  }
+  return out.str();
+}
+
+Fingerprint from_text(std::istream& in) {
+  Fingerprint f;
+  std::map<std::string, std::string>* current = nullptr;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("[task ", 0) == 0 && line.back() == ']') {
+      current = &f[line.substr(6, line.size() - 7)];
+    } else if (const auto eq = line.find(" = "); current != nullptr && eq != std::string::npos) {
+      (*current)[line.substr(0, eq)] = line.substr(eq + 3);
+    }
+  }
+  return f;
+}
+
+}  // namespace
+
+Fingerprint fingerprint(const JobSpec& job, const std::vector<Task>& tasks) {
+  Fingerprint f;
+  for (const Task& t : tasks) {
+    f[t.name] =
+        kinds::visit_kind(t.kind, [&](auto kind) { return decltype(kind)::settings(job, t); });
+  }
+  return f;
+}
+
+std::vector<std::string> fingerprint_changes(const Fingerprint& stored,
+                                             const Fingerprint& current) {
+  std::vector<std::string> changes;
+  for (const auto& [task, settings] : current) {
+    const auto old = stored.find(task);
+    if (old == stored.end()) continue;
+    std::map<std::string, std::string> keys;
+    for (const auto& [key, value] : old->second)
+      keys[key];
+    for (const auto& [key, value] : settings)
+      keys[key];
+    for (const auto& [key, unused] : keys) {
+      const auto a = old->second.find(key);
+      const auto b = settings.find(key);
+      const std::string before = a == old->second.end() ? "(absent)" : a->second;
+      const std::string after = b == settings.end() ? "(absent)" : b->second;
+      if (before != after) changes.push_back(task + ": " + key + ": " + before + " -> " + after);
+    }
+  }
+  return changes;
+}
+
+namespace {
+
+// An exclusive flock on <output>/fingerprint.lock while the stored fingerprint is checked and
+// replaced: runs that start together in one directory (slices) take turns, so a changed task's
+// old results are discarded once, before any of them computes it. On a file system without
+// flock (some Lustre mounts) it goes on without the lock and says so: start such slices one
+// after another, or without --force.
+class FingerprintLock {
+ public:
+  FingerprintLock(const std::filesystem::path& directory, const Store::Log& log) {
+    const auto path = directory / schema::kFingerprintLockFile;
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw StoreError(path.string() + ": " + std::strerror(errno));
+    int status = 0;
+    while ((status = ::flock(fd_, LOCK_EX)) != 0 && errno == EINTR) {
+    }
+    if (status != 0 && log) {
+      log(path.string() + ": no file lock (" + std::strerror(errno) +
+          "); runs sharing this directory must not start together");
+    }
+  }
+  ~FingerprintLock() { ::close(fd_); }  // closing releases the lock
+  FingerprintLock(const FingerprintLock&) = delete;
+  FingerprintLock& operator=(const FingerprintLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
+
+std::filesystem::path temporary_path(const std::filesystem::path& target) {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return target.string() + ".tmp." + host + "." + std::to_string(::getpid());
+}
+
+Store::Store(const JobSpec& job, std::vector<Task> tasks, Role role, bool force, Log log)
+    : job_(&job), tasks_(std::move(tasks)), directory_(job.output), log_(std::move(log)) {
+  if (role == Role::worker) return;
+  std::filesystem::create_directories(directory_ / schema::kUnitsDirectory);
+  std::filesystem::create_directories(directory_ / schema::kCheckpointsDirectory);
+  const FingerprintLock lock(directory_, log_);
+  const auto path = directory_ / schema::kFingerprintFile;
+  const Fingerprint current = fingerprint(job, tasks_);
+  if (std::ifstream in(path); in) {
+    const auto changes = fingerprint_changes(from_text(in), current);
+    if (!changes.empty() && !force) {
+      std::string message = directory_.string() + " holds results of a job with other settings (" +
+                            std::to_string(changes.size()) +
+                            " differences); rerun with --force to " +
+                            "discard the changed tasks' results, or use another output directory:";
+      for (std::size_t k = 0; k < changes.size() && k < 40; ++k)
+        message += "\n  " + changes[k];
+      if (changes.size() > 40) message += "\n  ...";
+      throw StoreError(message);
+    }
+    for (const std::string& change : changes) {
+      const std::string task = change.substr(0, change.find(':'));
+      std::filesystem::remove_all(directory_ / schema::kUnitsDirectory / task);
+      std::filesystem::remove_all(directory_ / schema::kCheckpointsDirectory / task);
+    }
+  }
+  const std::string text = to_text(current);
+  if (std::ifstream in(path); in && std::string(std::istreambuf_iterator<char>(in), {}) == text)
+    return;  // unchanged: runs sharing the directory leave it alone
+  const auto temporary = temporary_path(path);
+  std::ofstream(temporary) << text;
+  std::filesystem::rename(temporary, path);
+}
+
+std::filesystem::path Store::unit_path(std::size_t task, std::int64_t index) const {
+  return directory_ / schema::kUnitsDirectory / tasks_[task].name / (std::to_string(index) + ".h5");
+}
+
+std::filesystem::path Store::checkpoint_path(std::size_t task, std::int64_t index) const {
+  return directory_ / schema::kCheckpointsDirectory / tasks_[task].name /
+         (std::to_string(index) + ".h5");
+}
+
+void Store::report(const std::string& message) const {
+  if (log_) log_(message);
+}
+
+bool Store::complete(std::size_t task, std::int64_t index) const {
+  const auto path = unit_path(task, index);
+  if (!std::filesystem::exists(path)) return false;
+  const Task& t = tasks_[task];
+  try {
+    const h5::File file = h5::File::open(path);
+    const h5::Group root = file.root();
+    if (root.string_attribute(schema::kUnitTask) != t.name ||
+        root.integer_attribute(schema::kUnitIndex) != index) {
+      throw h5::Error(path.string() + ": belongs to another unit");
+    }
+    return kinds::visit_kind(
+        t.kind, [&](auto kind) { return decltype(kind)::complete(root, *job_, t, index); });
+  } catch (const h5::Error& e) {
+    report(std::string("unreadable unit file, computing it again: ") + e.what());
+    std::filesystem::remove(path);
+    return false;
+  }
+}
+
+std::optional<UnitResult> Store::load(std::size_t task, std::int64_t index) const {
+  if (!complete(task, index)) return std::nullopt;
+  const auto path = unit_path(task, index);
+  const Task& t = tasks_[task];
+  try {
+    const h5::File file = h5::File::open(path);
+    const h5::Group root = file.root();
+    return kinds::visit_kind(
+        t.kind, [&](auto kind) { return UnitResult(decltype(kind)::load(root, *job_, t, index)); });
+  } catch (const h5::Error& e) {
+    report(std::string("unreadable unit file, computing it again: ") + e.what());
+    std::filesystem::remove(path);
+  }
+  return std::nullopt;
+}
+
+void Store::save(std::size_t task, std::int64_t index, const UnitResult& result,
+                 double seconds) const {
+  const Task& t = tasks_[task];
+  write_atomically(unit_path(task, index), [&](h5::Group& root) {
+    root.set_attribute(schema::kFormatVersionAttribute, schema::kFormatVersion);
+    root.set_attribute(schema::kComputeSeconds, seconds);
+    root.set_attribute(schema::kUnitTask, std::string_view(t.name));
+    root.set_attribute(schema::kUnitKind, name(t.kind));
+    root.set_attribute(schema::kUnitIndex, index);
+    kinds::visit_kind(t.kind, [&](auto kind) {
+      using Kind = decltype(kind);
+      Kind::save(root, std::get<typename Kind::Result>(result));
+    });
+  });
+  std::filesystem::remove(checkpoint_path(task, index));
+}
+
+double Store::seconds(std::size_t task, std::int64_t index) const {
+  const h5::File file = h5::File::open(unit_path(task, index));
+  return file.root().number_attribute(schema::kComputeSeconds);
+}
+
+void Store::save_checkpoint(std::size_t task, std::int64_t index,
+                            const TrainingState<float>& state) const {
+  write_atomically(checkpoint_path(task, index), [&](h5::Group& root) {
+    root.set_attribute(schema::kFormatVersionAttribute, schema::kFormatVersion);
+    root.set_attribute(schema::kUnitTask, std::string_view(tasks_[task].name));
+    root.set_attribute(schema::kUnitIndex, index);
+    h5::Group group = root.create_group(schema::kState);
+    write_state(group, state);
+  });
+}
+
+std::optional<TrainingState<float>> Store::resume_point(std::size_t task,
+                                                        std::int64_t index) const {
+  for (const auto& path : {checkpoint_path(task, index), unit_path(task, index)}) {
+    if (!std::filesystem::exists(path)) continue;
+    try {
+      const h5::File file = h5::File::open(path);
+      const h5::Group root = file.root();
+      if (root.group(schema::kState).integer_attribute(schema::kStep) > job_->training->steps)
+        continue;
+      return kinds::Training::load(root, *job_, tasks_[task], index).state;
+    } catch (const h5::Error& e) {
+      report(std::string("unreadable checkpoint, starting the replica again: ") + e.what());
+      std::filesystem::remove(path);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace dropperc
