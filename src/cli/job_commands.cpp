@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "commands.hpp"
@@ -116,6 +117,14 @@ int status(const JobOptions& o) {
   const std::optional<Slice> slice = parse_slice(o.slice);
   const std::vector<Task> tasks = expand(job);
   const Store store(job, tasks, Store::Role::worker);
+  // What run would refuse: say so, and count the changed tasks' units as not done (run --force
+  // discards them).
+  const DirectoryCheck check = check_directory(job, tasks);
+  const std::set<std::string> changed = check.changed_tasks();
+  if (check.refused()) {
+    log_line("dropperc status: `dropperc run` would refuse this directory: " +
+             check.message(job.output));
+  }
   std::vector<std::vector<std::int64_t>> owners;
   if (slice) owners = slice_owners(job, tasks, slice->count);
   Table table({"task", "kind", "done", "units"});
@@ -127,7 +136,7 @@ int status(const JobOptions& o) {
       if (slice && owners[t][static_cast<std::size_t>(u)] != slice->index) continue;
       ++task_units;
       const double cost = unit_cost(job, tasks[t], u);
-      if (store.complete(t, u)) {
+      if (!changed.count(tasks[t].name) && store.complete(t, u)) {
         ++task_done;
         done_cost += cost;
         done_seconds += store.seconds(t, u);
@@ -138,7 +147,8 @@ int status(const JobOptions& o) {
     done += task_done;
     total += task_units;
     if (task_units == 0) continue;  // wholly in other slices
-    table.add_row({tasks[t].name, std::string(name(tasks[t].kind)), std::to_string(task_done),
+    table.add_row({tasks[t].name, std::string(name(tasks[t].kind)),
+                   std::to_string(task_done) + (changed.count(tasks[t].name) ? " (changed)" : ""),
                    std::to_string(task_units)});
   }
   table.print(stdout, false);
@@ -157,7 +167,7 @@ int status(const JobOptions& o) {
                 remaining_cost / 3600.0);
   }
   std::printf("\n");
-  return done == total ? 0 : kUnfinished;
+  return done == total && !check.refused() ? 0 : kUnfinished;
 }
 
 int merge_results(const JobOptions& o) {

@@ -18,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include <boost/crc.hpp>
 #include <hdf5.h>
 
 namespace dropperc::h5 {
@@ -403,7 +404,9 @@ struct LinkNames {
   std::exception_ptr failure;
 };
 
-herr_t collect_link_name(hid_t /*group*/, const char* name, const H5L_info_t* /*info*/, void* out) {
+// The callback of H5Literate (Info: H5L_info_t) and of H5Aiterate2 (H5A_info_t).
+template <class Info>
+herr_t collect_name(hid_t /*location*/, const char* name, const Info* /*info*/, void* out) {
   auto* collected = static_cast<LinkNames*>(out);
   try {
     collected->names.emplace_back(name);
@@ -597,6 +600,55 @@ TableColumn unpack_column(const Field& field, std::size_t offset, std::size_t ro
   return column;
 }
 
+// --- Checksums: CRC-32C of a group's contents ------------------------------------------------
+
+using Crc32c = boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true>;
+
+// One item of a checksum: a tag saying what it is, its name and its bytes, the two framed by
+// their lengths, so that different contents never feed the same bytes.
+void feed(Crc32c& crc, char tag, std::string_view name, const void* data, std::size_t size) {
+  const std::uint64_t lengths[2] = {name.size(), size};
+  crc.process_byte(static_cast<unsigned char>(tag));
+  crc.process_bytes(lengths, sizeof lengths);
+  crc.process_bytes(name.data(), name.size());
+  crc.process_bytes(data, size);
+}
+
+// Feeds every attribute of `loc` but `skip`, in name order: strings as text, integers as int64,
+// floating-point numbers as double. Attributes must be scalars.
+void feed_attributes(Crc32c& crc, hid_t loc, const std::string& where, std::string_view skip) {
+  LinkNames collected;
+  hsize_t next = 0;
+  const herr_t status =
+      H5Aiterate2(loc, H5_INDEX_NAME, H5_ITER_INC, &next, collect_name<H5A_info_t>, &collected);
+  if (collected.failure) {
+    H5Eclear2(H5E_DEFAULT);
+    std::rethrow_exception(collected.failure);
+  }
+  check(status, where, "cannot list attributes");
+  for (const std::string& name : collected.names) {
+    if (name == skip) continue;
+    const std::string what = attribute_action("cannot checksum", name);
+    const Handle attribute = open_attribute(loc, name, where, what);
+    const Handle type = checked(H5Aget_type(attribute.id()), where, what);
+    const H5T_class_t found = type_class(type.id(), where, what);
+    if (found == H5T_STRING) {
+      const std::string text = read_string_attribute(loc, name, where);
+      feed(crc, 's', name, text.data(), text.size());
+    } else if (found == H5T_INTEGER) {
+      std::int64_t value = 0;
+      check(H5Aread(attribute.id(), H5T_NATIVE_INT64, &value), where, what);
+      feed(crc, 'i', name, &value, sizeof value);
+    } else if (found == H5T_FLOAT) {
+      double value = 0;
+      check(H5Aread(attribute.id(), H5T_NATIVE_DOUBLE, &value), where, what);
+      feed(crc, 'f', name, &value, sizeof value);
+    } else {
+      throw error(where, what, "stored type is " + class_name(found));
+    }
+  }
+}
+
 }  // namespace
 
 // --- Handle -----------------------------------------------------------------------------------
@@ -642,8 +694,8 @@ std::vector<std::string> Group::members() const {
   const std::string where = enter(*this);
   LinkNames collected;
   hsize_t next = 0;
-  const herr_t status =
-      H5Literate(handle_.id(), H5_INDEX_NAME, H5_ITER_INC, &next, collect_link_name, &collected);
+  const herr_t status = H5Literate(handle_.id(), H5_INDEX_NAME, H5_ITER_INC, &next,
+                                   collect_name<H5L_info_t>, &collected);
   if (collected.failure) {
     H5Eclear2(H5E_DEFAULT);
     std::rethrow_exception(collected.failure);
@@ -662,6 +714,41 @@ void Group::remove(std::string_view name) {
   const std::string where = enter(*this, name);
   if (!link_exists(handle_.id(), name, where)) throw error(where, "cannot remove", "not found");
   check(H5Ldelete(handle_.id(), std::string(name).c_str(), H5P_DEFAULT), where, "cannot remove");
+}
+
+// --- Group: checksum -----------------------------------------------------------------------------
+
+std::uint32_t Group::checksum(std::string_view skip) const {
+  const std::string where = enter(*this);
+  Crc32c crc;
+  feed_attributes(crc, handle_.id(), where, skip);
+  for (const std::string& name : members()) {
+    if (is_group(name)) {
+      const std::uint32_t inner = group(name).checksum({});
+      feed(crc, 'g', name, &inner, sizeof inner);
+      continue;
+    }
+    const Shape dims = shape(name);
+    feed(crc, 'd', name, dims.data(), dims.size() * sizeof(std::uint64_t));
+    switch (element_kind(name)) {
+      case ElementKind::integer: {
+        const auto values = read<std::int64_t>(name);
+        feed(crc, 'i', name, values.data(), values.size() * sizeof(std::int64_t));
+        break;
+      }
+      case ElementKind::floating: {
+        const auto values = read<double>(name);
+        feed(crc, 'f', name, values.data(), values.size() * sizeof(double));
+        break;
+      }
+      case ElementKind::other:
+        throw error(enter(*this, name), "cannot checksum", "not a numeric dataset");
+    }
+    const std::string at = enter(*this, name);
+    const Handle dataset = open_dataset(handle_.id(), name, at);
+    feed_attributes(crc, dataset.id(), at, {});
+  }
+  return crc.checksum();
 }
 
 // --- Group: datasets ----------------------------------------------------------------------------

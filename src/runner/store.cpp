@@ -32,10 +32,35 @@ void write_atomically(const std::filesystem::path& target, Write write) {
   std::filesystem::rename(temporary, target);
 }
 
-std::string to_text(const Fingerprint& f) {
+// Settings that no longer decide results and are ignored in fingerprints written before: a unit
+// file records its samples [first, last), so a unit whose block changed is computed again.
+constexpr std::string_view kRetiredSettings[] = {"block"};
+
+// Stores the checksum of everything the file holds so far: call last.
+void seal(h5::Group& root) {
+  root.set_attribute(schema::kChecksum, std::int64_t{root.checksum(schema::kChecksum)});
+}
+
+// Throws h5::Error (the file is then computed again) unless a unit file or checkpoint is of this
+// format version and, when it has a checksum, holds what it held when it was written.
+void check_integrity(const h5::Group& root, const std::filesystem::path& path) {
+  const std::int64_t version = root.integer_attribute(schema::kFormatVersionAttribute);
+  if (version != schema::kFormatVersion) {
+    throw h5::Error(path.string() + ": format version " + std::to_string(version) + ", not " +
+                    std::to_string(schema::kFormatVersion));
+  }
+  if (root.has_attribute(schema::kChecksum) &&
+      root.integer_attribute(schema::kChecksum) != root.checksum(schema::kChecksum)) {
+    throw h5::Error(path.string() + ": checksum mismatch: the file was changed or damaged");
+  }
+}
+
+std::string to_text(const DirectoryFingerprint& f) {
   std::ostringstream out;
-  out << "# What each task of this directory computes (statistics targets excluded).\n";
-  for (const auto& [task, settings] : f) {
+  out << "# What each task of this directory computes (statistics targets excluded); tasks that\n"
+         "# left the job are kept, so that they are checked when they return.\n";
+  out << "job = " << f.job << "\n";
+  for (const auto& [task, settings] : f.tasks) {
     out << "[task " << task << "]\n";
     for (const auto& [key, value] : settings)
       out << key << " = " << value << "\n";
@@ -43,17 +68,30 @@ std::string to_text(const Fingerprint& f) {
   return out.str();
 }
 
-Fingerprint from_text(std::istream& in) {
-  Fingerprint f;
+DirectoryFingerprint from_text(std::istream& in) {
+  DirectoryFingerprint f;
   std::map<std::string, std::string>* current = nullptr;
   for (std::string line; std::getline(in, line);) {
+    const auto eq = line.find(" = ");
     if (line.rfind("[task ", 0) == 0 && line.back() == ']') {
-      current = &f[line.substr(6, line.size() - 7)];
-    } else if (const auto eq = line.find(" = "); current != nullptr && eq != std::string::npos) {
+      current = &f.tasks[line.substr(6, line.size() - 7)];
+    } else if (eq != std::string::npos && current != nullptr) {
       (*current)[line.substr(0, eq)] = line.substr(eq + 3);
+    } else if (eq != std::string::npos && line.substr(0, eq) == "job") {
+      f.job = line.substr(eq + 3);
     }
   }
+  for (auto& [task, settings] : f.tasks) {
+    for (std::string_view key : kRetiredSettings)
+      settings.erase(std::string(key));
+  }
   return f;
+}
+
+std::optional<DirectoryFingerprint> read_fingerprint(const std::filesystem::path& directory) {
+  std::ifstream in(directory / schema::kFingerprintFile);
+  if (!in) return std::nullopt;
+  return from_text(in);
 }
 
 }  // namespace
@@ -87,6 +125,38 @@ std::vector<std::string> fingerprint_changes(const Fingerprint& stored,
     }
   }
   return changes;
+}
+
+std::string DirectoryCheck::message(const std::filesystem::path& directory) const {
+  if (!other_job.empty()) {
+    return directory.string() + " holds the results of job '" + other_job +
+           "'; use another output directory, or --force to take it over (results of tasks whose "
+           "settings differ are discarded)";
+  }
+  std::string text = directory.string() + " holds results of a job with other settings (" +
+                     std::to_string(changes.size()) +
+                     " differences); rerun with --force to discard the changed tasks' results, or "
+                     "use another output directory:";
+  for (std::size_t k = 0; k < changes.size() && k < 40; ++k)
+    text += "\n  " + changes[k];
+  if (changes.size() > 40) text += "\n  ...";
+  return text;
+}
+
+std::set<std::string> DirectoryCheck::changed_tasks() const {
+  std::set<std::string> tasks;
+  for (const std::string& change : changes)
+    tasks.insert(change.substr(0, change.find(':')));
+  return tasks;
+}
+
+DirectoryCheck check_directory(const JobSpec& job, const std::vector<Task>& tasks) {
+  DirectoryCheck check;
+  const auto stored = read_fingerprint(job.output);
+  if (!stored) return check;
+  if (!stored->job.empty() && stored->job != job.name) check.other_job = stored->job;
+  check.changes = fingerprint_changes(stored->tasks, fingerprint(job, tasks));
+  return check;
 }
 
 namespace {
@@ -132,31 +202,30 @@ Store::Store(const JobSpec& job, std::vector<Task> tasks, Role role, bool force,
   std::filesystem::create_directories(directory_ / schema::kUnitsDirectory);
   std::filesystem::create_directories(directory_ / schema::kCheckpointsDirectory);
   const FingerprintLock lock(directory_, log_);
-  const auto path = directory_ / schema::kFingerprintFile;
-  const Fingerprint current = fingerprint(job, tasks_);
-  if (std::ifstream in(path); in) {
-    const auto changes = fingerprint_changes(from_text(in), current);
-    if (!changes.empty() && !force) {
-      std::string message = directory_.string() + " holds results of a job with other settings (" +
-                            std::to_string(changes.size()) +
-                            " differences); rerun with --force to " +
-                            "discard the changed tasks' results, or use another output directory:";
-      for (std::size_t k = 0; k < changes.size() && k < 40; ++k)
-        message += "\n  " + changes[k];
-      if (changes.size() > 40) message += "\n  ...";
-      throw StoreError(message);
-    }
-    for (const std::string& change : changes) {
-      const std::string task = change.substr(0, change.find(':'));
-      std::filesystem::remove_all(directory_ / schema::kUnitsDirectory / task);
-      std::filesystem::remove_all(directory_ / schema::kCheckpointsDirectory / task);
-    }
+  const DirectoryCheck check = check_directory(job, tasks_);
+  if (check.refused() && !force) throw StoreError(check.message(directory_));
+  for (const std::string& task : check.changed_tasks()) {
+    std::filesystem::remove_all(directory_ / schema::kUnitsDirectory / task);
+    std::filesystem::remove_all(directory_ / schema::kCheckpointsDirectory / task);
   }
-  const std::string text = to_text(current);
+  // The tasks of this job replace their entries; those of tasks that left it stay.
+  DirectoryFingerprint next = read_fingerprint(directory_).value_or(DirectoryFingerprint{});
+  next.job = job.name;
+  for (auto& [task, settings] : fingerprint(job, tasks_))
+    next.tasks[task] = std::move(settings);
+  const auto path = directory_ / schema::kFingerprintFile;
+  const std::string text = to_text(next);
   if (std::ifstream in(path); in && std::string(std::istreambuf_iterator<char>(in), {}) == text)
     return;  // unchanged: runs sharing the directory leave it alone
   const auto temporary = temporary_path(path);
-  std::ofstream(temporary) << text;
+  std::ofstream out(temporary);
+  out << text;
+  out.close();
+  if (!out) {
+    std::filesystem::remove(temporary);
+    throw StoreError(path.string() + ": cannot write the fingerprint (" + std::strerror(errno) +
+                     ")");
+  }
   std::filesystem::rename(temporary, path);
 }
 
@@ -184,6 +253,7 @@ bool Store::complete(std::size_t task, std::int64_t index) const {
         root.integer_attribute(schema::kUnitIndex) != index) {
       throw h5::Error(path.string() + ": belongs to another unit");
     }
+    check_integrity(root, path);
     return kinds::visit_kind(
         t.kind, [&](auto kind) { return decltype(kind)::complete(root, *job_, t, index); });
   } catch (const h5::Error& e) {
@@ -222,6 +292,7 @@ void Store::save(std::size_t task, std::int64_t index, const UnitResult& result,
       using Kind = decltype(kind);
       Kind::save(root, std::get<typename Kind::Result>(result));
     });
+    seal(root);
   });
   std::filesystem::remove(checkpoint_path(task, index));
 }
@@ -239,6 +310,7 @@ void Store::save_checkpoint(std::size_t task, std::int64_t index,
     root.set_attribute(schema::kUnitIndex, index);
     h5::Group group = root.create_group(schema::kState);
     write_state(group, state);
+    seal(root);
   });
 }
 
@@ -249,6 +321,7 @@ std::optional<TrainingState<float>> Store::resume_point(std::size_t task,
     try {
       const h5::File file = h5::File::open(path);
       const h5::Group root = file.root();
+      check_integrity(root, path);
       if (root.group(schema::kState).integer_attribute(schema::kStep) > job_->training->steps)
         continue;
       return kinds::Training::load(root, *job_, tasks_[task], index).state;

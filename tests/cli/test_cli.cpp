@@ -371,3 +371,32 @@ TEST(Cli, TrainsOnTheDigitsDataSet) {
 }
 
 }  // namespace
+
+// A small lattice job written to `dir`/job.toml with the given name and q grid.
+std::string write_lattice_job(const std::filesystem::path& dir, const std::string& name,
+                              const std::string& q) {
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "job.toml") << "[job]\nname = \"" << name << "\"\noutput = \"out\"\n"
+                                  << "[lattice]\nmodels = [\"bond\"]\nsizes = [4]\nsamples = 20\n"
+                                  << "q = [" << q << "]\n";
+  return (dir / "job.toml").string();
+}
+
+// status says when run would refuse the directory (changed settings, another job's results),
+// counts the changed tasks' units as not done, and does not call it complete.
+TEST(Cli, StatusSaysWhenRunWouldRefuse) {
+  const std::filesystem::path dir = ::testing::TempDir() + "dropperc_cli_status_refusal";
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(run("run " + write_lattice_job(dir, "first", "0.5") + " --quiet").exit_code, 0);
+  EXPECT_EQ(run("status " + write_lattice_job(dir, "first", "0.5")).exit_code, 0);
+  const Outcome changed = run("status " + write_lattice_job(dir, "first", "0.4, 0.5"));
+  EXPECT_EQ(changed.exit_code, 3) << changed.err;
+  EXPECT_NE(changed.err.find("would refuse"), std::string::npos) << changed.err;
+  EXPECT_NE(changed.err.find("lattice_bond_L4: q: 0.500 -> 0.400, 0.500"), std::string::npos)
+      << changed.err;
+  EXPECT_NE(changed.out.find("0 of 1 units done"), std::string::npos) << changed.out;
+  EXPECT_EQ(run("run " + write_lattice_job(dir, "first", "0.4, 0.5") + " --quiet").exit_code, 2);
+  const Outcome other = run("status " + write_lattice_job(dir, "second", "0.5"));
+  EXPECT_EQ(other.exit_code, 3) << other.err;
+  EXPECT_NE(other.err.find("holds the results of job 'first'"), std::string::npos) << other.err;
+}

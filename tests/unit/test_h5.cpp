@@ -247,6 +247,40 @@ TEST(H5, AttributesOfEveryKindRoundTrip) {
   EXPECT_EQ(group.string_attribute("empty"), "");
 }
 
+// Writes the same contents into `group`, with a value of dataset "x" and attribute "n" chosen.
+void write_contents(Group group, double x, std::int64_t n) {
+  group.set_attribute("n", n);
+  group.set_attribute("note", std::string_view("text"));
+  group.write<double>("x", std::vector<double>{1.0, x, 3.0}, Meta{"a vector", "1"});
+  group.write<std::int64_t>("sub/k", std::vector<std::int64_t>{4, 5});
+  group.write<double>("empty", std::vector<double>{});
+}
+
+// The checksum sees every value, attribute and name, in files written at different times, and
+// nothing else; the attribute it is told to skip (where it is stored) does not count.
+TEST(H5, ChecksumChangesWithAnyValueAndOnlyThen) {
+  const TempFile a("checksum_a.h5"), b("checksum_b.h5");
+  auto checksum_of = [](const TempFile& file, double x, std::int64_t n) {
+    {
+      File f = File::create(file.path());
+      write_contents(f.root(), x, n);
+      f.close();
+    }
+    return File::open(file.path()).root().checksum("stored");
+  };
+  const std::uint32_t reference = checksum_of(a, 2.0, 7);
+  EXPECT_EQ(checksum_of(b, 2.0, 7), reference);
+  EXPECT_NE(checksum_of(b, std::nextafter(2.0, 3.0), 7), reference);  // one bit of one value
+  EXPECT_NE(checksum_of(b, 2.0, 8), reference);
+  {
+    Group root = File::open(a.path(), true).root();
+    root.set_attribute("stored", std::int64_t{reference});
+    EXPECT_EQ(root.checksum("stored"), reference);
+    root.set_attribute("other", 1.0);
+    EXPECT_NE(root.checksum("stored"), reference);
+  }
+}
+
 TEST(H5, SettingAnAttributeReplacesIt) {
   const TempFile file("replace.h5");
   Group root = File::create(file.path()).root();

@@ -1,4 +1,5 @@
 #include <fstream>
+#include <limits>
 
 #include <gtest/gtest.h>
 
@@ -154,6 +155,63 @@ TEST(Store, ThresholdBlocksOfTheWrongLengthAreComputedAgain) {
   }
 }
 
+// Impossible per-sample values (NaN, outside [0, 1], an undirected threshold below the directed
+// one) and impossible estimates are reported on load and computed again, never merged.
+TEST(Store, ImpossibleValuesAreComputedAgain) {
+  ReportingStore r("impossible");
+  const std::size_t thresholds = index_of(r.f.tasks, TaskKind::thresholds);
+  const std::size_t lattice = index_of(r.f.tasks, TaskKind::lattice);
+  const std::size_t percolation = index_of(r.f.tasks, TaskKind::percolation);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> half(700, 0.5), with_nan = half, negative = half, above = half;
+  with_nan[3] = nan;
+  negative[699] = -0.25;
+  above[0] = 1.5;
+  auto estimate =
+      std::get<PercolationBlock>(*run_unit({&r.f.job, &r.f.tasks[percolation], nullptr}, 0, {}));
+  estimate.estimate.directed_spans = 701;
+  const std::vector<std::pair<std::size_t, UnitResult>> bad = {
+      {thresholds, ThresholdBlock{0, 700, with_nan, {}}},
+      {thresholds, ThresholdBlock{0, 700, half, negative}},
+      {thresholds, ThresholdBlock{0, 700, above, {}}},
+      {thresholds, ThresholdBlock{0, 700, std::vector<double>(700, 0.6), half}},
+      {lattice, LatticeBlock{0, 700, with_nan}},
+      {lattice, LatticeBlock{0, 700, above}},
+      {percolation, estimate}};
+  for (const auto& [t, result] : bad) {
+    r.reports.clear();
+    r.store.save(t, 0, result);
+    EXPECT_FALSE(r.store.load(t, 0)) << r.f.tasks[t].name;
+    EXPECT_FALSE(std::filesystem::exists(r.store.unit_path(t, 0)));
+    EXPECT_EQ(r.reports.size(), 1u);
+  }
+}
+
+// A flipped bit anywhere in a unit file's values is detected by its checksum: the unit is
+// reported and computed again.
+TEST(Store, FlippedBytesAreDetected) {
+  ReportingStore r("flipped");
+  const std::size_t t = index_of(r.f.tasks, TaskKind::lattice);
+  r.store.save(t, 0, LatticeBlock{0, 700, std::vector<double>(700, 0.375)});
+  ASSERT_TRUE(r.store.complete(t, 0));
+  const auto path = r.store.unit_path(t, 0);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const double value = 0.375;
+  const std::string pattern(reinterpret_cast<const char*>(&value), sizeof value);
+  const auto at = bytes.find(pattern + pattern);  // inside the thresholds' data
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + sizeof value + 3] ^= 0x10;  // still a probability: only the checksum can tell
+  std::ofstream(path, std::ios::binary) << bytes;
+  EXPECT_FALSE(r.store.complete(t, 0));
+  EXPECT_FALSE(std::filesystem::exists(path));
+  ASSERT_EQ(r.reports.size(), 1u);
+  EXPECT_NE(r.reports[0].find("checksum mismatch"), std::string::npos) << r.reports[0];
+}
+
 // More samples change the last block's range: the full blocks stay done, the last one not.
 TEST(Store, GrowingSamplesRedoesOnlyThePartialBlock) {
   Fixture f = fresh_job("grow");
@@ -177,28 +235,98 @@ TEST(Store, GrowingSamplesRedoesOnlyThePartialBlock) {
   }
 }
 
-// A lattice task's samples may grow; its block and q grid may not, unless forced.
-TEST(Store, LatticeSettingsOtherThanSamplesAreChanges) {
+// A lattice task's samples and block may change; its q grid may not, unless forced.
+TEST(Store, LatticeSettingsOtherThanSamplesAndBlockAreChanges) {
   const std::string training = "steps = 30\nbatch = 8\nreplicas = 2\neval_interval = 10\n";
   const std::string lattice = "models = [\"bond\"]\nsizes = [4]\n";
   Fixture f = fresh_job("lattice_changed");
   { const Store store(f.job, f.tasks, Store::Role::coordinator); }
-  Fixture more = make_job("lattice_changed", "samples = 3000\nblock = 700\n", training,
-                          lattice + "samples = 9000\nblock = 700\n");
-  EXPECT_NO_THROW(Store(more.job, more.tasks, Store::Role::coordinator));
-  const std::vector<std::pair<std::string, std::string>> changes = {
-      {"samples = 9000\nblock = 500\n", "lattice_bond_L4: block: 700 -> 500"},
-      {"samples = 9000\nblock = 700\nq = [0.5]\n", "lattice_bond_L4: q: 0.000, 0.010, "}};
-  for (const auto& [settings, expected] : changes) {
-    Fixture other =
+  for (const std::string settings : {"samples = 9000\nblock = 700\n", "samples = 9000\n"}) {
+    Fixture more =
         make_job("lattice_changed", "samples = 3000\nblock = 700\n", training, lattice + settings);
-    try {
-      Store(other.job, other.tasks, Store::Role::coordinator);
-      ADD_FAILURE() << "accepted " << settings;
-    } catch (const StoreError& e) {
-      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
-    }
+    EXPECT_NO_THROW(Store(more.job, more.tasks, Store::Role::coordinator)) << settings;
   }
+  Fixture other = make_job("lattice_changed", "samples = 3000\nblock = 700\n", training,
+                           lattice + "samples = 9000\nblock = 700\nq = [0.5]\n");
+  try {
+    Store(other.job, other.tasks, Store::Role::coordinator);
+    ADD_FAILURE() << "accepted another q grid";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("lattice_bond_L4: q: 0.000, 0.010, "), std::string::npos)
+        << e.what();
+  }
+}
+
+// Raising samples with the default block (all samples in one unit, up to 10000) changes the
+// block with the samples: allowed, and the unit whose samples changed is computed again.
+TEST(Store, DefaultBlocksFollowTheSamples) {
+  const std::string training = "steps = 30\nbatch = 8\nreplicas = 2\neval_interval = 10\n";
+  Fixture f = make_job("default_block", "samples = 3000\n", training);
+  std::filesystem::remove_all(f.job.output);
+  const std::size_t t = index_of(f.tasks, TaskKind::percolation);
+  {
+    const Store store(f.job, f.tasks, Store::Role::coordinator);
+    store.save(t, 0, *run_unit({&f.job, &f.tasks[t], nullptr}, 0, {}));
+    EXPECT_TRUE(store.complete(t, 0));
+  }
+  Fixture more = make_job("default_block", "samples = 5000\n", training);
+  const Store store(more.job, more.tasks, Store::Role::coordinator);
+  EXPECT_FALSE(store.complete(t, 0));  // [0, 3000) is not [0, 5000)
+}
+
+// A task that leaves the job keeps its settings in the fingerprint: when it returns with other
+// settings its old results are refused, not merged with the new ones.
+TEST(Store, TasksThatLeftTheJobAreCheckedWhenTheyReturn) {
+  auto job_with = [](const std::string& p, const std::string& eval_interval) {
+    Fixture f;
+    f.dir = std::filesystem::path(::testing::TempDir()) / "dropperc_store_returning";
+    std::filesystem::create_directories(f.dir);
+    std::ofstream(f.dir / "job.toml")
+        << "[job]\nname = \"r\"\n[grid]\nmodels = [\"site\"]\nwidths = [3]\ndepths = [2]\n"
+        << "p = [" << p << "]\n[training]\nsteps = 20\nbatch = 4\neval_interval = " << eval_interval
+        << "\n[training.teacher]\nfeatures = 3\noutputs = 2\ntrain_size = 32\ntest_size = 8\n";
+    f.job = parse_job(f.dir / "job.toml");
+    f.tasks = expand(f.job);
+    return f;
+  };
+  Fixture both = job_with("0.3, 0.5", "10");
+  std::filesystem::remove_all(both.job.output);
+  { const Store store(both.job, both.tasks, Store::Role::coordinator); }
+  Fixture first = job_with("0.3", "10");
+  EXPECT_NO_THROW(Store(first.job, first.tasks, Store::Role::coordinator));
+  Fixture returning = job_with("0.5", "5");
+  try {
+    Store(returning.job, returning.tasks, Store::Role::coordinator);
+    ADD_FAILURE() << "a returning task with another eval_interval was accepted";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("train_site_W3_L2_p0.500_nobias_relu: eval_interval: "
+                                         "10 -> 5"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(check_directory(returning.job, returning.tasks).refused());
+  EXPECT_NO_THROW(Store(returning.job, returning.tasks, Store::Role::coordinator, true));
+  EXPECT_FALSE(check_directory(returning.job, returning.tasks).refused());
+}
+
+// A directory that holds another job's results is refused unless forced.
+TEST(Store, RefusesTheDirectoryOfAnotherJob) {
+  Fixture f = fresh_job("other_job");
+  { const Store store(f.job, f.tasks, Store::Role::coordinator); }
+  JobSpec other = f.job;
+  other.name = "another";
+  const DirectoryCheck check = check_directory(other, f.tasks);
+  EXPECT_EQ(check.other_job, "s");
+  EXPECT_TRUE(check.changes.empty());
+  try {
+    Store(other, f.tasks, Store::Role::coordinator);
+    ADD_FAILURE() << "another job's directory was accepted";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("holds the results of job 's'"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_NO_THROW(Store(other, f.tasks, Store::Role::coordinator, true));
+  EXPECT_FALSE(check_directory(other, f.tasks).refused());  // taken over
 }
 
 // A replica resumes from its checkpoint; a completed replica continues when the job asks for

@@ -128,6 +128,13 @@ class Group {
   /// length) without their padding. Other member types, or another dataset, throw.
   std::vector<TableColumn> read_table(std::string_view name) const;
 
+  /// CRC-32C of the group's contents, recursively: every attribute but `skip` and every member,
+  /// in name order, with names, shapes and values (numbers as int64 or double, whatever their
+  /// stored width). Equal contents give equal checksums, whatever the file layout; a flipped bit
+  /// in a value changes it. Handles what unit files hold: scalar attributes (numbers, strings),
+  /// numeric datasets and groups; anything else throws.
+  std::uint32_t checksum(std::string_view skip = {}) const;
+
   /// The group's path in its file, e.g. "/runs/3".
   const std::string& path() const { return path_; }
   const std::string& file_name() const { return file_name_; }

@@ -57,6 +57,9 @@ inline constexpr std::string_view kUnitTask = "task";
 inline constexpr std::string_view kUnitKind = "kind";
 inline constexpr std::string_view kUnitIndex = "index";
 inline constexpr std::string_view kComputeSeconds = "compute_seconds";  ///< measured, not merged
+/// CRC-32C of the rest of the file (h5::Group::checksum), also in checkpoints; files written
+/// before it existed have none and are not checked.
+inline constexpr std::string_view kChecksum = "checksum";
 inline constexpr std::string_view kFirstSample = "first";  ///< blocks: samples [first, last)
 inline constexpr std::string_view kLastSample = "last";
 inline constexpr std::string_view kEstimate = "estimate";  ///< percolation block

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -34,17 +35,39 @@ struct StoreError : std::runtime_error {
 std::filesystem::path temporary_path(const std::filesystem::path& target);
 
 /// Per task, the settings that decide its results, as text: everything but the statistics
-/// targets (samples, replicas, steps), which may grow between runs of one output directory.
+/// targets (samples, replicas, steps), which may grow between runs of one output directory, and
+/// the block size (a unit file records its samples; a unit whose block changed is computed again).
 using Fingerprint = std::map<std::string, std::map<std::string, std::string>>;
 Fingerprint fingerprint(const JobSpec& job, const std::vector<Task>& tasks);
 
 /// "task: key: old -> new" lines for every task present in both whose settings differ.
 std::vector<std::string> fingerprint_changes(const Fingerprint& stored, const Fingerprint& current);
 
+/// What an output directory's fingerprint file records: the job whose results it holds and the
+/// settings of every task ever computed there, including tasks that have since left the job (so
+/// that a task that returns with other settings is refused, not silently reused).
+struct DirectoryFingerprint {
+  std::string job;  ///< empty in directories written before dropperc recorded it
+  Fingerprint tasks;
+};
+
+/// What `dropperc run` would find in the job's output directory (read without writing).
+struct DirectoryCheck {
+  std::string other_job;             ///< the job that wrote the directory, if not this one
+  std::vector<std::string> changes;  ///< fingerprint_changes: "task: key: old -> new"
+  bool refused() const { return !other_job.empty() || !changes.empty(); }
+  /// Why run refuses it, what differs and what to do.
+  std::string message(const std::filesystem::path& directory) const;
+  std::set<std::string> changed_tasks() const;
+};
+DirectoryCheck check_directory(const JobSpec& job, const std::vector<Task>& tasks);
+
 class Store {
  public:
   enum class Role {
-    coordinator,  ///< checks the stored fingerprint (refusing changes unless forced), writes it
+    coordinator,  ///< checks the directory (check_directory: refusing another job's directory or
+                  ///< changed tasks unless forced, then discarding the changed tasks' results)
+                  ///< and writes the fingerprint
     worker,       ///< uses a directory the coordinator has prepared
   };
   using Log = std::function<void(const std::string&)>;

@@ -31,4 +31,14 @@ void check_length(const h5::Group& unit, std::size_t values, std::int64_t first,
   }
 }
 
+void check_probabilities(const h5::Group& unit, const std::vector<double>& values,
+                         std::string_view what) {
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    if (!(values[k] >= 0.0 && values[k] <= 1.0)) {
+      throw h5::Error(unit.file_name() + ": " + std::string(what) + " " + std::to_string(k) +
+                      " is " + std::to_string(values[k]) + ", not a probability in [0, 1]");
+    }
+  }
+}
+
 }  // namespace dropperc::kinds

@@ -3,7 +3,9 @@
 // thresholds, lattice): the block's range, and its record in a unit file.
 
 #include <cstdint>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "dropperc/io/h5.hpp"
 
@@ -19,5 +21,10 @@ void write_range(h5::Group& unit, std::int64_t first, std::int64_t last);
 bool holds_range(const h5::Group& unit, std::int64_t first, std::int64_t last);
 /// Throws h5::Error unless there are as many per-sample values as samples in [first, last).
 void check_length(const h5::Group& unit, std::size_t values, std::int64_t first, std::int64_t last);
+
+/// Throws h5::Error unless every value is a probability in [0, 1] (NaN is not): per-sample
+/// thresholds p* and q* are.
+void check_probabilities(const h5::Group& unit, const std::vector<double>& values,
+                         std::string_view what);
 
 }  // namespace dropperc::kinds

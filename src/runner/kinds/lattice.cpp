@@ -32,17 +32,19 @@ double Lattice::cost(const JobSpec& job, const Task& task, std::int64_t index) {
   return 1e-9 * static_cast<double>(last - first) * per_sample;
 }
 
-// Everything of [lattice] but `samples`, which may grow. The q grid counts as a setting like the
-// rest, though only the merged curves depend on it.
+// Everything of [lattice] but `samples`, which may grow, and `block` (a unit file records its
+// samples). The q grid counts as a setting like the rest, though only the merged curves depend
+// on it.
 Settings Lattice::settings(const JobSpec& job, const Task& task) {
   const LatticeSpec& lattice = *job.lattice;
   std::string q;
   for (double v : lattice.q)
     q += (q.empty() ? "" : ", ") + canonical_number(v);
-  return {
-      {"kind", std::string(name(task.kind))},      {"model", std::string(name(task.lattice_model))},
-      {"size", std::to_string(task.lattice_size)}, {"seed", std::to_string(job.seed)},
-      {"block", std::to_string(lattice.block)},    {"q", q}};
+  return {{"kind", std::string(name(task.kind))},
+          {"model", std::string(name(task.lattice_model))},
+          {"size", std::to_string(task.lattice_size)},
+          {"seed", std::to_string(job.seed)},
+          {"q", q}};
 }
 
 std::optional<UnitResult> Lattice::run(const UnitContext& c, std::int64_t index, const UnitControl&,
@@ -69,6 +71,7 @@ LatticeBlock Lattice::load(const h5::Group& unit, const JobSpec& job, const Task
   const auto [first, last] = lattice_block(job, index);
   LatticeBlock block{first, last, unit.read<double>(schema::kOccupationThresholds)};
   check_length(unit, block.thresholds.size(), first, last);
+  check_probabilities(unit, block.thresholds, "occupation threshold");
   return block;
 }
 

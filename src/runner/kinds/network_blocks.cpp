@@ -30,8 +30,7 @@ Settings network_block_settings(const JobSpec& job, const Task& task) {
           {"input_width", std::to_string(task.arch.input_width)},
           {"output_width", std::to_string(task.arch.output_width)},
           {"method", std::string(name(p.method))},
-          {"undirected", p.undirected ? "true" : "false"},
-          {"block", std::to_string(p.block)}};
+          {"undirected", p.undirected ? "true" : "false"}};
 }
 
 std::pair<std::int64_t, std::int64_t> network_block(const JobSpec& job, std::int64_t index) {

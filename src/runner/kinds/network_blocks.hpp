@@ -13,7 +13,8 @@ namespace dropperc::kinds {
 /// the streams of (job seed, name_stream(task name), s), whatever block it is in.
 SamplingPlan plan_for(const JobSpec& job, const Task& task);
 
-/// The settings of a network task sampled in blocks, p excepted.
+/// The settings of a network task sampled in blocks, p excepted (and the block size: a unit
+/// file records its samples, and a unit whose block changed is computed again).
 Settings network_block_settings(const JobSpec& job, const Task& task);
 
 /// Samples [first, last) of block `index` of the task.

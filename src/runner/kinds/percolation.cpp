@@ -3,6 +3,7 @@
 // task holds every observable's mean with its interval or standard error.
 
 #include <algorithm>
+#include <cmath>
 
 #include "blocks.hpp"
 #include "datasets.hpp"
@@ -88,6 +89,27 @@ void write_estimate(h5::Group& group, const PointEstimate& e) {
                      schema::kReachableValue, schema::kReachableSquares);
 }
 
+// Throws h5::Error unless the estimate is one of `samples` samples: span counts in [0, samples],
+// accumulators of at most that many values with finite means and sums of squares >= 0.
+void check_estimate(const h5::Group& group, const PointEstimate& e, std::int64_t samples) {
+  auto fail = [&](const std::string& what) {
+    throw h5::Error(group.file_name() + ": " + group.path() + ": " + what);
+  };
+  if (e.samples != samples)
+    fail(std::to_string(e.samples) + " samples, not " + std::to_string(samples));
+  for (std::int64_t spans : {e.directed_spans, e.undirected_spans}) {
+    if (spans < 0 || spans > samples) fail("span count " + std::to_string(spans) + " out of range");
+  }
+  auto check = [&](const MeanAccumulator& m) {
+    const MeanAccumulator::State s = m.state();
+    if (s.count < 0 || s.count > samples || !std::isfinite(s.mean) || !std::isfinite(s.squares) ||
+        s.squares < 0)
+      fail("an accumulator holds impossible values");
+  };
+  std::for_each(e.means.begin(), e.means.end(), check);
+  std::for_each(e.reachable.begin(), e.reachable.end(), check);
+}
+
 PointEstimate read_estimate(const h5::Group& group, const Task& task) {
   PointEstimate e;
   e.p = task.p;
@@ -164,7 +186,10 @@ void Percolation::save(h5::Group& unit, const Result& block) {
 PercolationBlock Percolation::load(const h5::Group& unit, const JobSpec& job, const Task& task,
                                    std::int64_t index) {
   const auto [first, last] = network_block(job, index);
-  return {first, last, read_estimate(unit.group(schema::kEstimate), task)};
+  const h5::Group group = unit.group(schema::kEstimate);
+  PercolationBlock block{first, last, read_estimate(group, task)};
+  check_estimate(group, block.estimate, last - first);
+  return block;
 }
 
 SummaryRow Percolation::merge(h5::Group& g, h5::Group&, const JobSpec& job, const Task& task,

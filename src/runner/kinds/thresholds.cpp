@@ -58,6 +58,17 @@ ThresholdBlock Thresholds::load(const h5::Group& unit, const JobSpec& job, const
   ThresholdBlock block{first, last, unit.read<double>(schema::kDirectedThresholds),
                        unit.read<double>(schema::kUndirectedThresholds)};
   check_length(unit, block.directed.size(), first, last);
+  check_probabilities(unit, block.directed, "directed threshold");
+  check_probabilities(unit, block.undirected, "undirected threshold");
+  if (block.undirected.empty()) return block;
+  check_length(unit, block.undirected.size(), first, last);
+  // A directed path joins input and output undirected too: p*_undirected >= p*_directed.
+  for (std::size_t k = 0; k < block.directed.size(); ++k) {
+    if (block.undirected[k] < block.directed[k]) {
+      throw h5::Error(unit.file_name() + ": sample " + std::to_string(first + k) +
+                      ": undirected threshold below the directed one");
+    }
+  }
   return block;
 }
 
