@@ -173,6 +173,7 @@ int status(const JobOptions& o) {
 int merge_results(const JobOptions& o) {
   const JobSpec job = load(o);
   const Store store(job, expand(job), Store::Role::worker);
+  remove_stale_temporaries(job.output);
   try {
     const auto file = merge_job(store, job, {"", utc_now(), 0});
     std::printf("%s\n", file.string().c_str());

@@ -211,8 +211,8 @@ double spanning_threshold(LatticeModel model, int size, RandomStream& rng) {
 }
 
 std::vector<double> spanning_thresholds(LatticeModel model, int size, std::uint64_t seed,
-                                        std::uint64_t stream, std::int64_t first,
-                                        std::int64_t last) {
+                                        std::uint64_t stream, std::int64_t first, std::int64_t last,
+                                        StopCheck* stop) {
   check_size(size);
   if (stream >= (std::uint64_t{1} << 48)) {
     throw std::invalid_argument("stream = " + std::to_string(stream) + ": must be below 2^48");
@@ -227,7 +227,7 @@ std::vector<double> spanning_thresholds(LatticeModel model, int size, std::uint6
   SpanningSweep sweep(model, size);
   std::vector<double> thresholds;
   thresholds.reserve(static_cast<std::size_t>(last - first));
-  for (std::int64_t s = first; s < last; ++s) {
+  for (std::int64_t s = first; s < last && !(stop && (*stop)()); ++s) {
     RandomStream rng(
         {seed, stream_id(StreamDomain::lattice, stream), static_cast<std::uint64_t>(s), 0});
     thresholds.push_back(sweep.threshold(rng));

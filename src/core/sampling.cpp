@@ -193,7 +193,8 @@ void validate(const SamplingPlan& plan) {
 }
 
 std::vector<PointEstimate> run_sampling(const SamplingPlan& plan, std::int64_t first,
-                                        std::int64_t last, const Progress& progress) {
+                                        std::int64_t last, const Progress& progress,
+                                        StopCheck* stop) {
   assert(0 <= first && first <= last);
   std::vector<PointEstimate> out(plan.grid.size());
   for (std::size_t j = 0; j < out.size(); ++j) {
@@ -201,7 +202,7 @@ std::vector<PointEstimate> run_sampling(const SamplingPlan& plan, std::int64_t f
     out[j].dropout = plan.line.at(plan.grid[j]);
     out[j].reachable.resize(plan.arch.layers());
   }
-  for (std::int64_t s = first; s < last; ++s) {
+  for (std::int64_t s = first; s < last && !(stop && (*stop)()); ++s) {
     switch (plan.method) {
       case Method::masks:
         sample_masks(plan, s, out);
@@ -222,12 +223,12 @@ std::vector<PointEstimate> run_sampling(const SamplingPlan& plan, const Progress
   return run_sampling(plan, 0, plan.samples, progress);
 }
 
-SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first,
-                                   std::int64_t last) {
+SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first, std::int64_t last,
+                                   StopCheck* stop) {
   SampleThresholds result;
   const bool fast = plan.method == Method::fast && plan.line.model != DropoutModel::site_bond &&
                     scans_whole_model(plan.line);
-  for (std::int64_t s = first; s < last; ++s) {
+  for (std::int64_t s = first; s < last && !(stop && (*stop)()); ++s) {
     if (fast) {
       RandomStream rng = stream(plan, kFastThresholds, s);
       result.directed.push_back(plan.line.model == DropoutModel::site

@@ -95,7 +95,7 @@ std::filesystem::path merge_job(const Store& store, const JobSpec& job, const Ru
   }
   const std::filesystem::path target = store.directory() / (job.name + ".h5");
   const std::filesystem::path temporary = temporary_path(target);
-  {
+  try {
     h5::File file = h5::File::create(temporary);
     h5::Group root = file.root();
     root.set_attribute(schema::kFormatVersionAttribute, schema::kFormatVersion);
@@ -131,6 +131,10 @@ std::filesystem::path merge_job(const Store& store, const JobSpec& job, const Ru
     }
     write_summary(root, tasks, rows);
     file.close();
+  } catch (...) {
+    std::error_code ignored;  // a full disk, say: leave no half-written file behind
+    std::filesystem::remove(temporary, ignored);
+    throw;
   }
   std::filesystem::rename(temporary, target);
   return target;

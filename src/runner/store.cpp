@@ -3,10 +3,12 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "kinds/kinds.hpp"
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -17,17 +19,25 @@ namespace dropperc {
 
 namespace {
 
+void remove_quietly(const std::filesystem::path& path) {
+  std::error_code ignored;
+  std::filesystem::remove(path, ignored);
+}
+
 // Writes `target` through a temporary file in the same directory and a rename, so the target
 // is either the old file or the complete new one.
 template <class Write>
 void write_atomically(const std::filesystem::path& target, Write write) {
   std::filesystem::create_directories(target.parent_path());
   const std::filesystem::path temporary = temporary_path(target);
-  {
+  try {
     h5::File file = h5::File::create(temporary);
     h5::Group root = file.root();
     write(root);
     file.close();
+  } catch (...) {
+    remove_quietly(temporary);  // a full disk, say: leave nothing behind
+    throw;
   }
   std::filesystem::rename(temporary, target);
 }
@@ -190,10 +200,43 @@ class FingerprintLock {
 
 }  // namespace
 
-std::filesystem::path temporary_path(const std::filesystem::path& target) {
+namespace {
+
+std::string host_name() {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
-  return target.string() + ".tmp." + host + "." + std::to_string(::getpid());
+  return host;
+}
+
+// Whether `name` is a temporary file (temporary_path) of a process of this host that is gone.
+bool stale_temporary(const std::string& name, const std::string& host) {
+  const std::string mark = ".tmp." + host + ".";
+  const auto at = name.rfind(mark);
+  if (at == std::string::npos) return false;
+  const std::string pid = name.substr(at + mark.size());
+  if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) return false;
+  const long long value = std::stoll(pid);
+  return value > 0 && value <= std::numeric_limits<pid_t>::max() &&
+         ::kill(static_cast<pid_t>(value), 0) != 0 && errno == ESRCH;
+}
+
+}  // namespace
+
+std::filesystem::path temporary_path(const std::filesystem::path& target) {
+  return target.string() + ".tmp." + host_name() + "." + std::to_string(::getpid());
+}
+
+std::int64_t remove_stale_temporaries(const std::filesystem::path& directory) {
+  const std::string host = host_name();
+  std::int64_t removed = 0;
+  std::error_code error;
+  for (auto it = std::filesystem::recursive_directory_iterator(directory, error);
+       !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
+    if (it->is_regular_file(error) && stale_temporary(it->path().filename().string(), host)) {
+      removed += std::filesystem::remove(it->path(), error) ? 1 : 0;
+    }
+  }
+  return removed;
 }
 
 Store::Store(const JobSpec& job, std::vector<Task> tasks, Role role, bool force, Log log)
@@ -202,6 +245,10 @@ Store::Store(const JobSpec& job, std::vector<Task> tasks, Role role, bool force,
   std::filesystem::create_directories(directory_ / schema::kUnitsDirectory);
   std::filesystem::create_directories(directory_ / schema::kCheckpointsDirectory);
   const FingerprintLock lock(directory_, log_);
+  if (const std::int64_t removed = remove_stale_temporaries(directory_); removed > 0) {
+    report("removed " + std::to_string(removed) +
+           " temporary files left by interrupted runs of this host");
+  }
   const DirectoryCheck check = check_directory(job, tasks_);
   if (check.refused() && !force) throw StoreError(check.message(directory_));
   for (const std::string& task : check.changed_tasks()) {

@@ -400,3 +400,33 @@ TEST(Cli, StatusSaysWhenRunWouldRefuse) {
   EXPECT_EQ(other.exit_code, 3) << other.err;
   EXPECT_NE(other.err.find("holds the results of job 'first'"), std::string::npos) << other.err;
 }
+
+// merge on a full disk: exit 1 with the reason, no temporary file left, no crash at exit. The
+// full disk is a 1000 KiB tmpfs that holds the units (about 700 KiB) but not the merged file
+// (needs root, as CI runs: skipped otherwise).
+TEST(Cli, MergeOnAFullDiskFailsCleanly) {
+  const std::filesystem::path dir = ::testing::TempDir() + "dropperc_cli_full_disk";
+  const std::filesystem::path disk = dir / "disk";
+  std::system(("umount " + disk.string() + " 2>/dev/null").c_str());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(disk);
+  const std::string job = (dir / "job.toml").string();
+  std::ofstream(job) << "[job]\nname = \"full\"\n[lattice]\nmodels = [\"bond\", \"site\"]\n"
+                     << "sizes = [8, 16]\nsamples = 20000\n";
+  ASSERT_EQ(run("run " + job + " --quiet --output " + (dir / "out").string()).exit_code, 0);
+  if (std::system(("mount -t tmpfs -o size=1000k tmpfs " + disk.string() + " 2>/dev/null").c_str()))
+    GTEST_SKIP() << "cannot mount a small tmpfs here (not root?)";
+  struct Unmount {
+    std::string path;
+    ~Unmount() { std::system(("umount " + path).c_str()); }
+  } unmount{disk.string()};
+  std::filesystem::remove(dir / "out" / "full.h5");
+  std::filesystem::copy(dir / "out", disk / "out", std::filesystem::copy_options::recursive);
+  const Outcome r = run("merge " + job + " --output " + (disk / "out").string());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  for (const auto& entry : std::filesystem::directory_iterator(disk / "out")) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_EQ(name.find(".tmp."), std::string::npos) << name << " left behind";
+  }
+}

@@ -4,7 +4,8 @@
 #   SIGUSR1: exit 3, status exit 3, run again: identical; the walltime, or the end of a Slurm
 #   allocation: exit 3, run again: identical;
 #   a truncated unit file is recomputed; a changed job is refused with a per-task list (exit 2)
-#   unless --force; a bad job file exits 2.
+#   unless --force; a stop in the middle of a long block exits 3 within seconds; a bad job file
+#   exits 2.
 #
 #   restart.sh DROPPERC SOURCE_DIR
 set -euo pipefail
@@ -92,6 +93,37 @@ status=0
 [[ $status -eq 2 ]] || fail "changed job: exit $status, expected 2"
 grep -q "train_bond_W8_L4_p0.300_nobias_relu: eval_interval: 250 -> 500" "$work/refusal" || fail "no per-task change list: $(cat "$work/refusal")"
 "${mpi[@]}" "$dropperc" run "$work/changed.toml" --output "$work/reference" --quiet --force || fail "--force refused"
+
+# A stop in the middle of a long block (about a second per sample, minutes per block) is acted on
+# between samples: exit 3 within a few seconds, for SIGUSR1 through mpirun and SIGTERM to a rank
+# run alone, and the block is not saved.
+cat > "$work/long.toml" <<'TOML'
+[job]
+name = "long"
+[grid]
+models = ["bond"]
+widths = [64]
+depths = [1024]
+p = [0.5]
+[percolation]
+samples = 400
+thresholds = true
+per_p = false
+TOML
+stop_within() {  # stop_within SIGNAL SECONDS COMMAND...: signal after 2 s, exit 3 within SECONDS
+  local signal=$1 limit=$2
+  "${@:3}" run "$work/long.toml" --output "$work/long-$signal" --quiet &
+  local leader=$! status=0
+  sleep 2
+  local start=$SECONDS
+  kill "-$signal" "$leader"
+  wait "$leader" || status=$?
+  ((SECONDS - start <= limit)) || fail "$signal: took $((SECONDS - start)) s to stop a long block"
+  [[ $status -eq 3 ]] || fail "$signal in a long block: exit $status, expected 3"
+  [[ -z $(find "$work/long-$signal/units" -name '*.h5') ]] || fail "$signal: a stopped block was saved"
+}
+stop_within USR1 5 "${mpi[@]}" "$dropperc"
+stop_within TERM 5 "$dropperc"
 
 # A bad job file: exit 2 and the message, before anything is written.
 status=0

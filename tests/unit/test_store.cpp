@@ -2,6 +2,8 @@
 #include <limits>
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "dropperc/runner/store.hpp"
 
@@ -210,6 +212,36 @@ TEST(Store, FlippedBytesAreDetected) {
   EXPECT_FALSE(std::filesystem::exists(path));
   ASSERT_EQ(r.reports.size(), 1u);
   EXPECT_NE(r.reports[0].find("checksum mismatch"), std::string::npos) << r.reports[0];
+}
+
+// A temporary file of a process of this host that is gone is removed when a run starts; those of
+// live processes and of other hosts are left alone.
+TEST(Store, RemovesTemporaryFilesOfDeadProcesses) {
+  Fixture f = fresh_job("temporaries");
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_GT(child, 0);
+  waitpid(child, nullptr, 0);  // gone
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  const auto units = f.job.output / "units" / "some_task";
+  std::filesystem::create_directories(units);
+  const auto dead = units / ("0.h5.tmp." + std::string(host) + "." + std::to_string(child));
+  const auto live = units / ("1.h5.tmp." + std::string(host) + "." + std::to_string(getpid()));
+  const auto elsewhere = units / ("2.h5.tmp.elsewhere." + std::to_string(child));
+  const auto merged =
+      f.job.output / ("s.h5.tmp." + std::string(host) + "." + std::to_string(child));
+  for (const auto& path : {dead, live, elsewhere, merged})
+    std::ofstream(path) << "partial";
+  std::vector<std::string> reports;
+  const Store store(f.job, f.tasks, Store::Role::coordinator, false,
+                    [&](const std::string& m) { reports.push_back(m); });
+  EXPECT_FALSE(std::filesystem::exists(dead));
+  EXPECT_FALSE(std::filesystem::exists(merged));
+  EXPECT_TRUE(std::filesystem::exists(live));
+  EXPECT_TRUE(std::filesystem::exists(elsewhere));
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_NE(reports[0].find("removed 2 temporary files"), std::string::npos) << reports[0];
 }
 
 // More samples change the last block's range: the full blocks stay done, the last one not.

@@ -110,6 +110,23 @@ TEST(Unit, ThresholdBlocksFollowTheory) {
   }
 }
 
+// A stop requested while a block of samples runs ends it between samples, unsaved: every block
+// kind gives up (nullopt) instead of finishing the block.
+TEST(Unit, BlocksStopWhenAsked) {
+  const JobSpec job = small_job();
+  const JobSpec lattice = lattice_job(6, 300);
+  UnitControl control;
+  int asked = 0;
+  control.stop = [&] { return ++asked > 0; };
+  for (TaskKind kind : {TaskKind::percolation, TaskKind::thresholds}) {
+    const auto tasks = expand(job);
+    EXPECT_FALSE(run_unit({&job, &task_of(tasks, kind), nullptr}, 0, control)) << name(kind);
+  }
+  const auto tasks = expand(lattice);
+  EXPECT_FALSE(run_unit({&lattice, &tasks.back(), nullptr}, 0, control));
+  EXPECT_EQ(asked, 3);
+}
+
 // The blocks of a lattice task, in order, are one run of spanning_thresholds over all samples,
 // keyed by the job's seed and the task's name.
 TEST(Unit, LatticeBlocksReproduceOneRun) {

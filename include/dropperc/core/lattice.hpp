@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "dropperc/core/rng.hpp"
+#include "dropperc/core/stop_check.hpp"
 
 namespace dropperc {
 
@@ -55,9 +56,10 @@ double spanning_threshold(LatticeModel model, int size, RandomStream& rng);
 /// spanning_threshold(model, size, rng) with rng keyed (seed, stream_id(StreamDomain::lattice,
 /// stream), s, 0), so any split into blocks gives the same values. Throws
 /// std::invalid_argument naming the bad value: a bad size, stream >= 2^48, first < 0 or
-/// last < first.
+/// last < first. With `stop`, asked between samples, it returns early (with the samples done)
+/// once that says so.
 std::vector<double> spanning_thresholds(LatticeModel model, int size, std::uint64_t seed,
-                                        std::uint64_t stream, std::int64_t first,
-                                        std::int64_t last);
+                                        std::uint64_t stream, std::int64_t first, std::int64_t last,
+                                        StopCheck* stop = nullptr);
 
 }  // namespace dropperc

@@ -15,6 +15,7 @@
 #include "dropperc/core/mask.hpp"
 #include "dropperc/core/percolation.hpp"
 #include "dropperc/core/statistics.hpp"
+#include "dropperc/core/stop_check.hpp"
 
 namespace dropperc {
 
@@ -82,9 +83,11 @@ struct PointEstimate {
 /// Called with the number of samples done so far.
 using Progress = std::function<void(std::int64_t done)>;
 
-/// Samples [first, last) of the plan, in order; one estimate per grid point.
+/// Samples [first, last) of the plan, in order; one estimate per grid point. With `stop`, asked
+/// between samples, it returns early (with the samples done) once that says so.
 std::vector<PointEstimate> run_sampling(const SamplingPlan& plan, std::int64_t first,
-                                        std::int64_t last, const Progress& progress = {});
+                                        std::int64_t last, const Progress& progress = {},
+                                        StopCheck* stop = nullptr);
 /// All samples of the plan.
 std::vector<PointEstimate> run_sampling(const SamplingPlan& plan, const Progress& progress = {});
 
@@ -96,7 +99,9 @@ struct SampleThresholds {
   std::vector<double> directed;
   std::vector<double> undirected;
 };
-SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first, std::int64_t last);
+/// With `stop`, asked between samples, it returns early (with the samples done) once that says so.
+SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first, std::int64_t last,
+                                   StopCheck* stop = nullptr);
 
 /// Adds the estimates of a later block of samples to those of an earlier one.
 void merge_estimates(std::vector<PointEstimate>& into, const std::vector<PointEstimate>& later);

@@ -34,6 +34,11 @@ struct StoreError : std::runtime_error {
 /// (dropperc run --slice) never write one file together.
 std::filesystem::path temporary_path(const std::filesystem::path& target);
 
+/// Removes the temporary files under `directory` that processes of this host left when they were
+/// killed (their process is gone); those of other hosts, or of live processes, stay. Returns how
+/// many it removed. The coordinator of a run and `dropperc merge` call it.
+std::int64_t remove_stale_temporaries(const std::filesystem::path& directory);
+
 /// Per task, the settings that decide its results, as text: everything but the statistics
 /// targets (samples, replicas, steps), which may grow between runs of one output directory, and
 /// the block size (a unit file records its samples; a unit whose block changed is computed again).

@@ -57,9 +57,10 @@ struct UnitContext {
   const DataSplit* data = nullptr;
 };
 
-/// How a long unit (a training replica) is stopped and saved: every `interval` seconds of
-/// `clock` it calls `checkpoint`; it polls `stop` after every step and, when it returns true,
-/// checkpoints and gives up. Percolation units are short and ignore this.
+/// How a unit is stopped and saved. Every unit asks `stop` as it goes and gives up once it
+/// returns true: a training replica after every step (and checkpoints first), a block of samples
+/// between samples, at most about every 10 ms (StopCheck), so that a stop is acted on within one
+/// sample. A training replica also calls `checkpoint` every `interval` seconds of `clock`.
 struct UnitControl {
   std::function<bool()> stop = [] { return false; };
   std::function<void(const TrainingState<float>&)> checkpoint = [](const TrainingState<float>&) {};

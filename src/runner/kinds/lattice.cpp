@@ -47,13 +47,17 @@ Settings Lattice::settings(const JobSpec& job, const Task& task) {
           {"q", q}};
 }
 
-std::optional<UnitResult> Lattice::run(const UnitContext& c, std::int64_t index, const UnitControl&,
+std::optional<UnitResult> Lattice::run(const UnitContext& c, std::int64_t index,
+                                       const UnitControl& control,
                                        std::optional<TrainingState<float>>) {
   const Task& task = *c.task;
   const auto [first, last] = lattice_block(*c.job, index);
-  return LatticeBlock{first, last,
-                      spanning_thresholds(task.lattice_model, task.lattice_size, c.job->seed,
-                                          name_stream(task.name), first, last)};
+  StopCheck stop(control.stop);
+  std::vector<double> thresholds =
+      spanning_thresholds(task.lattice_model, task.lattice_size, c.job->seed,
+                          name_stream(task.name), first, last, &stop);
+  if (stop.stopped()) return std::nullopt;
+  return LatticeBlock{first, last, std::move(thresholds)};
 }
 
 bool Lattice::complete(const h5::Group& unit, const JobSpec& job, const Task&, std::int64_t index) {

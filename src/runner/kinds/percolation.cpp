@@ -164,11 +164,13 @@ Settings Percolation::settings(const JobSpec& job, const Task& task) {
 }
 
 std::optional<UnitResult> Percolation::run(const UnitContext& c, std::int64_t index,
-                                           const UnitControl&,
+                                           const UnitControl& control,
                                            std::optional<TrainingState<float>>) {
   const auto [first, last] = network_block(*c.job, index);
-  return PercolationBlock{first, last,
-                          run_sampling(plan_for(*c.job, *c.task), first, last).front()};
+  StopCheck stop(control.stop);
+  auto estimates = run_sampling(plan_for(*c.job, *c.task), first, last, {}, &stop);
+  if (stop.stopped()) return std::nullopt;
+  return PercolationBlock{first, last, std::move(estimates.front())};
 }
 
 bool Percolation::complete(const h5::Group& unit, const JobSpec& job, const Task&,

@@ -34,9 +34,12 @@ Settings Thresholds::settings(const JobSpec& job, const Task& task) {
 }
 
 std::optional<UnitResult> Thresholds::run(const UnitContext& c, std::int64_t index,
-                                          const UnitControl&, std::optional<TrainingState<float>>) {
+                                          const UnitControl& control,
+                                          std::optional<TrainingState<float>>) {
   const auto [first, last] = network_block(*c.job, index);
-  SampleThresholds t = sample_thresholds(plan_for(*c.job, *c.task), first, last);
+  StopCheck stop(control.stop);
+  SampleThresholds t = sample_thresholds(plan_for(*c.job, *c.task), first, last, &stop);
+  if (stop.stopped()) return std::nullopt;
   return ThresholdBlock{first, last, std::move(t.directed), std::move(t.undirected)};
 }
 
