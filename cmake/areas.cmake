@@ -19,6 +19,7 @@ function(dropperc_add_area area)
   endif()
   target_include_directories(${target} PUBLIC $<BUILD_INTERFACE:${root}>
                                               $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  target_compile_features(${target} PUBLIC cxx_std_20)  # the public headers are C++20
   target_link_libraries(${target} PUBLIC ${ARG_PUBLIC} PRIVATE ${ARG_PRIVATE}
                                                                $<BUILD_INTERFACE:dropperc_warnings>)
   set_property(GLOBAL APPEND PROPERTY DROPPERC_AREAS ${target})

@@ -15,6 +15,7 @@ packages=(
   libeigen3-dev libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev librandom123-dev libtomlplusplus-dev libnlopt-cxx-dev
   clang-format
+  clang libclang-rt-14-dev libomp-dev               # the debug preset (ASan, UBSan) and the fuzzer
   python3-h5py python3-numpy                      # tests read and write HDF5 as users' scripts do
   python3-matplotlib                              # analysis/plot_all.py and its test
   python3-sklearn                                 # scripts/make_digits.py: a real data set
