@@ -1,0 +1,102 @@
+// expand(): a job's grid and lattice as tasks, in a fixed order (job.hpp).
+
+#include "grid.hpp"
+#include "task_names.hpp"
+
+#include "dropperc/runner/job.hpp"
+
+namespace dropperc {
+
+namespace {
+
+// Work units of `samples` samples in blocks of `block`: the last block takes the remainder.
+std::int64_t blocks(std::int64_t samples, std::int64_t block) {
+  return (samples + block - 1) / block;
+}
+
+// One task per (model, size), in the order of the file.
+std::vector<Task> lattice_tasks(const LatticeSpec& lattice) {
+  std::vector<Task> tasks;
+  for (LatticeModel m : lattice.models) {
+    for (int size : lattice.sizes) {
+      Task t;
+      t.name = lattice_task_name(m, size);
+      t.kind = TaskKind::lattice;
+      t.units = blocks(lattice.samples, lattice.block);
+      t.lattice_model = m;
+      t.lattice_size = size;
+      tasks.push_back(t);
+    }
+  }
+  return tasks;
+}
+
+}  // namespace
+
+std::vector<Task> expand(const JobSpec& job) {
+  const GridSpec& g = job.grid;
+  std::vector<Task> tasks;
+  auto arch_of = [&](int width, int depth) {
+    return Architecture{g.input_width.value_or(width), width, depth,
+                        g.output_width.value_or(width)};
+  };
+  for (DropoutModel m : g.models) {
+    for (int w : g.widths) {
+      for (const GridValue& depth : depths_at(g, w)) {
+        const int l = static_cast<int>(depth.value);
+        PointValues point = {{"model", std::string(name(m))},
+                             {"width", std::to_string(w)},
+                             {"depth", std::to_string(l)}};
+        if (job.percolation && job.percolation->thresholds && !matches_any(g.skip, point)) {
+          Task t{thresholds_task_name(g, m, w, l), TaskKind::thresholds, arch_of(w, l), m};
+          t.units = blocks(job.percolation->samples, job.percolation->block);
+          t.depth_scale = depth.scale;
+          tasks.push_back(t);
+        }
+        for (const GridValue& drop : p_at(g, w)) {
+          const double p = drop.value;
+          point["p"] = canonical_number(p);
+          if (job.percolation && job.percolation->per_p && !matches_any(g.skip, point)) {
+            Task t{percolation_task_name(g, m, w, l, p), TaskKind::percolation, arch_of(w, l), m,
+                   p};
+            t.units = blocks(job.percolation->samples, job.percolation->block);
+            t.depth_scale = depth.scale;
+            t.keep = drop.scale;
+            tasks.push_back(t);
+          }
+          if (!job.training) continue;
+          for (bool bias : g.biases) {
+            for (Activation a : g.activations) {
+              point["bias"] = bias ? "true" : "false";
+              point["activation"] = std::string(name(a));
+              const std::vector<PointRule>& only = job.training->only;
+              if (matches_any(g.skip, point) || (!only.empty() && !matches_any(only, point)))
+                continue;
+              const TeacherSpec& teacher = job.training->teacher;
+              Task t{training_task_name(g, m, w, l, p, bias, a),
+                     TaskKind::training,
+                     {teacher.input_width, w, l, teacher.outputs},
+                     m,
+                     p,
+                     bias,
+                     a,
+                     job.training->replicas};
+              t.depth_scale = depth.scale;
+              t.keep = drop.scale;
+              tasks.push_back(t);
+            }
+          }
+          point.erase("bias");
+          point.erase("activation");
+        }
+      }
+    }
+  }
+  if (job.lattice) {
+    const std::vector<Task> lattice = lattice_tasks(*job.lattice);
+    tasks.insert(tasks.end(), lattice.begin(), lattice.end());
+  }
+  return tasks;
+}
+
+}  // namespace dropperc

@@ -1,0 +1,139 @@
+#pragma once
+// The TOML reader of job files (private to the runner): typed reads of one table whose every
+// failure is a JobError naming the file, the line and column, the key (as "section.key"), the
+// bad value and what is allowed.
+
+#include <algorithm>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "dropperc/runner/job.hpp"
+
+namespace dropperc {
+
+class Reader {
+ public:
+  Reader(const toml::table& table, std::string section, const std::string& file)
+      : table_(table), section_(std::move(section)), file_(file) {}
+
+  /// Refuses keys outside `allowed`.
+  void only(std::initializer_list<std::string_view> allowed) const;
+
+  bool has(std::string_view key) const { return table_.contains(key); }
+  const toml::node* node(std::string_view key) const { return table_.get(key); }
+
+  /// A required or optional value of type T, checked by `ok` (which explains the rule).
+  template <class T>
+  T required(std::string_view key, const std::string& rule, bool (*ok)(const T&) = nullptr) const {
+    const toml::node* n = table_.get(key);
+    if (n == nullptr) fail_table("missing key '" + key_path(key) + "' (" + rule + ")");
+    return value<T>(*n, key, rule, ok);
+  }
+  template <class T>
+  T optional(std::string_view key, T fallback, const std::string& rule,
+             bool (*ok)(const T&) = nullptr) const {
+    const toml::node* n = table_.get(key);
+    return n == nullptr ? fallback : value<T>(*n, key, rule, ok);
+  }
+  /// A non-empty list of T, each checked.
+  template <class T>
+  std::vector<T> list(std::string_view key, const std::string& rule, bool (*ok)(const T&) = nullptr,
+                      bool is_required = true) const {
+    const toml::node* n = table_.get(key);
+    if (n == nullptr) {
+      if (is_required) fail_table("missing key '" + key_path(key) + "' (a list: " + rule + ")");
+      return {};
+    }
+    const toml::array* array = n->as_array();
+    if (array == nullptr)
+      fail(*n, key, "expected a list ([...]) of " + rule + ", got " + shown(*n));
+    if (array->empty()) fail(*n, key, "the list is empty; give at least one value (" + rule + ")");
+    std::vector<T> values;
+    for (const toml::node& element : *array)
+      values.push_back(value<T>(element, key, rule, ok));
+    return values;
+  }
+  /// A non-empty list of distinct T, each checked; a repeat is refused where it appears.
+  template <class T>
+  std::vector<T> distinct_list(std::string_view key, const std::string& rule,
+                               bool (*ok)(const T&) = nullptr) const {
+    std::vector<T> values = list<T>(key, rule, ok);
+    const toml::array& array = *table_.get(key)->as_array();
+    for (std::size_t k = 1; k < values.size(); ++k) {
+      const auto before = values.begin() + static_cast<std::ptrdiff_t>(k);
+      if (std::find(values.begin(), before, values[k]) != before)
+        fail(array[k], key, shown(array[k]) + " appears twice (" + rule + ")");
+    }
+    return values;
+  }
+
+  [[noreturn]] void fail(const toml::node& n, std::string_view key,
+                         const std::string& message) const;
+  [[noreturn]] void fail_table(const std::string& message) const;
+
+  std::string key_path(std::string_view key) const {
+    return section_.empty() ? std::string(key) : section_ + "." + std::string(key);
+  }
+  const std::string& file() const { return file_; }
+  const std::string& section() const { return section_; }
+
+  /// The value as the message quotes it: 'text' for strings, the TOML spelling otherwise.
+  static std::string shown(const toml::node& n);
+
+ private:
+  template <class T>
+  T value(const toml::node& n, std::string_view key, const std::string& rule,
+          bool (*ok)(const T&)) const {
+    T result{};
+    if constexpr (std::is_same_v<T, bool>) {
+      if (!n.is_boolean()) fail(n, key, "expected true or false, got " + shown(n));
+      result = n.as_boolean()->get();
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      if (!n.is_string()) fail(n, key, "expected a string (" + rule + "), got " + shown(n));
+      result = n.as_string()->get();
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (n.is_integer()) {
+        result = static_cast<T>(n.as_integer()->get());
+      } else if (n.is_floating_point()) {
+        result = static_cast<T>(n.as_floating_point()->get());
+      } else {
+        fail(n, key, "expected a number (" + rule + "), got " + shown(n));
+      }
+    } else {
+      if (!n.is_integer()) fail(n, key, "expected a whole number (" + rule + "), got " + shown(n));
+      const std::int64_t v = n.as_integer()->get();
+      if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) {
+        fail(n, key, shown(n) + " is out of range (" + rule + ")");
+      }
+      result = static_cast<T>(v);
+    }
+    if (ok != nullptr && !ok(result)) fail(n, key, shown(n) + " is not allowed (" + rule + ")");
+    return result;
+  }
+
+  const toml::table& table_;
+  std::string section_;
+  const std::string& file_;
+};
+
+/// The table under `key` of the job file's root; a JobError if it is missing or not a table.
+const toml::table& section(const toml::table& root, std::string_view key, const std::string& file);
+
+// Rules of values, for Reader's `ok`.
+bool positive_int(const int& v);
+bool positive_int64(const std::int64_t& v);
+bool non_negative_int64(const std::int64_t& v);
+bool probability(const double& v);
+bool positive_number(const double& v);
+bool non_negative_number(const double& v);
+bool below_one(const double& v);
+bool open_fraction(const double& v);
+
+}  // namespace dropperc
