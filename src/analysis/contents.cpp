@@ -1,0 +1,120 @@
+#include "contents.hpp"
+
+#include <numeric>
+#include <optional>
+
+#include "dropperc/core/sampling.hpp"
+#include "dropperc/io/schema.hpp"
+
+namespace dropperc::detail {
+
+namespace {
+
+Architecture architecture_of(const h5::Group& g) {
+  Architecture a;
+  a.input_width = static_cast<int>(g.integer_attribute(schema::kInputWidth));
+  a.width = static_cast<int>(g.integer_attribute(schema::kWidth));
+  a.depth = static_cast<int>(g.integer_attribute(schema::kDepth));
+  a.output_width = static_cast<int>(g.integer_attribute(schema::kOutputWidth));
+  return a;
+}
+
+std::vector<double> optional_vector(const h5::Group& g, std::string_view name) {
+  return g.contains(name) ? g.read<double>(name) : std::vector<double>{};
+}
+
+double depth_scale_of(const h5::Group& g) {
+  return g.has_attribute(schema::kDepthScale) ? g.number_attribute(schema::kDepthScale) : kNaN;
+}
+
+// A percolation task of a keep law that measured the extinction depth, else nullopt.
+std::optional<KeepLawTask> keep_law_task(const h5::Group& g) {
+  const std::string depth(name(Observable::extinction_depth));
+  const std::string error = depth + std::string(schema::kStderrSuffix);
+  if (!g.has_attribute(schema::kKeepScale) || !g.contains(depth) || !g.contains(error))
+    return std::nullopt;
+  KeepLawTask t{g.string_attribute(schema::kModel), architecture_of(g),
+                g.number_attribute(schema::kP), g.number_attribute(schema::kKeepScale),
+                depth_scale_of(g)};
+  t.extinction_depth = g.read<double>(depth).at(0);
+  t.extinction_depth_error = g.read<double>(error).at(0);
+  return t;
+}
+
+}  // namespace
+
+Contents read_contents(const h5::Group& root) {
+  Contents c;
+  c.seed = static_cast<std::uint64_t>(root.group(schema::kJob).integer_attribute(schema::kJobSeed));
+  const h5::Group tasks = root.group(schema::kTasks);
+  for (const std::string& name : tasks.members()) {
+    const h5::Group g = tasks.group(name);
+    const std::string kind = g.string_attribute(schema::kKind);
+    if (kind == "thresholds") {
+      ThresholdTask t;
+      t.name = name;
+      t.model = g.string_attribute(schema::kModel);
+      t.arch = architecture_of(g);
+      t.thresholds[0] = g.read<double>(schema::kDirectedThresholds);
+      t.thresholds[1] = optional_vector(g, schema::kUndirectedThresholds);
+      t.depth_scale = depth_scale_of(g);
+      t.curve_keep = optional_vector(g, schema::kCurveKeep);
+      if (!t.curve_keep.empty()) t.curve_p = g.read<double>(schema::kCurveP);
+      c.thresholds.push_back(std::move(t));
+    } else if (kind == "percolation") {
+      if (auto t = keep_law_task(g)) c.keep_law.push_back(std::move(*t));
+    } else if (kind == "lattice") {
+      c.lattice.push_back({name, "lattice_" + g.string_attribute(schema::kModel),
+                           g.integer_attribute(schema::kLatticeSize),
+                           g.read<double>(schema::kOccupationThresholds)});
+    } else if (kind == "training") {
+      TrainingTask t;
+      t.name = name;
+      t.model = g.string_attribute(schema::kModel);
+      t.activation = g.string_attribute(schema::kActivation);
+      t.arch = architecture_of(g);
+      t.p = g.number_attribute(schema::kP);
+      t.bias = g.integer_attribute(schema::kBias);
+      t.test_loss = g.read<double>(schema::kFinalTestLoss);
+      t.test_accuracy = g.read<double>(schema::kFinalTestAccuracy);
+      t.zero_gradient = g.read<double>(schema::kZeroGradientFraction);
+      t.steps_to_target = g.read<double>(schema::kStepsToTarget);
+      c.training.push_back(std::move(t));
+    }
+  }
+  return c;
+}
+
+std::vector<double> pick(const std::vector<double>& values, const std::vector<std::size_t>& at) {
+  std::vector<double> chosen;
+  chosen.reserve(at.size());
+  for (std::size_t i : at)
+    chosen.push_back(values[i]);
+  return chosen;
+}
+std::vector<const ThresholdTask*> select(const Contents& c, const std::string& model, int s) {
+  std::vector<const ThresholdTask*> chosen;
+  for (const ThresholdTask& t : c.thresholds) {
+    if (t.model == model && !t.thresholds[s].empty()) chosen.push_back(&t);
+  }
+  return chosen;
+}
+
+std::vector<std::size_t> sample_counts(const std::vector<const ThresholdTask*>& tasks, int s) {
+  std::vector<std::size_t> counts;
+  for (const ThresholdTask* t : tasks)
+    counts.push_back(t->thresholds[s].size());
+  return counts;
+}
+
+// The data themselves as a resample: every sample of every task, in order.
+Resample every_sample(const std::vector<const ThresholdTask*>& tasks, int s) {
+  Resample all;
+  for (const ThresholdTask* t : tasks) {
+    all.emplace_back(t->thresholds[s].size());
+    std::iota(all.back().begin(), all.back().end(), std::size_t{0});
+  }
+  return all;
+}
+
+}  // namespace dropperc::detail

@@ -1,0 +1,109 @@
+#include "threshold_estimates.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "dropperc/core/mask.hpp"
+#include "dropperc/core/statistics.hpp"
+#include "dropperc/core/theory.hpp"
+
+namespace dropperc::detail {
+
+bool exact_is_affordable(const Architecture& arch, const std::string& model) {
+  const double w = std::max({arch.input_width, arch.width, arch.output_width});
+  return model == "site" || (arch.depth + 1.0) * w * w <= 1e8;
+}
+
+namespace {
+
+// The row of the (p_half, transition_width) fit just added.
+ThresholdRow threshold_row(const std::string& task, const std::string& model,
+                           const std::string& spanning, std::int64_t width, std::int64_t depth,
+                           std::size_t samples, const Fits& fits, double exact) {
+  const FitRow& half = fits.rows[fits.rows.size() - 2];
+  const FitRow& transition = fits.rows.back();
+  ThresholdRow row{task, model, spanning, width, depth, static_cast<std::int64_t>(samples)};
+  row.p_half = half.value;
+  row.p_half_error = half.error;
+  row.p_half_low = half.low;
+  row.p_half_high = half.high;
+  row.transition_width = transition.value;
+  row.transition_width_error = transition.error;
+  row.p_half_exact = exact;
+  row.deviation = (row.p_half - exact) / row.p_half_error;
+  return row;
+}
+
+// q_half and the width of the 2D lattice: the same quantiles (§10.1); bond's is 1/2 exactly at
+// every size by self-duality (§10.6).
+void lattice_threshold_rows(const Contents& c, Fits& fits, std::vector<ThresholdRow>& rows) {
+  for (const LatticeTask& t : c.lattice) {
+    fits.add(t.name + "/" + kCrossing, t.model, "q_half", {"p_half", "transition_width"}, false,
+             {t.thresholds.size()}, [&](const Resample& r) {
+               const ThresholdSummary s = summarize_thresholds(pick(t.thresholds, r[0]));
+               return std::vector<double>{s.p_half, s.width};
+             });
+    rows.push_back(threshold_row(t.name, t.model, kCrossing, t.size, t.size, t.thresholds.size(),
+                                 fits, t.model == "lattice_bond" ? 0.5 : kNaN));
+  }
+}
+
+}  // namespace
+
+std::vector<ThresholdRow> threshold_rows(const Contents& c, Fits& fits) {
+  std::vector<ThresholdRow> rows;
+  for (const ThresholdTask& t : c.thresholds) {
+    for (int s = 0; s < 2; ++s) {
+      const std::vector<double>& values = t.thresholds[s];
+      if (values.empty()) continue;
+      const std::string fit = t.name + "/" + kSpanning[s];
+      fits.add(fit, t.model, std::string("p_half_") + kSpanning[s], {"p_half", "transition_width"},
+               false, {values.size()}, [&](const Resample& r) {
+                 const ThresholdSummary summary = summarize_thresholds(pick(values, r[0]));
+                 return std::vector<double>{summary.p_half, summary.width};
+               });
+      rows.push_back(threshold_row(t.name, t.model, kSpanning[s], t.arch.width, t.arch.depth,
+                                   values.size(), fits,
+                                   s == 0 && exact_is_affordable(t.arch, t.model)
+                                       ? p_half(t.arch, ScanLine::of(*parse_dropout_model(t.model)))
+                                       : kNaN));
+    }
+  }
+  lattice_threshold_rows(c, fits, rows);
+  return rows;
+}
+
+std::vector<CurveRow> curve_rows(const Contents& c) {
+  std::vector<CurveRow> rows;
+  for (const ThresholdTask& t : c.thresholds) {
+    const DropoutModel model = *parse_dropout_model(t.model);
+    const bool exact_known = exact_is_affordable(t.arch, t.model);
+    for (int s = 0; s < 2; ++s) {
+      if (t.thresholds[s].empty()) continue;
+      const SizeCurve curve = threshold_curve(t.thresholds[s], 0, true, 41);
+      const auto n = static_cast<std::int64_t>(t.thresholds[s].size());
+      for (std::size_t j = 0; j < curve.p.size(); ++j) {
+        const auto spans = std::llround(curve.value[j] * static_cast<double>(n));
+        const Interval ci = clopper_pearson(spans, n);
+        const double exact =
+            s == 0 && exact_known
+                ? spanning_probability(t.arch, Dropout::of(model, curve.p[j])).theta
+                : kNaN;
+        rows.push_back({t.name, t.model, kSpanning[s], t.arch.width, t.arch.depth, curve.p[j],
+                        curve.value[j], ci.low, ci.high, exact});
+      }
+    }
+  }
+  for (const LatticeTask& t : c.lattice) {
+    const SizeCurve curve = threshold_curve(t.thresholds, 0, false, 41);
+    const auto n = static_cast<std::int64_t>(t.thresholds.size());
+    for (std::size_t j = 0; j < curve.p.size(); ++j) {
+      const Interval ci = clopper_pearson(std::llround(curve.value[j] * static_cast<double>(n)), n);
+      rows.push_back({t.name, t.model, kCrossing, t.size, t.size, curve.p[j], curve.value[j],
+                      ci.low, ci.high, kNaN});
+    }
+  }
+  return rows;
+}
+
+}  // namespace dropperc::detail

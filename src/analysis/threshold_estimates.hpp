@@ -1,0 +1,24 @@
+#pragma once
+// Thresholds of every curve (§10.1, §10.2): theta(p) across the transition and p_half with the
+// transition width, each against exact theory where it is affordable.
+
+#include <string>
+#include <vector>
+
+#include "contents.hpp"
+#include "fit_table.hpp"
+
+namespace dropperc::detail {
+
+// Whether exact theta of a network is cheap enough to evaluate at every curve point: the closed
+// form for site dropout; otherwise the chain of §3, O((L + 1) W^2), at most 1e8 steps (about
+// 0.1 s). Curves, p_half and kappa fits of larger networks have no exact counterpart.
+bool exact_is_affordable(const Architecture& arch, const std::string& model);
+
+/// A row per (thresholds task, spanning) and per lattice task; their fits go to `fits`.
+std::vector<ThresholdRow> threshold_rows(const Contents& c, Fits& fits);
+
+/// theta at 41 points across the transition of every curve, with Clopper-Pearson intervals.
+std::vector<CurveRow> curve_rows(const Contents& c);
+
+}  // namespace dropperc::detail

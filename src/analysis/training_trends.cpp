@@ -1,0 +1,106 @@
+#include "training_trends.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+#include <map>
+#include <numeric>
+#include <set>
+#include <tuple>
+
+#include "dropperc/core/mask.hpp"
+#include "dropperc/core/theory.hpp"
+
+namespace dropperc::detail {
+
+namespace {
+
+// Mean and standard error of the finite values.
+std::pair<double, double> mean_and_error(const std::vector<double>& v) {
+  std::vector<double> finite;
+  std::copy_if(v.begin(), v.end(), std::back_inserter(finite),
+               [](double x) { return std::isfinite(x); });
+  if (finite.empty()) return {kNaN, kNaN};
+  const double n = static_cast<double>(finite.size());
+  const double mean = std::accumulate(finite.begin(), finite.end(), 0.0) / n;
+  double squares = 0;
+  for (double x : finite)
+    squares += (x - mean) * (x - mean);
+  return {mean, finite.size() > 1 ? std::sqrt(squares / (n - 1) / n) : kNaN};
+}
+
+// Steps to target: NaN unless every chosen replica reached the target (-1 marks "never").
+double mean_steps(const std::vector<double>& steps, const std::vector<std::size_t>& at) {
+  double sum = 0;
+  for (std::size_t i : at) {
+    if (!(steps[i] >= 0)) return kNaN;
+    sum += steps[i];
+  }
+  return sum / static_cast<double>(at.size());
+}
+
+}  // namespace
+
+std::vector<TrainingRow> training_rows(const Contents& c) {
+  std::vector<TrainingRow> rows;
+  for (const TrainingTask& t : c.training) {
+    TrainingRow row{t.name,
+                    t.model,
+                    t.activation,
+                    t.arch.width,
+                    t.arch.depth,
+                    t.bias,
+                    static_cast<std::int64_t>(t.test_loss.size())};
+    row.p = t.p;
+    row.theta = spanning_probability(t.arch, Dropout::of(*parse_dropout_model(t.model), t.p)).theta;
+    std::tie(row.test_loss, row.test_loss_error) = mean_and_error(t.test_loss);
+    std::tie(row.test_accuracy, row.test_accuracy_error) = mean_and_error(t.test_accuracy);
+    std::tie(row.zero_gradient_fraction, row.zero_gradient_error) = mean_and_error(t.zero_gradient);
+    std::vector<std::size_t> all(t.steps_to_target.size());
+    std::iota(all.begin(), all.end(), std::size_t{0});
+    if (mean_steps(t.steps_to_target, all) >= 0)
+      std::tie(row.steps_to_target, row.steps_to_target_error) = mean_and_error(t.steps_to_target);
+    else
+      row.steps_to_target = row.steps_to_target_error = kNaN;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+// §10.5 per (model, bias, activation): steps to target against the exact theta.
+void gamma_fits(const Contents& c, const std::vector<TrainingRow>& rows, Fits& fits) {
+  std::map<std::string, std::vector<std::size_t>> groups;
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    if (std::isfinite(rows[k].steps_to_target)) {
+      groups[rows[k].model + (rows[k].bias ? "_bias_" : "_nobias_") + rows[k].activation].push_back(
+          k);
+    }
+  }
+  for (const auto& [key, members] : groups) {
+    std::set<double> thetas;
+    for (std::size_t k : members)
+      thetas.insert(rows[k].theta);
+    if (thetas.size() < 2) continue;
+    std::vector<std::size_t> replicas;
+    for (std::size_t k : members)
+      replicas.push_back(c.training[k].steps_to_target.size());
+    fits.add("steps_to_target_" + key, rows[members.front()].model, "steps_to_target",
+             {"gamma", "T0"}, false, replicas, [&](const Resample& r) {
+               std::vector<double> theta, steps, errors;
+               for (std::size_t g = 0; g < members.size(); ++g) {
+                 const std::vector<double>& all = c.training[members[g]].steps_to_target;
+                 const std::vector<double> chosen = pick(all, r[g]);
+                 const auto [mean, error] = mean_and_error(chosen);
+                 if (!(mean_steps(all, r[g]) >= 0)) continue;
+                 theta.push_back(rows[members[g]].theta);
+                 steps.push_back(mean);
+                 // One replica, or identical ones: fall back to a relative error of 10 %.
+                 errors.push_back(error > 0 ? error : 0.1 * mean);
+               }
+               const PowerLawFit f = fit_power_law(theta, steps, errors);
+               return std::vector<double>{f.exponent, f.amplitude};
+             });
+  }
+}
+
+}  // namespace dropperc::detail
