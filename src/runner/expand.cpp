@@ -1,5 +1,8 @@
 // expand(): a job's grid and lattice as tasks, in a fixed order (job.hpp).
 
+#include <set>
+#include <string_view>
+
 #include "grid.hpp"
 #include "task_names.hpp"
 
@@ -95,6 +98,13 @@ std::vector<Task> expand(const JobSpec& job) {
   if (job.lattice) {
     const std::vector<Task> lattice = lattice_tasks(*job.lattice);
     tasks.insert(tasks.end(), lattice.begin(), lattice.end());
+  }
+  // Results are stored and merged by name: two tasks of one name would collide after the work.
+  std::set<std::string_view> names;
+  for (const Task& t : tasks) {
+    if (!names.insert(t.name).second)
+      throw JobError(job.file.string() + ": two tasks would be named " + t.name +
+                     ": give each grid and lattice value once");
   }
   return tasks;
 }

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <system_error>
 
 #include "job_sections.hpp"
 #include "toml_reader.hpp"
@@ -17,6 +19,9 @@ namespace dropperc {
 namespace {
 
 std::string read_text(const std::filesystem::path& file) {
+  std::error_code error;
+  if (std::filesystem::is_directory(file, error))
+    throw JobError(file.string() + ": is a directory, not a job file");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw JobError(file.string() + ": cannot read the job file");
   std::ostringstream text;
@@ -24,15 +29,79 @@ std::string read_text(const std::filesystem::path& file) {
   return text.str();
 }
 
-// A job must compute something, and a grid job something on its grid.
+// a x b x ..., or nullopt if it would overflow.
+std::optional<std::int64_t> product(std::initializer_list<std::int64_t> factors) {
+  std::int64_t p = 1;
+  for (std::int64_t f : factors) {
+    if (__builtin_mul_overflow(p, f, &p)) return std::nullopt;
+  }
+  return p;
+}
+
+// The grid's points: models x widths x depths x p, and x biases x activations with training.
+// Bounded before expand() makes a task of each.
+void check_grid_size(const JobSpec& job, const std::string& file) {
+  const GridSpec& g = job.grid;
+  const auto count = [](const auto& list) { return static_cast<std::int64_t>(list.size()); };
+  const std::int64_t depths = g.depth_law ? count(g.depth_law->scales) : count(g.depths);
+  const std::int64_t ps = g.keep_law ? count(g.keep_law->scales) : count(g.p);
+  const auto points = job.training ? product({count(g.models), count(g.widths), depths, ps,
+                                              count(g.biases), count(g.activations)})
+                                   : product({count(g.models), count(g.widths), depths, ps});
+  if (!points || *points > kMaxGridPoints) {
+    throw JobError(file + ": [grid]: models x widths x depths x p" +
+                   (job.training ? std::string(" x biases x activations") : "") + " = " +
+                   std::to_string(count(g.models)) + " x " + std::to_string(count(g.widths)) +
+                   " x " + std::to_string(depths) + " x " + std::to_string(ps) +
+                   (job.training ? " x " + std::to_string(count(g.biases)) + " x " +
+                                       std::to_string(count(g.activations))
+                                 : "") +
+                   " grid points, above the limit " + std::to_string(kMaxGridPoints) +
+                   Reader::kLimitsSection);
+  }
+}
+
+// Every network below kMaxEdges; the job's work units below kMaxJobUnits and its samples below
+// kMaxJobSamples (sums of bounded terms: no overflow).
+void check_tasks(const JobSpec& job, const std::vector<Task>& tasks, const std::string& file) {
+  std::int64_t units = 0;
+  std::int64_t samples = 0;
+  for (const Task& t : tasks) {
+    units += t.units;
+    if (t.kind == TaskKind::percolation || t.kind == TaskKind::thresholds)
+      samples += job.percolation->samples;
+    if (t.kind == TaskKind::lattice) samples += job.lattice->samples;
+    if (t.kind != TaskKind::lattice && t.arch.edges() > kMaxEdges) {
+      throw JobError(file + ": task " + t.name + ": a network of W_in = " +
+                     std::to_string(t.arch.input_width) + ", W = " + std::to_string(t.arch.width) +
+                     ", L = " + std::to_string(t.arch.depth) +
+                     ", W_out = " + std::to_string(t.arch.output_width) + " has " +
+                     std::to_string(t.arch.edges()) + " edges, above the limit " +
+                     std::to_string(kMaxEdges) + Reader::kLimitsSection);
+    }
+    if (units > kMaxJobUnits) {
+      throw JobError(file + ": the job's tasks make more than " + std::to_string(kMaxJobUnits) +
+                     " work units (blocks of samples, and replicas), the limit of a job" +
+                     Reader::kLimitsSection + "; raise block or use fewer grid values");
+    }
+    if (samples > kMaxJobSamples) {
+      throw JobError(file + ": samples x tasks is above the limit " +
+                     std::to_string(kMaxJobSamples) + " of a job" + Reader::kLimitsSection);
+    }
+  }
+}
+
+// A job must compute something, and a grid job something on its grid, within the limits.
 void check_work(const JobSpec& job, const std::string& file) {
   if (!job.percolation && !job.training && !job.lattice) {
     throw JobError(file +
                    ": nothing to do: give a [percolation] or a [training] section (or both) with "
                    "a [grid], or a [lattice] section");
   }
-  if (!job.percolation && !job.training) return;
+  if (job.percolation || job.training) check_grid_size(job, file);
   const std::vector<Task> tasks = expand(job);
+  check_tasks(job, tasks, file);
+  if (!job.percolation && !job.training) return;
   if (std::all_of(tasks.begin(), tasks.end(),
                   [](const Task& t) { return t.kind == TaskKind::lattice; })) {
     throw JobError(file + ": [grid]: the skip rules leave no task");
@@ -81,9 +150,13 @@ std::string_view model_name(const Task& task) {
 }
 
 JobSpec parse_job(const std::filesystem::path& file) {
+  return parse_job_text(read_text(file), file);
+}
+
+JobSpec parse_job_text(std::string_view text, const std::filesystem::path& file) {
   JobSpec job;
   job.file = file;
-  job.text = read_text(file);
+  job.text = std::string(text);
   const std::string shown = file.string();
   toml::table root;
   try {
@@ -91,7 +164,11 @@ JobSpec parse_job(const std::filesystem::path& file) {
   } catch (const toml::parse_error& e) {
     const auto& at = e.source().begin;
     throw JobError(shown + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
-                   ": not valid TOML: " + std::string(e.description()));
+                   ": not valid TOML: " + std::string(e.description().substr(0, 200)) +
+                   (e.description().find("not representable in 64 bits") != std::string::npos
+                        ? " (TOML's whole numbers are 64-bit signed: write a seed above 2^63 - 1 "
+                          "as a string, e.g. seed = \"18446744073709551615\")"
+                        : ""));
   }
   const Reader top(root, "", shown);
   for (const auto& [key, node] : root) {
@@ -112,8 +189,7 @@ JobSpec parse_job(const std::filesystem::path& file) {
   if (root.contains("training"))
     job.training = read_training(section(root, "training", shown), job.grid, directory, shown);
   if (root.contains("lattice")) job.lattice = read_lattice(section(root, "lattice", shown), shown);
-  const toml::node* run = root.get("run");
-  job.run = read_run(run != nullptr ? run->as_table() : nullptr, shown);
+  job.run = read_run(root.contains("run") ? &section(root, "run", shown) : nullptr, shown);
   check_work(job, shown);
   return job;
 }

@@ -4,7 +4,10 @@
 #include "job_sections.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <optional>
+#include <system_error>
 
 #include "grid.hpp"
 #include "toml_reader.hpp"
@@ -41,6 +44,31 @@ bool lattice_model_name(const std::string& v) {
 bool lattice_size(const int& v) {
   return v >= 1 && v <= kMaxLatticeSize;
 }
+bool finite_number(const double& v) {
+  return std::isfinite(v);
+}
+
+// a x b, or nullopt if it would overflow.
+std::optional<std::int64_t> times(std::int64_t a, std::int64_t b) {
+  std::int64_t product = 0;
+  if (__builtin_mul_overflow(a, b, &product)) return std::nullopt;
+  return product;
+}
+// The product of factors, or nullopt if it is above `limit` (or would overflow).
+std::optional<std::int64_t> product_at_most(std::initializer_list<std::int64_t> factors,
+                                            std::int64_t limit) {
+  std::int64_t product = 1;
+  for (std::int64_t f : factors) {
+    const auto next = times(product, f);
+    if (!next || *next > limit) return std::nullopt;
+    product = *next;
+  }
+  return product;
+}
+// Work units of `samples` samples in blocks of `block`.
+std::int64_t blocks(std::int64_t samples, std::int64_t block) {
+  return samples / block + (samples % block != 0);
+}
 
 // A grid of probabilities (grid.p, lattice.q), ascending: a list, or {start, stop, num}
 // (num >= 2 equally spaced values, stop included). `meaning` says what the values are.
@@ -56,8 +84,9 @@ std::vector<double> read_probabilities(const Reader& section, std::string_view k
     r.only({"start", "stop", "num"});
     const double start = r.required<double>("start", "in [0, 1]", probability);
     const double stop = r.required<double>("stop", "in [0, 1], above start", probability);
-    const int num =
-        r.required<int>("num", "a whole number >= 2", [](const int& v) { return v >= 2; });
+    const int num = r.at_most<int>(
+        "num", r.required<int>("num", "a whole number >= 2", [](const int& v) { return v >= 2; }),
+        static_cast<int>(kMaxListValues));
     if (!(stop > start)) r.fail(*range->get("stop"), "stop", "must be above start");
     values = evenly_spaced(start, stop, num);
   } else {
@@ -72,8 +101,27 @@ std::vector<double> read_probabilities(const Reader& section, std::string_view k
 
 // "block": samples per work unit; by default all samples, at most 10000 per unit.
 std::int64_t read_block(const Reader& r, std::int64_t samples) {
-  return r.optional<std::int64_t>("block", std::min<std::int64_t>(samples, 10000),
-                                  "samples per work unit, >= 1", positive_int64);
+  const std::int64_t block = r.at_most<std::int64_t>(
+      "block",
+      r.optional<std::int64_t>("block", std::min<std::int64_t>(samples, 10000),
+                               "samples per work unit, >= 1", positive_int64),
+      kMaxSamples);
+  if (blocks(samples, block) > kMaxJobUnits) {
+    const toml::node* n = r.node("block");
+    const std::string message =
+        "samples = " + std::to_string(samples) + " in blocks of " + std::to_string(block) +
+        " make " + std::to_string(blocks(samples, block)) + " work units, above the limit " +
+        std::to_string(kMaxJobUnits) + " of a job" + Reader::kLimitsSection + "; raise block";
+    if (n == nullptr) r.fail_table(r.key_path("block") + ": " + message);
+    r.fail(*n, "block", message);
+  }
+  return block;
+}
+
+// "samples": at least 1 and at most kMaxSamples.
+std::int64_t read_samples(const Reader& r, const std::string& rule) {
+  return r.at_most<std::int64_t>(
+      "samples", r.required<std::int64_t>("samples", rule + ", >= 1", positive_int64), kMaxSamples);
 }
 
 // A table { <scale_key> = [distinct numbers > 0], power = <number> }: a WidthLaw.
@@ -84,7 +132,7 @@ WidthLaw read_width_law(const Reader& section, std::string_view key, std::string
   r.only({scale_key, "power"});
   WidthLaw law;
   law.scales = r.distinct_list<double>(scale_key, meaning + ", numbers > 0", positive_number);
-  law.power = r.required<double>("power", "the power of W, a number");
+  law.power = r.required<double>("power", "the power of W, a finite number", finite_number);
   return law;
 }
 
@@ -141,6 +189,13 @@ void check_width_laws(const Reader& r, const GridSpec& g) {
   for (int w : g.widths) {
     const std::vector<GridValue> depths = depths_at(g, w);
     for (std::size_t i = 0; i < depths.size(); ++i) {
+      if (depths[i].value > kMaxDepth) {
+        r.fail(*r.node("depths"), "depths",
+               "scale " + canonical_number(depths[i].scale) + " gives depth " +
+                   std::to_string(static_cast<std::int64_t>(depths[i].value)) + " at width " +
+                   std::to_string(w) + ", above the limit " + std::to_string(kMaxDepth) +
+                   Reader::kLimitsSection);
+      }
       for (std::size_t j = 0; j < i; ++j) {
         if (depths[i].value == depths[j].value) {
           r.fail(*r.node("depths"), "depths",
@@ -179,13 +234,39 @@ TeacherSpec read_teacher(const toml::table* t, const std::string& file) {
                                    task_name) == "classification"
                ? LearningTask::classification
                : LearningTask::regression;
-  s.input_width = r.optional<int>("features", s.input_width, ">= 1", positive_int);
-  s.outputs =
-      r.optional<int>("outputs", s.outputs, "classes or target components, >= 1", positive_int);
-  s.width = r.optional<int>("width", s.width, "the teacher's hidden width, >= 1", positive_int);
-  s.depth = r.optional<int>("depth", s.depth, "the teacher's hidden layers, >= 1", positive_int);
-  s.train_size = r.optional<std::int64_t>("train_size", s.train_size, ">= 1", positive_int64);
-  s.test_size = r.optional<std::int64_t>("test_size", s.test_size, ">= 1", positive_int64);
+  s.input_width = r.at_most(
+      "features", r.optional<int>("features", s.input_width, ">= 1", positive_int), kMaxWidth);
+  s.outputs = r.at_most(
+      "outputs",
+      r.optional<int>("outputs", s.outputs, "classes or target components, >= 1", positive_int),
+      kMaxWidth);
+  s.width = r.at_most(
+      "width", r.optional<int>("width", s.width, "the teacher's hidden width, >= 1", positive_int),
+      kMaxWidth);
+  s.depth = r.at_most(
+      "depth", r.optional<int>("depth", s.depth, "the teacher's hidden layers, >= 1", positive_int),
+      kMaxDepth);
+  s.train_size = r.at_most(
+      "train_size", r.optional<std::int64_t>("train_size", s.train_size, ">= 1", positive_int64),
+      kMaxDataValues);
+  s.test_size = r.at_most(
+      "test_size", r.optional<std::int64_t>("test_size", s.test_size, ">= 1", positive_int64),
+      kMaxDataValues);
+  // The data: (train_size + test_size) samples of features + outputs numbers.
+  if (!product_at_most({s.train_size + s.test_size, std::int64_t{s.input_width} + s.outputs},
+                       kMaxDataValues)) {
+    r.fail_table("the data of (train_size + test_size) x (features + outputs) = (" +
+                 std::to_string(s.train_size) + " + " + std::to_string(s.test_size) + ") x (" +
+                 std::to_string(s.input_width) + " + " + std::to_string(s.outputs) +
+                 ") numbers is above the limit " + std::to_string(kMaxDataValues) +
+                 Reader::kLimitsSection);
+  }
+  // The teacher network: about width^2 x depth edges.
+  if (!product_at_most({s.width, s.width, s.depth}, kMaxEdges)) {
+    r.fail_table("a teacher of width " + std::to_string(s.width) + " and depth " +
+                 std::to_string(s.depth) + " has about width^2 x depth edges, above the limit " +
+                 std::to_string(kMaxEdges) + Reader::kLimitsSection);
+  }
   s.noise =
       r.optional<double>("noise", s.noise, "regression noise s.d., >= 0", non_negative_number);
   if (s.task == LearningTask::classification && s.outputs < 2) {
@@ -197,13 +278,34 @@ TeacherSpec read_teacher(const toml::table* t, const std::string& file) {
 double read_walltime(const Reader& r) {
   const toml::node* n = r.node("walltime");
   if (n->is_integer() || n->is_floating_point()) {
-    return r.required<double>("walltime", "seconds > 0, or \"HH:MM:SS\"", positive_number);
+    return r.at_most(
+        "walltime", r.required<double>("walltime", "seconds > 0, or \"HH:MM:SS\"", positive_number),
+        kMaxSeconds);
   }
   const std::string text = r.required<std::string>("walltime", "seconds, or \"HH:MM:SS\"");
   const auto seconds = parse_duration(text);
   if (!seconds)
-    r.fail(*n, "walltime", "'" + text + "' is not HH:MM:SS, MM:SS or a number of seconds > 0");
-  return *seconds;
+    r.fail(*n, "walltime",
+           Reader::quoted(text) + " is not HH:MM:SS, MM:SS or a number of seconds > 0");
+  return r.at_most("walltime", *seconds, kMaxSeconds);
+}
+
+// "seed": a whole number >= 0, or, for seeds above 2^63 - 1 (which TOML integers cannot hold),
+// a string of decimal digits up to 2^64 - 1. Nothing aliases: a larger seed is refused.
+std::uint64_t read_seed(const Reader& j) {
+  const std::string rule = "a whole number >= 0, or a string of digits up to 2^64 - 1";
+  const toml::node* n = j.node("seed");
+  if (n == nullptr || !n->is_string())
+    return static_cast<std::uint64_t>(
+        j.optional<std::int64_t>("seed", 1, rule, non_negative_int64));
+  const std::string text = n->as_string()->get();
+  std::uint64_t seed = 0;
+  const auto [last, error] = std::from_chars(text.data(), text.data() + text.size(), seed);
+  if (error == std::errc::result_out_of_range)
+    j.fail(*n, "seed", Reader::shown(*n) + " is above 2^64 - 1 = 18446744073709551615");
+  if (text.empty() || error != std::errc{} || last != text.data() + text.size())
+    j.fail(*n, "seed", Reader::shown(*n) + " is not allowed (" + rule + ")");
+  return seed;
 }
 
 }  // namespace
@@ -213,8 +315,7 @@ void read_job_section(const toml::table& root, JobSpec& job) {
   const Reader j(section(root, "job", shown), "job", shown);
   j.only({"name", "seed", "output"});
   job.name = j.required<std::string>("name", "letters, digits, '_' and '-', at most 64", job_name);
-  job.seed = static_cast<std::uint64_t>(
-      j.optional<std::int64_t>("seed", 1, "a whole number >= 0", non_negative_int64));
+  job.seed = read_seed(j);
   job.output = job.file.parent_path() /
                j.optional<std::string>("output", job.name + ".data", "the output directory");
 }
@@ -224,18 +325,24 @@ GridSpec read_grid(const toml::table& root, const std::string& file) {
   r.only({"models", "widths", "depths", "p", "input_width", "output_width", "biases", "activations",
           "skip"});
   GridSpec g;
-  for (const auto& m : r.list<std::string>("models", "site, bond or site+bond", model_name)) {
+  for (const auto& m :
+       r.distinct_list<std::string>("models", "site, bond or site+bond", model_name)) {
     g.models.push_back(*parse_dropout_model(m));
   }
-  g.widths = r.list<int>("widths", "hidden-layer widths, whole numbers >= 1", positive_int);
+  g.widths =
+      r.distinct_list<int>("widths", "hidden-layer widths, whole numbers >= 1", positive_int);
+  for (int w : g.widths)
+    r.at_most("widths", w, kMaxWidth);
   const toml::node* depths = r.node("depths");
   if (depths != nullptr && depths->is_table()) {
     g.depth_law = read_width_law(r, "depths", "scale", "depth scales a in L = round(a W^power)");
   } else {
-    g.depths = r.list<int>("depths",
-                           "numbers of hidden layers, whole numbers >= 1, or "
-                           "{ scale = [...], power = ... }",
-                           positive_int);
+    g.depths = r.distinct_list<int>("depths",
+                                    "numbers of hidden layers, whole numbers >= 1, or "
+                                    "{ scale = [...], power = ... }",
+                                    positive_int);
+    for (int l : g.depths)
+      r.at_most("depths", l, kMaxDepth);
   }
   const toml::node* p = r.node("p");
   if (p != nullptr && p->is_table() && p->as_table()->contains("keep")) {
@@ -244,13 +351,19 @@ GridSpec read_grid(const toml::table& root, const std::string& file) {
     g.p = read_probabilities(r, "p", "drop probabilities");
   }
   check_width_laws(r, g);
-  if (r.has("input_width")) g.input_width = r.required<int>("input_width", ">= 1", positive_int);
-  if (r.has("output_width")) g.output_width = r.required<int>("output_width", ">= 1", positive_int);
-  if (r.has("biases")) g.biases = r.list<bool>("biases", "true or false");
+  if (r.has("input_width")) {
+    g.input_width =
+        r.at_most("input_width", r.required<int>("input_width", ">= 1", positive_int), kMaxWidth);
+  }
+  if (r.has("output_width")) {
+    g.output_width =
+        r.at_most("output_width", r.required<int>("output_width", ">= 1", positive_int), kMaxWidth);
+  }
+  if (r.has("biases")) g.biases = r.distinct_list<bool>("biases", "true or false");
   if (r.has("activations")) {
     g.activations.clear();
     for (const auto& a :
-         r.list<std::string>("activations", "relu, tanh or identity", activation_name)) {
+         r.distinct_list<std::string>("activations", "relu, tanh or identity", activation_name)) {
       g.activations.push_back(*parse_activation(a));
     }
   }
@@ -262,7 +375,7 @@ PercolationSpec read_percolation(const toml::table& t, const std::string& file) 
   const Reader r(t, "percolation", file);
   r.only({"samples", "method", "undirected", "block", "thresholds", "per_p"});
   PercolationSpec s;
-  s.samples = r.required<std::int64_t>("samples", "samples per grid point, >= 1", positive_int64);
+  s.samples = read_samples(r, "samples per grid point");
   s.method = *parse_method(
       r.optional<std::string>("method", "thresholds", "masks, thresholds or fast", method_name));
   s.undirected = r.optional<bool>("undirected", true, "true or false");
@@ -290,8 +403,7 @@ LatticeSpec read_lattice(const toml::table& t, const std::string& file) {
   s.sizes = r.distinct_list<int>(
       "sizes", "lattice sizes L, whole numbers in [1, " + std::to_string(kMaxLatticeSize) + "]",
       lattice_size);
-  s.samples =
-      r.required<std::int64_t>("samples", "samples per (model, size), >= 1", positive_int64);
+  s.samples = read_samples(r, "samples per (model, size)");
   s.block = read_block(r, s.samples);
   s.q = r.has("q") ? read_probabilities(r, "q", "occupation probabilities")
                    : evenly_spaced(0.0, 1.0, 101);
@@ -304,14 +416,29 @@ TrainingSpec read_training(const toml::table& t, const GridSpec& grid,
   r.only({"steps", "batch", "learning_rate", "momentum", "replicas", "eval_interval", "target_loss",
           "shared_mask", "init", "dataset", "test_fraction", "teacher", "only"});
   TrainingSpec s;
-  s.steps = r.required<std::int64_t>("steps", "SGD steps per replica, >= 1", positive_int64);
-  s.batch = r.optional<int>("batch", s.batch, "minibatch size, >= 1", positive_int);
+  s.steps = r.at_most(
+      "steps", r.required<std::int64_t>("steps", "SGD steps per replica, >= 1", positive_int64),
+      kMaxSteps);
+  s.batch = r.at_most(
+      "batch", r.optional<int>("batch", s.batch, "minibatch size, >= 1", positive_int), kMaxBatch);
   s.learning_rate = r.optional<double>("learning_rate", s.learning_rate, "> 0", positive_number);
   s.momentum = r.optional<double>("momentum", s.momentum, "in [0, 1)", below_one);
-  s.replicas = r.optional<int>("replicas", s.replicas,
-                               "independently trained networks per point, >= 1", positive_int);
-  s.eval_interval =
-      r.optional<std::int64_t>("eval_interval", s.eval_interval, "steps, >= 1", positive_int64);
+  s.replicas =
+      r.at_most("replicas",
+                r.optional<int>("replicas", s.replicas,
+                                "independently trained networks per point, >= 1", positive_int),
+                kMaxReplicas);
+  s.eval_interval = r.at_most(
+      "eval_interval",
+      r.optional<std::int64_t>("eval_interval", s.eval_interval, "steps, >= 1", positive_int64),
+      kMaxSteps);
+  // A task's curves: an evaluation every eval_interval steps (and at the start) per replica.
+  if (!product_at_most({s.replicas, s.steps / s.eval_interval + 1}, kMaxEvaluations)) {
+    r.fail_table("replicas x (steps / eval_interval + 1) = " + std::to_string(s.replicas) + " x " +
+                 std::to_string(s.steps / s.eval_interval + 1) +
+                 " evaluations per task, above the limit " + std::to_string(kMaxEvaluations) +
+                 Reader::kLimitsSection + "; raise eval_interval");
+  }
   if (r.has("target_loss"))
     s.target_loss = r.required<double>("target_loss", ">= 0", non_negative_number);
   s.shared_mask = r.optional<bool>("shared_mask", false, "true or false");
@@ -323,8 +450,15 @@ TrainingSpec read_training(const toml::table& t, const GridSpec& grid,
     const std::string path = r.required<std::string>("dataset", "an HDF5 file with /X and /y");
     s.dataset =
         std::filesystem::path(path).is_absolute() ? std::filesystem::path(path) : directory / path;
-    if (!std::filesystem::exists(*s.dataset))
-      r.fail(*t.get("dataset"), "dataset", "no such file: " + s.dataset->string());
+    std::error_code error;
+    const auto status = std::filesystem::status(*s.dataset, error);
+    if (!std::filesystem::exists(status)) {
+      r.fail(*t.get("dataset"), "dataset", "no such file: " + Reader::quoted(s.dataset->string()));
+    }
+    if (!std::filesystem::is_regular_file(status)) {
+      r.fail(*t.get("dataset"), "dataset",
+             Reader::quoted(s.dataset->string()) + " is not a regular file");
+    }
     if (r.has("teacher"))
       r.fail(*t.get("teacher"), "teacher", "give either dataset or [training.teacher], not both");
   }
@@ -339,6 +473,12 @@ TrainingSpec read_training(const toml::table& t, const GridSpec& grid,
       const Dataset train = load_dataset(*s.dataset, s.test_fraction, 0).train;
       s.teacher.input_width = train.features();
       s.teacher.outputs = train.outputs();
+      if (std::max(s.teacher.input_width, s.teacher.outputs) > kMaxWidth) {
+        r.fail(*t.get("dataset"), "dataset",
+               "its widths (" + std::to_string(s.teacher.input_width) + " features, " +
+                   std::to_string(s.teacher.outputs) + " outputs) are above the limit " +
+                   std::to_string(kMaxWidth) + Reader::kLimitsSection);
+      }
     } catch (const DatasetError& e) {
       r.fail(*t.get("dataset"), "dataset", e.what());
     }
@@ -352,8 +492,10 @@ RunSpec read_run(const toml::table* t, const std::string& file) {
   if (t == nullptr) return s;
   const Reader r(*t, "run", file);
   r.only({"checkpoint_interval", "walltime"});
-  s.checkpoint_interval = r.optional<double>("checkpoint_interval", s.checkpoint_interval,
-                                             "seconds > 0", positive_number);
+  s.checkpoint_interval = r.at_most("checkpoint_interval",
+                                    r.optional<double>("checkpoint_interval", s.checkpoint_interval,
+                                                       "seconds > 0", positive_number),
+                                    kMaxSeconds);
   if (r.has("walltime")) s.walltime = read_walltime(r);
   return s;
 }

@@ -27,10 +27,15 @@ void Reader::fail_table(const std::string& message) const {
 }
 
 std::string Reader::shown(const toml::node& n) {
-  if (n.is_string()) return "'" + n.as_string()->get() + "'";
+  if (n.is_string()) return quoted(n.as_string()->get());
   std::ostringstream out;
   n.visit([&](auto&& v) { out << v; });
-  return "'" + out.str() + "'";
+  return quoted(out.str());
+}
+
+std::string Reader::quoted(std::string_view text) {
+  if (text.size() <= kMaxShown) return "'" + std::string(text) + "'";
+  return "'" + std::string(text.substr(0, kMaxShown)) + "...'";
 }
 
 const toml::table& section(const toml::table& root, std::string_view key, const std::string& file) {

@@ -4,6 +4,7 @@
 // bad value and what is allowed.
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -55,6 +56,11 @@ class Reader {
     if (array == nullptr)
       fail(*n, key, "expected a list ([...]) of " + rule + ", got " + shown(*n));
     if (array->empty()) fail(*n, key, "the list is empty; give at least one value (" + rule + ")");
+    if (static_cast<std::int64_t>(array->size()) > kMaxListValues) {
+      fail(*n, key,
+           std::to_string(array->size()) + " values, above the limit " +
+               std::to_string(kMaxListValues) + " of a list" + kLimitsSection);
+    }
     std::vector<T> values;
     for (const toml::node& element : *array)
       values.push_back(value<T>(element, key, rule, ok));
@@ -74,18 +80,45 @@ class Reader {
     return values;
   }
 
+  /// `value` of `key` (read before), refused above `limit`.
+  template <class T>
+  T at_most(std::string_view key, T value, T limit) const {
+    if (value <= limit) return value;
+    const std::string message =
+        "'" + number(value) + "' is above the limit " + number(limit) + kLimitsSection;
+    const toml::node* n = table_.get(key);
+    if (n == nullptr) fail_table(key_path(key) + ": " + message);
+    fail(*n, key, message);
+  }
+
   [[noreturn]] void fail(const toml::node& n, std::string_view key,
                          const std::string& message) const;
   [[noreturn]] void fail_table(const std::string& message) const;
 
+  /// "section.key", a long key cut short (quoted()).
   std::string key_path(std::string_view key) const {
-    return section_.empty() ? std::string(key) : section_ + "." + std::string(key);
+    const std::string k = quoted(key).substr(1);
+    return (section_.empty() ? "" : section_ + ".") + k.substr(0, k.size() - 1);
   }
   const std::string& file() const { return file_; }
   const std::string& section() const { return section_; }
 
-  /// The value as the message quotes it: 'text' for strings, the TOML spelling otherwise.
+  /// The value as the message quotes it: 'text' for strings, the TOML spelling otherwise, cut
+  /// short as quoted() does.
   static std::string shown(const toml::node& n);
+  /// 'text', or its first kMaxShown characters and "..." if longer: a message never echoes a
+  /// long bad value whole.
+  static std::string quoted(std::string_view text);
+  static constexpr std::size_t kMaxShown = 60;
+  /// A number as messages write it (the shortest decimal that reads back as it).
+  template <class T>
+  static std::string number(T value) {
+    char buffer[64];
+    const auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
+    return std::string(buffer, error == std::errc{} ? end : buffer);
+  }
+  /// Where the limits are documented, as messages cite it.
+  static constexpr const char* kLimitsSection = " (docs/job-file.md, \"Limits\")";
 
  private:
   template <class T>

@@ -329,6 +329,8 @@ TEST(Job, EveryBadJobGivesItsMessage) {
     }
     const std::string file = entry.path().filename().string();
     EXPECT_NE(message.find(file + ":"), std::string::npos) << file << ": " << message;
+    // Long bad values and keys are cut short (74-long-value, 81-long-key).
+    EXPECT_LT(message.size(), 500u) << file << ": " << message;
     std::istringstream expected(first.substr(10));
     for (std::string fragment; std::getline(expected, fragment, '|');) {
       fragment.erase(0, fragment.find_first_not_of(' '));
@@ -338,6 +340,49 @@ TEST(Job, EveryBadJobGivesItsMessage) {
     }
   }
   EXPECT_GE(files, 25);
+}
+
+// A directory is not a job file; it is said to be one, not to lack [job].
+TEST(Job, ADirectoryIsRefusedAsADirectory) {
+  try {
+    parse_job(kSource / "tests/data/bad-jobs");
+    FAIL() << "no error";
+  } catch (const JobError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad-jobs: is a directory"), std::string::npos)
+        << e.what();
+  }
+}
+
+// Seeds above 2^63 - 1 are written as strings, up to 2^64 - 1 and no further (75-, 77-seed-*).
+TEST(Job, SeedsUpTo2To64Minus1AreReadExactly) {
+  const std::string grid =
+      "[grid]\nmodels = [\"bond\"]\nwidths = [2]\ndepths = [1]\np = [0.5]\n"
+      "[percolation]\nsamples = 1\n";
+  EXPECT_EQ(
+      parse_job_text("[job]\nname = \"s\"\nseed = \"18446744073709551615\"\n" + grid, "s.toml")
+          .seed,
+      std::numeric_limits<std::uint64_t>::max());
+  EXPECT_EQ(
+      parse_job_text("[job]\nname = \"s\"\nseed = \"9223372036854775808\"\n" + grid, "s.toml").seed,
+      std::uint64_t{1} << 63);
+  EXPECT_EQ(parse_job_text("[job]\nname = \"s\"\nseed = 7\n" + grid, "s.toml").seed, 7u);
+}
+
+// expand() itself refuses two tasks of one name, whatever built the spec.
+TEST(Job, ExpandRefusesDuplicateTaskNames) {
+  JobSpec job = parse_job_text(
+      "[job]\nname = \"d\"\n[grid]\nmodels = [\"bond\"]\nwidths = [2, 3]\ndepths = [1]\n"
+      "p = [0.5]\n[percolation]\nsamples = 1\n",
+      "d.toml");
+  job.grid.widths = {2, 3, 2};
+  try {
+    expand(job);
+    FAIL() << "no error";
+  } catch (const JobError& e) {
+    EXPECT_NE(std::string(e.what()).find("two tasks would be named bond_W2_L1_p0.500"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Job, MissingFileIsAJobError) {

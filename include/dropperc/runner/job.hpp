@@ -16,6 +16,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dropperc/core/canonical_number.hpp"
@@ -29,6 +30,26 @@ namespace dropperc {
 struct JobError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+/// Limits of job files (docs/job-file.md, "Limits"). Every integer that feeds a count, a product
+/// or an allocation is refused above its limit when the job is read, so that no count of a job
+/// can overflow and its numbers of tasks and work units stay bounded. Products are checked too:
+/// samples x grid points, a network's edges, a teacher's data. (Whether this machine can hold
+/// a job is estimated at run time, not here.)
+inline constexpr std::int64_t kMaxSamples = 1'000'000'000'000;  ///< per grid point or lattice
+inline constexpr std::int64_t kMaxJobSamples = 1'000'000'000'000'000;  ///< samples of a job
+inline constexpr std::int64_t kMaxJobUnits = 1'000'000;                ///< work units of a job
+inline constexpr std::int64_t kMaxListValues = 10'000;         ///< values of a list or range
+inline constexpr std::int64_t kMaxGridPoints = 100'000;        ///< points of a job's grid
+inline constexpr int kMaxWidth = 100'000;                      ///< W, W_in, W_out
+inline constexpr int kMaxDepth = 100'000;                      ///< L
+inline constexpr std::int64_t kMaxEdges = 10'000'000'000;      ///< edges of one network
+inline constexpr std::int64_t kMaxSteps = 1'000'000'000;       ///< training steps
+inline constexpr int kMaxBatch = 1'000'000;                    ///< minibatch size
+inline constexpr int kMaxReplicas = 10'000;                    ///< replicas per grid point
+inline constexpr std::int64_t kMaxEvaluations = 10'000'000;    ///< per task: replicas x evals
+inline constexpr std::int64_t kMaxDataValues = 1'000'000'000;  ///< numbers of a teacher's data
+inline constexpr double kMaxSeconds = 1e8;                     ///< walltime, checkpoint interval
 
 /// Matches the grid points whose parameters equal every value the rule gives ("model",
 /// "width", "depth", "p", "bias", "activation"): [grid] skip rules and [training] only rules.
@@ -122,8 +143,13 @@ std::vector<GridValue> depths_at(const GridSpec& grid, int width);
 /// The grid's drop probabilities at width w (the list, or keep_law, ascending in p).
 std::vector<GridValue> p_at(const GridSpec& grid, int width);
 
-/// Reads and validates a job file; throws JobError (see above).
+/// Reads and validates a job file; throws JobError (see above), also for a directory.
 JobSpec parse_job(const std::filesystem::path& file);
+/// Validates the text of a job file: the parser behind parse_job(), which throws nothing but
+/// JobError whatever the text (the fuzz target tests/fuzz/fuzz_job_parser.cpp holds it to that).
+/// `file` names the job in messages, and relative paths (output, dataset) are relative to its
+/// directory; a data set is read.
+JobSpec parse_job_text(std::string_view text, const std::filesystem::path& file);
 
 enum class TaskKind {
   percolation,  ///< observables at one grid point, in blocks of samples
@@ -156,7 +182,8 @@ struct Task {
 std::string_view model_name(const Task& task);
 
 /// The job's tasks in a fixed order: the grid's (kind, model, W, L, p, bias, activation as in
-/// the file), then the lattice's (model, size as in the file).
+/// the file), then the lattice's (model, size as in the file). Names are unique: throws JobError
+/// if two tasks would share one (parse_job refuses the repeated values that would do that).
 std::vector<Task> expand(const JobSpec& job);
 
 /// Seconds from "HH:MM:SS", "MM:SS" or a number of seconds; nullopt if malformed or not positive.
