@@ -41,12 +41,14 @@ Example:
     print(task["attrs"]["p"], task["timing/compute_seconds"])
 
 Every loader raises DroppercFileError, whose message names the file, when the file cannot be
-opened or lacks what is asked for.
+opened, has a root attribute dropperc_format_version other than those of FORMAT_VERSIONS (or
+none), or lacks what is asked for.
 """
 import h5py
 import numpy as np
 
 ANALYSIS_TABLES = ("curves", "thresholds", "fits", "training")
+FORMAT_VERSIONS = (1,)  # the values of the root attribute dropperc_format_version read here
 
 
 class DroppercFileError(Exception):
@@ -86,11 +88,21 @@ def _attributes(node):
 
 
 def _open(path):
-    """Opens `path` read-only; DroppercFileError naming it if it is missing or not HDF5."""
+    """Opens `path` read-only; DroppercFileError naming it if it is missing, not HDF5, or of a
+    dropperc_format_version other than FORMAT_VERSIONS (or none)."""
     try:
-        return h5py.File(path, "r")
+        f = h5py.File(path, "r")
     except OSError as error:
         raise DroppercFileError(f"{path}: cannot open as an HDF5 file ({error})") from None
+    version = f.attrs.get("dropperc_format_version")
+    if version is None or int(version) not in FORMAT_VERSIONS:
+        f.close()
+        supported = ", ".join(map(str, FORMAT_VERSIONS))
+        found = ("no attribute dropperc_format_version" if version is None
+                 else f"dropperc_format_version = {int(version)}")
+        raise DroppercFileError(f"{path}: {found}, not a version this reader knows "
+                                f"(supported: {supported})")
+    return f
 
 
 def _member(group, name, path, hint):

@@ -1,5 +1,7 @@
 #include "dropperc/analysis/analysis.hpp"
 
+#include <string>
+
 #include "analysis_tables.hpp"
 #include "contents.hpp"
 #include "fit_table.hpp"
@@ -13,6 +15,26 @@
 
 namespace dropperc {
 
+namespace {
+
+// Files of another layout are refused rather than read as if they were of this one.
+void check_format_version(const h5::Group& root, const std::filesystem::path& file) {
+  const std::string supported = "supported: " + std::to_string(schema::kFormatVersion);
+  if (!root.has_attribute(schema::kFormatVersionAttribute)) {
+    throw AnalysisError(file.string() + ": no attribute " +
+                        std::string(schema::kFormatVersionAttribute) +
+                        ": not a merged job file of dropperc (" + supported + ")");
+  }
+  const std::int64_t version = root.integer_attribute(schema::kFormatVersionAttribute);
+  if (version != schema::kFormatVersion) {
+    throw AnalysisError(file.string() + ": " + std::string(schema::kFormatVersionAttribute) +
+                        " = " + std::to_string(version) +
+                        " is not a version this dropperc reads (" + supported + ")");
+  }
+}
+
+}  // namespace
+
 Analysis analyze_file(const std::filesystem::path& file, const AnalysisOptions& options) {
   if (options.resamples < 2) throw AnalysisError("analysis: at least 2 resamples are needed");
   using namespace detail;
@@ -22,6 +44,7 @@ Analysis analyze_file(const std::filesystem::path& file, const AnalysisOptions& 
     if (!root.contains(schema::kTasks) || !root.contains(schema::kJob)) {
       throw AnalysisError(file.string() + ": not a merged job file (no /job or /tasks)");
     }
+    check_format_version(root, file);
     const Contents contents = read_contents(root);
     Fits fits(contents.seed, options);
     Analysis a;

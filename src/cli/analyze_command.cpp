@@ -124,6 +124,10 @@ void print_csv(const Analysis& a) {
 }
 
 int analyze(const AnalyzeOptions& o) {
+  if (o.fixed_p_c && !(*o.fixed_p_c >= 0 && *o.fixed_p_c <= 1))
+    throw UsageError("--fix-p-c: must be a probability in [0, 1], got " + number(*o.fixed_p_c));
+  if (o.fixed_b && !std::isfinite(*o.fixed_b))
+    throw UsageError("--fix-b: must be a finite number, got " + number(*o.fixed_b));
   try {
     const Analysis a = analyze_file(o.file, {o.resamples, o.fixed_p_c, o.fixed_b});
     if (!o.export_directory.empty()) export_curves(a.curves, o.export_directory);
@@ -153,6 +157,10 @@ Command add_analyze_command(CLI::App& app) {
   command->add_option(
       "--export", o->export_directory,
       "Also write theta curves as 'S p theta dtheta' text files into this directory");
+  command->add_option("--fix-p-c", o->fixed_p_c,
+                      "Hold p_c at this value (in [0, 1]) in every collapse over p or q");
+  command->add_option("--fix-b", o->fixed_b,
+                      "Hold b = 1/nu at this value (finite) in every collapse over p or q");
   return {command, [o] { return analyze(*o); }};
 }
 

@@ -7,11 +7,14 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "dropperc/io/h5.hpp"
 
 namespace {
 
@@ -310,6 +313,62 @@ TEST(Cli, AnalyzePrintsFitsAsCsvAndRefusesBadFiles) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("smoke.toml"), std::string::npos) << bad.err;
   EXPECT_EQ(run("analyze " + output + "/smoke.h5 --resamples 1").exit_code, 2);
+}
+
+// --fix-p-c and --fix-b (docs/cli.md) hold p_c and b in every collapse over p; bad values of them
+// and files of an unknown format version are bad input (exit 2, naming them).
+TEST(Cli, AnalyzeFixesCollapseParametersAndRefusesOtherFormatVersions) {
+  const std::string output = ::testing::TempDir() + "dropperc_cli_analyze_fixed";
+  std::filesystem::remove_all(output);
+  std::filesystem::create_directories(output);
+  std::ofstream(output + "/fixed.toml") << R"([job]
+name = "fixed"
+seed = 3
+[grid]
+models = ["site"]
+widths = [2, 3, 4]
+depths = [4]
+p = [0.5]
+[percolation]
+method = "fast"
+undirected = false
+samples = 400
+thresholds = true
+)";
+  ASSERT_EQ(run("run " + output + "/fixed.toml --quiet --output " + output).exit_code, 0);
+  const std::string file = output + "/fixed.h5";
+  for (const auto& [options, p_c, b] :
+       {std::tuple<std::string, double, double>{"--fix-b 0.8", NAN, 0.8},
+        {"--fix-p-c 0.35", 0.35, NAN},
+        {"--fix-p-c 0.35 --fix-b 0.8", 0.35, 0.8}}) {
+    const Outcome csv = run("analyze " + file + " --resamples 5 --format csv " + options);
+    ASSERT_EQ(csv.exit_code, 0) << options << csv.err;
+    int collapses = 0;
+    for (const auto& row : parse_csv(csv.out)) {
+      if (row.at("fit") != "collapse_site_directed_W_at_L4") continue;
+      ++collapses;
+      const double fixed = row.at("parameter") == "p_c" ? p_c : b;
+      if (std::isnan(fixed)) continue;
+      EXPECT_EQ(std::stod(row.at("value")), fixed) << options << " " << row.at("parameter");
+      EXPECT_EQ(std::stod(row.at("error")), 0.0) << options << " " << row.at("parameter");
+    }
+    EXPECT_EQ(collapses, 2) << options;
+  }
+  for (const char* bad : {"--fix-p-c 1.5", "--fix-p-c nan", "--fix-b inf", "--fix-b nan"}) {
+    const Outcome refused = run("analyze " + file + " " + bad);
+    EXPECT_EQ(refused.exit_code, 2) << bad;
+    const std::string option(bad);
+    EXPECT_NE(refused.err.find(option.substr(0, option.find(' '))), std::string::npos)
+        << refused.err;
+  }
+  {
+    dropperc::h5::File f = dropperc::h5::File::open(file, true);
+    f.root().set_attribute("dropperc_format_version", std::int64_t{7});
+  }
+  const Outcome newer = run("analyze " + file);
+  EXPECT_EQ(newer.exit_code, 2);
+  for (const char* fragment : {"fixed.h5", "dropperc_format_version = 7", "supported: 1"})
+    EXPECT_NE(newer.err.find(fragment), std::string::npos) << fragment << ": " << newer.err;
 }
 
 // The summary row has the documented columns; a run written with checkpoints ends in the

@@ -346,6 +346,22 @@ class PlotAllTest(unittest.TestCase):
         self.assertEqual(names, ("kappa", "c", "kappa_W2_W4", "quality"))
         self.assertEqual(values.shape, (RESAMPLES, 4))
 
+    def test_unknown_format_version_is_refused(self):
+        newer = os.path.join(WORK.name, "newer.h5")
+        with open(SMOKE, "rb") as source, open(newer, "wb") as copy:
+            copy.write(source.read())
+        with h5py.File(newer, "a") as f:
+            f.attrs["dropperc_format_version"] = np.int64(5)
+        for load in (dropperc_h5.load_analysis, dropperc_h5.load_summary):
+            with self.subTest(load=load.__name__):
+                with self.assertRaisesRegex(dropperc_h5.DroppercFileError,
+                                            "newer.h5: dropperc_format_version = 5, .*"
+                                            r"\(supported: 1\)"):
+                    load(newer)
+        code, stdout, stderr = plot_all(newer, "--out", os.path.join(WORK.name, "newer"))
+        self.assertEqual(code, 2, stdout + stderr)
+        self.assertIn("dropperc_format_version = 5", stderr)
+
     def test_load_summary_and_task(self):
         summary = dropperc_h5.load_summary(SMOKE)
         training = summary[summary["kind"] == "training"]

@@ -214,6 +214,7 @@ TEST(Analysis, StepsToTargetFollowTheirPowerLaw) {
   {
     h5::File f = h5::File::create(file);
     h5::Group root = f.root();
+    root.set_attribute("dropperc_format_version", std::int64_t{1});
     root.create_group("job").set_attribute("seed", std::int64_t{3});
     h5::Group tasks = root.create_group("tasks");
     RandomStream rng({3, 0, 0, 0});
@@ -428,6 +429,40 @@ TEST(Analysis, RefusesWhatIsNotAMergedJobFile) {
     EXPECT_NE(std::string(e.what()).find("not a merged job file"), std::string::npos) << e.what();
   }
   EXPECT_THROW(analyze_file(shared_file(), with_resamples(1)), AnalysisError);
+}
+
+// A file of another (e.g. newer) layout, or of none, is refused naming the file, the version
+// found and the versions supported, and left as it was; it used to be analysed as version 1.
+TEST(Analysis, RefusesAnUnknownFormatVersion) {
+  const auto dir = temporary("version");
+  for (const std::int64_t version : {std::int64_t{2}, std::int64_t{0}, std::int64_t{-1}}) {
+    const auto file = dir / ("v" + std::to_string(version) + ".h5");
+    if (version >= 0) {
+      std::filesystem::copy_file(shared_file(), file);
+      h5::File f = h5::File::open(file, true);
+      h5::Group root = f.root();
+      if (root.contains("analysis")) root.remove("analysis");
+      root.set_attribute("dropperc_format_version", version);
+    } else {  // no version at all
+      h5::File f = h5::File::create(file);
+      f.root().create_group("job").set_attribute("seed", std::int64_t{1});
+      f.root().create_group("tasks");
+    }
+    try {
+      analyze_file(file, with_resamples(2));
+      ADD_FAILURE() << "version " << version << " analysed";
+    } catch (const AnalysisError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(file.string()), std::string::npos) << what;
+      EXPECT_NE(what.find("dropperc_format_version"), std::string::npos) << what;
+      EXPECT_NE(what.find("supported: 1"), std::string::npos) << what;
+      if (version >= 0) {
+        EXPECT_NE(what.find("= " + std::to_string(version)), std::string::npos) << what;
+      }
+    }
+    const h5::File f = h5::File::open(file);
+    EXPECT_FALSE(f.root().contains("analysis")) << version;
+  }
 }
 
 }  // namespace
