@@ -93,8 +93,14 @@ std::vector<double> read_probabilities(const Reader& section, std::string_view k
     values = section.list<double>(key, rule, probability);
   }
   std::sort(values.begin(), values.end());
-  if (std::adjacent_find(values.begin(), values.end()) != values.end()) {
-    section.fail(*n, key, "a value appears twice");
+  const auto same = std::adjacent_find(values.begin(), values.end(),
+                                       [](double a, double b) { return b - a <= kSameP; });
+  if (same != values.end()) {
+    section.fail(*n, key,
+                 *same == *(same + 1)
+                     ? "the value " + canonical_number(*same) + " appears twice"
+                     : "the values " + canonical_number(*same) + " and " +
+                           canonical_number(*(same + 1)) + " are closer than 1e-9");
   }
   return values;
 }
@@ -172,7 +178,9 @@ std::vector<PointRule> read_point_rules(const Reader& r, const std::string& key,
     }
     if (within != nullptr) {
       for (const auto& [parameter, value] : s.match) {
-        if (!values.at(parameter).count(value)) {
+        const std::set<std::string>& on_grid = values.at(parameter);
+        if (std::none_of(on_grid.begin(), on_grid.end(),
+                         [&](const std::string& g) { return same_value(parameter, g, value); })) {
           rr.fail(
               *rr.node(parameter), parameter,
               value + " is not on the grid (no [grid] point has " + parameter + " " + value + ")");
@@ -215,7 +223,7 @@ void check_width_laws(const Reader& r, const GridSpec& g) {
                    " gives p = " + canonical_number(ps[i].value) + " at width " +
                    std::to_string(w) + ", outside [0, 1]");
       }
-      if (i > 0 && ps[i].value == ps[i - 1].value) {
+      if (i > 0 && ps[i].value - ps[i - 1].value <= kSameP) {
         r.fail(*r.node("p"), "p",
                "keep scales " + canonical_number(ps[i - 1].scale) + " and " +
                    canonical_number(ps[i].scale) + " give the same p at width " +

@@ -105,6 +105,73 @@ block = 3
   }
 }
 
+// A range's values are the decimals its start, stop and step imply, each the double nearest its
+// decimal: 0.3, not 0.1 + 0.2 = 0.30000000000000004. So names carry no noise, and skip and only
+// rules match the values as the user writes them.
+TEST(Job, RangesAreExactAndRulesMatchTheValuesAsWritten) {
+  const JobSpec job = parse_job_text(R"([job]
+name = "exact"
+[grid]
+models = ["bond"]
+widths = [4]
+depths = [2]
+p = { start = 0.1, stop = 0.9, num = 9 }
+skip = [{ p = 0.3 }]
+[percolation]
+samples = 10
+[training]
+steps = 10
+only = [{ p = 0.7 }]
+[lattice]
+models = ["site"]
+sizes = [4]
+samples = 10
+q = { start = 0.3, stop = 0.8, num = 51 }
+)",
+                                     "exact.toml");
+  ASSERT_EQ(job.grid.p.size(), 9u);
+  for (int k = 0; k < 9; ++k)
+    EXPECT_EQ(job.grid.p[k], std::stod("0." + std::to_string(k + 1))) << k;
+  ASSERT_EQ(job.lattice->q.size(), 51u);
+  EXPECT_EQ(job.lattice->q[1], 0.31);
+  EXPECT_EQ(job.lattice->q[27], 0.57);
+  EXPECT_EQ(job.lattice->q.back(), 0.8);
+  std::vector<std::string> names;
+  for (const Task& t : expand(job))
+    names.push_back(t.name);
+  const std::vector<std::string> expected{"bond_W4_L2_p0.100",
+                                          "bond_W4_L2_p0.200",
+                                          "bond_W4_L2_p0.400",
+                                          "bond_W4_L2_p0.500",
+                                          "bond_W4_L2_p0.600",
+                                          "bond_W4_L2_p0.700",
+                                          "train_bond_W4_L2_p0.700_nobias_relu",
+                                          "bond_W4_L2_p0.800",
+                                          "bond_W4_L2_p0.900",
+                                          "lattice_site_L4"};
+  EXPECT_EQ(names, expected);
+}
+
+// A rule's p matches a p that a law computes, written as the user would round it: here
+// 1 - 0.57 / 10 is the double 0.9430000000000001, and the rule says 0.943.
+TEST(Job, RulesMatchLawValuesAsWritten) {
+  const JobSpec job = parse_job_text(R"([job]
+name = "law"
+[grid]
+models = ["bond"]
+widths = [10]
+depths = [2]
+p = { keep = [0.9, 0.57], power = -1 }
+skip = [{ p = 0.943 }]
+[percolation]
+samples = 10
+)",
+                                     "law.toml");
+  const std::vector<Task> tasks = expand(job);
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0].keep, 0.9);
+}
+
 // [training] only: training at the points matching a rule, percolation everywhere (skip rules
 // still apply to both).
 TEST(Job, TrainingOnlyRulesPickTheTrainedPoints) {
