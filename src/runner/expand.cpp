@@ -34,14 +34,28 @@ std::vector<Task> lattice_tasks(const LatticeSpec& lattice) {
   return tasks;
 }
 
+// The grid as percolation and thresholds tasks see it: in a job that trains on a data set, W_in
+// and W_out are the data's unless [grid] sets them, so that theta describes the networks that
+// are trained (their names then carry _in and _out, as when the grid sets them). Teacher jobs
+// keep W_in = W_out = W: taking the teacher's widths would rename their tasks.
+GridSpec percolation_grid(const JobSpec& job) {
+  GridSpec g = job.grid;
+  if (job.training && job.training->dataset) {
+    if (!g.input_width) g.input_width = job.training->teacher.input_width;
+    if (!g.output_width) g.output_width = job.training->teacher.outputs;
+  }
+  return g;
+}
+
 }  // namespace
 
 std::vector<Task> expand(const JobSpec& job) {
   const GridSpec& g = job.grid;
+  const GridSpec percolation = percolation_grid(job);
   std::vector<Task> tasks;
   auto arch_of = [&](int width, int depth) {
-    return Architecture{g.input_width.value_or(width), width, depth,
-                        g.output_width.value_or(width)};
+    return Architecture{percolation.input_width.value_or(width), width, depth,
+                        percolation.output_width.value_or(width)};
   };
   for (DropoutModel m : g.models) {
     for (int w : g.widths) {
@@ -51,7 +65,8 @@ std::vector<Task> expand(const JobSpec& job) {
                              {"width", std::to_string(w)},
                              {"depth", std::to_string(l)}};
         if (job.percolation && job.percolation->thresholds && !matches_any(g.skip, point)) {
-          Task t{thresholds_task_name(g, m, w, l), TaskKind::thresholds, arch_of(w, l), m};
+          Task t{thresholds_task_name(percolation, m, w, l), TaskKind::thresholds, arch_of(w, l),
+                 m};
           t.units = blocks(job.percolation->samples, job.percolation->block);
           t.depth_scale = depth.scale;
           tasks.push_back(t);
@@ -60,8 +75,8 @@ std::vector<Task> expand(const JobSpec& job) {
           const double p = drop.value;
           point["p"] = canonical_number(p);
           if (job.percolation && job.percolation->per_p && !matches_any(g.skip, point)) {
-            Task t{percolation_task_name(g, m, w, l, p), TaskKind::percolation, arch_of(w, l), m,
-                   p};
+            Task t{percolation_task_name(percolation, m, w, l, p), TaskKind::percolation,
+                   arch_of(w, l), m, p};
             t.units = blocks(job.percolation->samples, job.percolation->block);
             t.depth_scale = depth.scale;
             t.keep = drop.scale;

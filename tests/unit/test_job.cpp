@@ -275,6 +275,28 @@ dataset = "DATA"
   ASSERT_EQ(tasks.size(), 1u);
   EXPECT_EQ(tasks[0].arch.input_width, 5);
   EXPECT_EQ(tasks[0].arch.output_width, 3);
+  // Percolation tasks of the job describe the same networks (named with the data's widths),
+  // unless the grid sets W_in or W_out; training names are as before.
+  auto names_and_archs = [&](const std::string& text) {
+    std::vector<std::pair<std::string, Architecture>> out;
+    for (const Task& t : expand(parse_job(write_job("data_percolation", text))))
+      out.emplace_back(t.name, t.arch);
+    return out;
+  };
+  std::string percolation = job;
+  percolation.replace(percolation.find("DATA"), 4, "five_by_three.h5");
+  percolation += "[percolation]\nsamples = 10\nthresholds = true\n";
+  using Named = std::vector<std::pair<std::string, Architecture>>;
+  EXPECT_EQ(names_and_archs(percolation),
+            (Named{{"bond_W4_L2_in5_out3_thresholds", {5, 4, 2, 3}},
+                   {"bond_W4_L2_in5_out3_p0.500", {5, 4, 2, 3}},
+                   {"train_bond_W4_L2_p0.500_nobias_relu", {5, 4, 2, 3}}}));
+  std::string own_input = percolation;
+  own_input.replace(own_input.find("p = [0.5]"), 9, "p = [0.5]\ninput_width = 1");
+  EXPECT_EQ(names_and_archs(own_input),
+            (Named{{"bond_W4_L2_in1_out3_thresholds", {1, 4, 2, 3}},
+                   {"bond_W4_L2_in1_out3_p0.500", {1, 4, 2, 3}},
+                   {"train_bond_W4_L2_in1_p0.500_nobias_relu", {5, 4, 2, 3}}}));
   try {
     parse_job(with("not_data.h5"));
     FAIL() << "no error";
