@@ -1,8 +1,6 @@
 // The section parsers of job files: [job], [grid], [percolation], [lattice], [training],
 // [training.teacher] and [run], each read by a Reader (toml_reader.hpp) into its spec (job.hpp).
 
-#include "job_sections.hpp"
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -10,6 +8,7 @@
 #include <system_error>
 
 #include "grid.hpp"
+#include "job_sections.hpp"
 #include "toml_reader.hpp"
 
 #include "dropperc/training/dataset.hpp"
@@ -177,7 +176,9 @@ std::vector<PointRule> read_point_rules(const Reader& r, const std::string& key,
           rr.required<std::string>("activation", "relu, tanh or identity", activation_name);
     }
     if (within != nullptr) {
-      for (const auto& [parameter, value] : s.match) {
+      for (const auto& entry : s.match) {
+        const std::string& parameter = entry.first;
+        const std::string& value = entry.second;
         const std::set<std::string>& on_grid = values.at(parameter);
         if (std::none_of(on_grid.begin(), on_grid.end(),
                          [&](const std::string& g) { return same_value(parameter, g, value); })) {
