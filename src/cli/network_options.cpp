@@ -1,6 +1,8 @@
 #include "network_options.hpp"
 
 #include <charconv>
+#include <cmath>
+#include <limits>
 #include <sstream>
 
 namespace dropperc::cli {
@@ -25,6 +27,12 @@ void require_probability(std::optional<double> value, const char* option) {
     throw UsageError(std::string(option) + ": a drop probability must lie in [0, 1], got " +
                      show(*value));
   }
+}
+
+std::string interval_text(const Bounds& b) {
+  if (b.high == std::numeric_limits<double>::infinity())
+    return (b.low_open ? "> " : ">= ") + show(b.low);
+  return (b.low_open ? "(" : "[") + show(b.low) + ", " + show(b.high) + (b.high_open ? ")" : "]");
 }
 
 double parse_number(const std::string& field, const std::string& text) {
@@ -53,6 +61,28 @@ ScanLine site_bond_line(const NetworkOptions& o) {
 }
 
 }  // namespace
+
+void require_in(double value, const char* option, Bounds b) {
+  const bool inside = std::isfinite(value) && (b.low_open ? value > b.low : value >= b.low) &&
+                      (b.high_open ? value < b.high : value <= b.high);
+  if (!inside) {
+    throw UsageError(std::string(option) + ": must be a finite number " + interval_text(b) +
+                     ", got " + show(value));
+  }
+}
+
+CLI::Option* add_seed_option(CLI::App& command, std::uint64_t& seed, const std::string& help) {
+  const auto check = [](const std::string& text) {
+    std::uint64_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error == std::errc{} && end == text.data() + text.size() && !text.empty())
+      return std::string();
+    return "must be a whole number from 0 to 18446744073709551615 (2^64 - 1), got " + text;
+  };
+  return command.add_option("--seed", seed, help)
+      ->check(CLI::Validator(check, "SEED in [0, 2^64)"))
+      ->capture_default_str();
+}
 
 void add_network_options(CLI::App& command, NetworkOptions& o) {
   command.add_option("--width", o.width, "Width W of every hidden layer")->required();

@@ -3,6 +3,7 @@
 // resolution into library types. Every failure is a UsageError whose message names the option
 // and the bad value; main() turns it into exit code 2.
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -41,6 +42,22 @@ struct NetworkRequest {
 
 void add_network_options(CLI::App& command, NetworkOptions& options);
 NetworkRequest resolve(const NetworkOptions& options);
+
+/// Bounds of a floating option: low <= value <= high, an end excluded when marked open.
+struct Bounds {
+  double low;
+  double high;
+  bool low_open = false;
+  bool high_open = false;
+};
+
+/// Throws UsageError naming `option` and `value` unless the value is finite and within `bounds`
+/// (NaN and infinities are always refused).
+void require_in(double value, const char* option, Bounds bounds);
+
+/// A seed option: a whole number from 0 to 2^64 - 1 in decimal, refused otherwise (the checked
+/// conversion CLI11 does not make: it would alias larger numbers to 2^64 - 1).
+CLI::Option* add_seed_option(CLI::App& command, std::uint64_t& seed, const std::string& help);
 
 /// "start:stop:num" -> num equally spaced values from start to stop inclusive.
 std::vector<double> parse_grid(const std::string& text);

@@ -187,14 +187,7 @@ Command add_sample_command(CLI::App& app) {
   add_network_options(*command, options->network);
   command->add_option("--samples", options->samples, "Number of samples (masks) per p")
       ->capture_default_str();
-  command->add_option("--seed", options->seed, "Seed: equal seeds give equal results")
-      ->check(CLI::Validator(
-          [](const std::string& text) {
-            return text.starts_with('-') ? "must be a whole number >= 0, got " + text
-                                         : std::string();
-          },
-          "SEED >= 0"))
-      ->capture_default_str();
+  add_seed_option(*command, options->seed, "Seed: equal seeds give equal results");
   command
       ->add_option("--method", options->method,
                    "masks: a fresh mask per p; thresholds: per-sample thresholds, every p from "

@@ -1,6 +1,7 @@
 #pragma once
 // A table of numbers printed either aligned for people (text) or as CSV for programs.
 
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -55,11 +56,17 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-/// printf "%.*g": `digits` significant digits, "nan" and "inf" spelled as such.
+/// printf "%.*g": `digits` significant digits, "nan" and "inf" spelled as such, and always as a
+/// floating-point number: zero without a sign (never "-0", e.g. for 1 - theta at theta = 1) and a
+/// whole number with ".0" ("1.0", not "1"), NaN as "nan" whatever its sign bit, so that a column
+/// whose values are all 0 or 1 still reads as floating point (pandas would type it as integer).
 inline std::string number(double value, int digits = 15) {
+  if (std::isnan(value)) return "nan";  // printf may say "-nan"
   char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*g", digits, value);
-  return buffer;
+  std::snprintf(buffer, sizeof buffer, "%.*g", digits, value == 0.0 ? 0.0 : value);
+  std::string text = buffer;
+  if (text.find_first_not_of("-0123456789") == std::string::npos) text += ".0";
+  return text;
 }
 
 /// The line parameter as printed: nan when the line scans nothing and p means nothing.

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -12,11 +13,16 @@
 #include "table.hpp"
 
 #include "dropperc/io/schema.hpp"
+#include "dropperc/runner/scheduler.hpp"
 #include "dropperc/training/training.hpp"
 
 namespace dropperc::cli {
 
 namespace {
+
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+constexpr int kStopped = 3;   // a stop signal: the run so far is in --out
+constexpr int kDiverged = 4;  // a loss, gradient or parameter was not finite
 
 struct TrainOptions {
   NetworkOptions network;
@@ -53,14 +59,21 @@ struct TrainOptions {
 // compared on --resume so that a run never continues under other settings.
 using Settings = std::map<std::string, std::string>;
 
+// A number of the settings: printf "%.15g", as files written by earlier versions hold them.
+std::string setting(double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.15g", value);
+  return buffer;
+}
+
 Settings settings_of(const TrainOptions& o, const TrainingConfig& c) {
   std::ostringstream arch;
   arch << c.network.arch;
   Settings s = {{"network", arch.str()},
                 {"model", std::string(name(c.dropout.model))},
-                {"p_site", number(c.dropout.p_site)},
-                {"p_bond", number(c.dropout.p_bond)},
-                {"p_input", number(c.dropout.p_input)},
+                {"p_site", setting(c.dropout.p_site)},
+                {"p_bond", setting(c.dropout.p_bond)},
+                {"p_input", setting(c.dropout.p_input)},
                 {"shared_mask", c.shared_mask ? "true" : "false"},
                 {"activation", o.activation},
                 {"bias", o.bias},
@@ -68,13 +81,13 @@ Settings settings_of(const TrainOptions& o, const TrainingConfig& c) {
                 {"precision", o.precision},
                 {"steps", std::to_string(c.steps)},
                 {"batch", std::to_string(c.batch)},
-                {"lr", number(c.learning_rate)},
-                {"momentum", number(c.momentum)},
+                {"lr", setting(c.learning_rate)},
+                {"momentum", setting(c.momentum)},
                 {"eval_interval", std::to_string(c.eval_interval)},
-                {"target_loss", c.target_loss ? number(*c.target_loss) : "none"},
+                {"target_loss", c.target_loss ? setting(*c.target_loss) : "none"},
                 {"seed", std::to_string(c.seed)}};
   if (o.dataset) {
-    s.insert({{"dataset", *o.dataset}, {"test_fraction", number(o.test_fraction)}});
+    s.insert({{"dataset", *o.dataset}, {"test_fraction", setting(o.test_fraction)}});
   } else {
     s.insert({{"dataset", "teacher-student"},
               {"task", o.task},
@@ -82,7 +95,7 @@ Settings settings_of(const TrainOptions& o, const TrainingConfig& c) {
               {"teacher_depth", std::to_string(o.teacher_depth)},
               {"train_size", std::to_string(o.train_size)},
               {"test_size", std::to_string(o.test_size)},
-              {"noise", number(o.noise)}});
+              {"noise", setting(o.noise)}});
   }
   return s;
 }
@@ -185,6 +198,7 @@ void save_run(const std::string& path, const Settings& settings, const TrainingS
     s.set_attribute(schema::kZeroGradientFraction, summary.zero_gradient_fraction);
     s.set_attribute(schema::kStepsToTarget, summary.steps_to_target.value_or(-1));
     s.set_attribute(schema::kSamplesPerSecond, summary.samples_per_second);
+    s.set_attribute(schema::kDivergedAt, summary.diverged_at);
     file.close();
   }
   std::filesystem::rename(temporary, path);
@@ -217,8 +231,19 @@ std::string show_accuracy(double accuracy) {
   return std::isnan(accuracy) ? std::string("-") : number(accuracy, 4);
 }
 
+// The floating options, each finite and within its range (the network's are checked by resolve).
+void check_numbers(const TrainOptions& o) {
+  require_in(o.p_input, "--input-dropout", {0.0, 1.0});
+  require_in(o.learning_rate, "--lr", {0.0, kInfinity, true});
+  require_in(o.momentum, "--momentum", {0.0, 1.0, false, true});
+  if (o.target_loss) require_in(*o.target_loss, "--target-loss", {0.0, kInfinity});
+  require_in(o.test_fraction, "--test-fraction", {0.0, 1.0});
+  require_in(o.noise, "--noise", {0.0, kInfinity});
+}
+
 template <class Scalar>
 int train(const TrainOptions& o) {
+  check_numbers(o);
   if (o.threads < 1)
     throw UsageError("--threads: must be at least 1, got " + std::to_string(o.threads));
   if ((o.resume || o.checkpoint_every > 0) && !o.out) {
@@ -248,23 +273,48 @@ int train(const TrainOptions& o) {
         number(e.test_loss, 5).c_str(), show_accuracy(e.test_accuracy).c_str());
     std::fflush(stdout);
   };
-  const std::int64_t chunk = o.checkpoint_every > 0 ? o.checkpoint_every : -1;
-  while (!trainer.done()) {
-    trainer.run(report, chunk);
-    if (o.out) save_run(*o.out, settings, trainer.state(), trainer.summary());
+  // Step by step, so that a stop signal (SIGTERM, SIGUSR1, SIGINT) is seen within a step: the
+  // run written so far is saved to --out (resumable with --resume) and the exit code is 3.
+  install_stop_handlers();
+  std::int64_t since_checkpoint = 0;
+  bool stopped = false;
+  while (!trainer.done() && !stopped) {
+    trainer.run(report, 1);
+    stopped = stop_requested();
+    if (o.out && (stopped || trainer.done() || ++since_checkpoint == o.checkpoint_every)) {
+      save_run(*o.out, settings, trainer.state(), trainer.summary());
+      since_checkpoint = 0;
+    }
   }
   const TrainingSummary s = trainer.summary();
   Table table({"steps", "final_train_loss", "final_train_accuracy", "test_loss", "test_accuracy",
                "spanning_fraction", "zero_gradient_fraction", "steps_to_target",
-               "samples_per_second"});
+               "samples_per_second", "diverged_at"});
   table.add_row({std::to_string(s.steps), number(s.final.train_loss),
                  number(s.final.train_accuracy), number(s.final.test_loss),
                  number(s.final.test_accuracy), number(s.spanning_fraction),
                  number(s.zero_gradient_fraction),
                  s.steps_to_target ? std::to_string(*s.steps_to_target) : std::string("nan"),
-                 number(s.samples_per_second, 6)});
+                 number(s.samples_per_second, 6), std::to_string(s.diverged_at)});
   if (!csv) std::printf("\n");
   table.print(stdout, csv);
+  if (s.diverged_at > 0) {
+    const StepRecord& last = trainer.state().steps.back();
+    std::fprintf(stderr,
+                 "dropperc train: diverged at step %lld: the %s is not finite (batch loss %s, "
+                 "gradient norm %s); try a lower --lr (now %s)%s\n",
+                 static_cast<long long>(s.diverged_at), std::string(divergence_cause(last)).c_str(),
+                 number(last.loss, 6).c_str(), number(last.gradient_norm, 6).c_str(),
+                 setting(o.learning_rate).c_str(), o.momentum > 0 ? " or --momentum" : "");
+    return kDiverged;
+  }
+  if (stopped) {
+    std::fprintf(
+        stderr, "dropperc train: stopped at step %lld of %lld%s\n", static_cast<long long>(s.steps),
+        static_cast<long long>(config.steps),
+        o.out ? ("; " + *o.out + " holds the run, continue it with --resume").c_str() : "");
+    return kStopped;
+  }
   return 0;
 }
 
@@ -287,7 +337,6 @@ Command add_train_command(CLI::App& app) {
       ->check(CLI::IsMember({"float32", "float64"}))
       ->capture_default_str();
   c->add_option("--input-dropout", o->p_input, "Drop probability of input units")
-      ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   c->add_flag("--shared-mask", o->shared_mask,
               "One mask for the whole batch instead of one per sample");
@@ -300,15 +349,13 @@ Command add_train_command(CLI::App& app) {
       ->capture_default_str();
   c->add_option("--target-loss", o->target_loss,
                 "Report the first evaluation with test loss <= this");
-  c->add_option("--seed", o->seed, "Seed of weights, data, batches and masks")
-      ->capture_default_str();
+  add_seed_option(*c, o->seed, "Seed of weights, data, batches and masks");
   c->add_option("--threads", o->threads, "Threads for Eigen's dense products")
       ->capture_default_str();
   c->add_option("--dataset", o->dataset,
                 "HDF5 data set (/X, /y, optionally /X_test, /y_test); default: teacher-student");
   c->add_option("--test-fraction", o->test_fraction,
                 "Held-out fraction when the file has no test part")
-      ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   c->add_option("--task", o->task, "Teacher-student: classification or regression")
       ->check(CLI::IsMember({"classification", "regression"}))

@@ -1,5 +1,6 @@
 #include "dropperc/training/training.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -48,6 +49,13 @@ std::pair<double, double> assess(const MlpSpec& spec, const Parameters<Scalar>& 
                               ? static_cast<double>(correct) / n
                               : std::numeric_limits<double>::quiet_NaN();
   return {loss_sum / n, accuracy};
+}
+
+// Whether every weight and bias is finite (a float overflow makes infinities before NaN).
+template <class Scalar>
+bool all_finite(const Parameters<Scalar>& p) {
+  return std::ranges::all_of(p.weights, [](const auto& w) { return w.allFinite(); }) &&
+         std::ranges::all_of(p.biases, [](const auto& b) { return b.allFinite(); });
 }
 
 // v <- momentum v + g; p <- p - rate v, for every weight matrix and bias vector.
@@ -224,6 +232,10 @@ const StepRecord& Trainer<Scalar>::step() {
   record.gradient_norm = result.gradient.norm();
   record.zero_gradient_samples =
       static_cast<int>(std::count(result.zero_gradient.begin(), result.zero_gradient.end(), 1));
+  if (!std::isfinite(record.loss) || !std::isfinite(record.gradient_norm) ||
+      !all_finite(state_.params)) {
+    state_.diverged_at = record.step;
+  }
   state_.training_seconds +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   state_.steps.push_back(record);
@@ -240,10 +252,16 @@ const Evaluation& Trainer<Scalar>::evaluate() {
   return state_.evaluations.back();
 }
 
+std::string_view divergence_cause(const StepRecord& record) {
+  if (!std::isfinite(record.loss)) return "loss";
+  return std::isfinite(record.gradient_norm) ? "parameters" : "gradient";
+}
+
 template <class Scalar>
 TrainingSummary Trainer<Scalar>::summary() const {
   TrainingSummary s;
   s.steps = state_.step;
+  s.diverged_at = state_.diverged_at;
   if (!state_.evaluations.empty()) s.final = state_.evaluations.back();
   double spans = 0.0, zeros = 0.0;
   for (const StepRecord& r : state_.steps) {
@@ -274,6 +292,7 @@ void write_state(h5::Group& group, const TrainingState<Scalar>& state) {
   group.set_attribute(schema::kStep, state.step);
   group.set_attribute(schema::kPrecision, std::string_view(precision_name<Scalar>()));
   group.set_attribute(schema::kTrainingSeconds, state.training_seconds);
+  group.set_attribute(schema::kDivergedAt, state.diverged_at);
   write_parameters(group.create_group(schema::kParameters), state.params);
   write_parameters(group.create_group(schema::kVelocity), state.velocity);
   h5::Group steps = group.create_group(schema::kStepRecords);
@@ -303,6 +322,9 @@ TrainingState<Scalar> read_state(const h5::Group& group, const Architecture& arc
   TrainingState<Scalar> state;
   state.step = group.integer_attribute(schema::kStep);
   state.training_seconds = group.number_attribute(schema::kTrainingSeconds);
+  // Absent from states written before divergence stopped a run: those ran to their last step.
+  if (group.has_attribute(schema::kDivergedAt))
+    state.diverged_at = group.integer_attribute(schema::kDivergedAt);
   state.params = read_parameters<Scalar>(group.group(schema::kParameters), arch);
   state.velocity = read_parameters<Scalar>(group.group(schema::kVelocity), arch);
   const h5::Group steps = group.group(schema::kStepRecords);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dropperc/io/h5.hpp"
+#include "dropperc/io/provenance.hpp"
 
 namespace {
 
@@ -198,7 +199,7 @@ TEST(Cli, BadArgumentsExitWithTwoAndNameTheOption) {
            {"explode", {"explode"}},
            {"train " + net + " --p 0.5 --activation sigmoid", {"--activation", "sigmoid"}},
            {"train " + net + " --p-grid 0:1:3", {"--p-grid"}},
-           {"train " + net + " --p 0.5 --lr -1", {"learning rate", "-1"}},
+           {"train " + net + " --p 0.5 --lr -1", {"--lr", "-1"}},
            {"train " + net + " --p 0.5 --bias maybe", {"--bias", "maybe"}},
            {"train " + net + " --p 0.5 --dataset /nonexistent/data.h5", {"--dataset", "data.h5"}},
            {"train " + net + " --p 0.5 --resume", {"--resume", "--out"}},
@@ -209,6 +210,90 @@ TEST(Cli, BadArgumentsExitWithTwoAndNameTheOption) {
       EXPECT_NE(r.err.find(word), std::string::npos) << c.arguments << "\nstderr: " << r.err;
     }
     EXPECT_TRUE(r.out.empty()) << c.arguments;
+  }
+}
+
+// Floating options are finite and within their range, seeds whole numbers in [0, 2^64): anything
+// else exits with 2, naming the option and the value (not aliased, not accepted).
+TEST(Cli, NonFiniteOrOutOfRangeNumbersAreRefused) {
+  const std::string net = "--width 4 --depth 3 --model bond";
+  const std::string train = "train " + net + " --p 0.5 --steps 5 ";
+  const std::string too_big = "18446744073709551616";
+  for (const auto& [arguments, option, bad] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"theory " + net + " --p nan", "--p", "nan"},
+           {"theory " + net + " --p inf", "--p", "inf"},
+           {"theory --width 4 --depth 3 --model site+bond --p-site nan --p-grid 0:1:3", "--p-site",
+            "nan"},
+           {"theory " + net + " --p-grid 0:nan:3", "--p-grid", "nan"},
+           {"theory " + net + " --p-grid inf:1:3", "--p-grid", "inf"},
+           {"theory " + net + " --p-grid 0:1:nan", "--p-grid", "nan"},
+           {"sample " + net + " --p nan", "--p", "nan"},
+           {"sample " + net + " --p 0.5 --seed " + too_big, "--seed", too_big},
+           {"sample " + net + " --p 0.5 --seed 1e3", "--seed", "1e3"},
+           {train + "--seed " + too_big, "--seed", too_big},
+           {train + "--seed -1", "--seed", "-1"},
+           {train + "--task regression --noise nan", "--noise", "nan"},
+           {train + "--task regression --noise inf", "--noise", "inf"},
+           {train + "--task regression --noise -1", "--noise", "-1"},
+           {train + "--target-loss nan", "--target-loss", "nan"},
+           {train + "--target-loss -inf", "--target-loss", "-inf"},
+           {train + "--lr nan", "--lr", "nan"},
+           {train + "--lr inf", "--lr", "inf"},
+           {train + "--momentum nan", "--momentum", "nan"},
+           {train + "--momentum 1", "--momentum", "1"},
+           {train + "--input-dropout nan", "--input-dropout", "nan"},
+           {train + "--test-fraction nan", "--test-fraction", "nan"},
+           {"train " + net + " --p nan", "--p", "nan"},
+       }) {
+    const Outcome r = run(arguments);
+    EXPECT_EQ(r.exit_code, 2) << arguments << "\n" << r.err;
+    EXPECT_NE(r.err.find(option + ": "), std::string::npos) << arguments << "\n" << r.err;
+    EXPECT_NE(r.err.find(bad), std::string::npos) << arguments << "\n" << r.err;
+    EXPECT_TRUE(r.out.empty()) << arguments;
+  }
+  // The largest seed is a seed.
+  EXPECT_EQ(run("sample " + net + " --p 0.5 --samples 10 --seed 18446744073709551615").exit_code,
+            0);
+}
+
+// --version names the version and the git revision the program was built from.
+TEST(Cli, VersionNamesTheGitRevision) {
+  const Outcome r = run("--version");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("dropperc " + std::string(dropperc::kVersion)), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(std::string(dropperc::git_revision())), std::string::npos) << r.out;
+}
+
+// An unknown subcommand: the message lists every command the program has.
+TEST(Cli, UnknownSubcommandListsEveryCommand) {
+  const Outcome r = run("explode");
+  EXPECT_EQ(r.exit_code, 2);
+  for (const char* command : {"theory", "sample", "train", "run", "status", "merge", "analyze"})
+    EXPECT_NE(r.err.find(command), std::string::npos) << command << " not in: " << r.err;
+}
+
+// Numbers print as floats, never as "-0" and never as bare integers (a theta column of 0s and
+// 1s would be typed as integers by pandas): theta = 1 at p = 0 and 0 at p = 1.
+TEST(Cli, TablesPrintFloatsAsFloats) {
+  const std::string net = "--model site --width 3 --depth 4 --p-grid 0:1:3 --format csv";
+  for (const std::string& command :
+       {"theory " + net, "sample " + net + " --samples 20 --method masks"}) {
+    const Outcome r = run(command);
+    ASSERT_EQ(r.exit_code, 0) << command << "\n" << r.err;
+    const auto rows = parse_csv(r.out);
+    ASSERT_EQ(rows.size(), 3u) << r.out;
+    EXPECT_EQ(rows.front().at("theta"), "1.0") << command;
+    EXPECT_EQ(rows.back().at("theta"), "0.0") << command;
+    for (const auto& row : rows) {
+      for (const auto& [column, cell] : row) {
+        if (column == "samples") continue;  // a count
+        EXPECT_NE(cell.find_first_of(".ena"), std::string::npos)
+            << command << ": " << column << " = " << cell;
+        EXPECT_NE(cell.rfind("-0", 0) == 0 && std::stod(cell) == 0.0, true)
+            << command << ": " << column << " = " << cell;
+      }
+    }
   }
 }
 
@@ -404,6 +489,105 @@ TEST(Cli, TrainWritesSummaryAndResumableRuns) {
   const Outcome text = run(base);
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("step     60/60"), std::string::npos) << text.out;
+}
+
+// A learning rate far too large: train stops at the first step whose loss, gradient or parameters
+// are not finite, with exit 4, a message naming the step and --lr, and the step recorded in the
+// summary and the --out file.
+TEST(Cli, TrainStopsWhenItDiverges) {
+  const std::string file = ::testing::TempDir() + "dropperc_cli_diverged.h5";
+  const Outcome r =
+      run("train --width 8 --depth 3 --model bond --p 0.4 --steps 3000 --batch 8 --train-size 256 "
+          "--test-size 64 --lr 1e6 --format csv --out " +
+          file);
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("diverged at step"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("is not finite"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--lr"), std::string::npos) << r.err;
+  const auto rows = parse_csv(r.out);
+  ASSERT_EQ(rows.size(), 1u) << r.out;
+  const double diverged_at = value(rows[0], "diverged_at");
+  EXPECT_GT(diverged_at, 0);
+  EXPECT_LT(diverged_at, 3000);
+  EXPECT_EQ(value(rows[0], "steps"), diverged_at);
+  const auto saved = dropperc::h5::File::open(file);
+  EXPECT_EQ(saved.root().group("summary").integer_attribute("diverged_at"), diverged_at);
+  EXPECT_EQ(saved.root().group("state").integer_attribute("step"), diverged_at);
+  // A run that does not diverge says 0.
+  const Outcome calm =
+      run("train --width 8 --depth 3 --model bond --p 0.4 --steps 20 --batch 8 --train-size 256 "
+          "--test-size 64 --format csv");
+  ASSERT_EQ(calm.exit_code, 0) << calm.err;
+  EXPECT_EQ(parse_csv(calm.out)[0].at("diverged_at"), "0");
+}
+
+// The runner: a diverged replica stops, counts as complete, and records its step; the merged
+// task pads its shorter curves with NaN.
+TEST(Cli, RunStopsDivergedReplicasAndMergesThem) {
+  const std::filesystem::path dir = ::testing::TempDir() + "dropperc_cli_diverged_job";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string job = (dir / "job.toml").string();
+  std::ofstream(job) << "[job]\nname = \"diverge\"\nseed = 7\noutput = \"out\"\n"
+                     << "[grid]\nmodels = [\"bond\"]\nwidths = [8]\ndepths = [3]\np = [0.4]\n"
+                     << "[training]\nsteps = 400\nbatch = 8\nlearning_rate = 30.0\n"
+                     << "replicas = 3\neval_interval = 50\n"
+                     << "[training.teacher]\nfeatures = 4\noutputs = 2\ntrain_size = 128\n"
+                     << "test_size = 32\n";
+  const Outcome r = run("run " + job + " --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Outcome status = run("status " + job);
+  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+  EXPECT_NE(status.out.find("3 of 3 units done"), std::string::npos) << status.out;
+  const auto merged = dropperc::h5::File::open(dir / "out" / "diverge.h5");
+  const auto task = merged.root().group("tasks/train_bond_W8_L3_p0.400_nobias_relu");
+  const std::vector<double> diverged_at = task.read<double>("diverged_at");
+  ASSERT_EQ(diverged_at.size(), 3u);
+  // Seed 7: replicas 0 and 2 diverge within a few steps, replica 1 does not.
+  EXPECT_GT(diverged_at[0], 0);
+  EXPECT_EQ(diverged_at[1], 0);
+  EXPECT_GT(diverged_at[2], 0);
+  EXPECT_EQ(task.shape("loss"), (dropperc::h5::Shape{3, 400}));
+  const std::vector<double> loss = task.read<double>("loss");
+  for (int replica : {0, 2}) {
+    const auto last = static_cast<std::size_t>(diverged_at[static_cast<std::size_t>(replica)]);
+    for (std::size_t step = last; step < 400; ++step)
+      EXPECT_TRUE(std::isnan(loss[replica * 400 + step])) << replica << " " << step;
+  }
+  for (std::size_t step = 0; step < 400; ++step)
+    EXPECT_TRUE(std::isfinite(loss[400 + step])) << step;
+  EXPECT_EQ(task.read<double>("step").size(), 400u);
+  EXPECT_EQ(task.read<double>("evaluation_step").size(), 9u);  // 0, 50, ..., 400
+}
+
+// SIGTERM during train --out: the run stops within a step, exit 3, and the file holds the steps
+// done, resumable with --resume.
+TEST(Cli, TrainStopsOnSigtermAndWritesTheRun) {
+  const std::string dir = ::testing::TempDir();
+  const std::string file = dir + "dropperc_cli_sigterm.h5";
+  const std::string log = dir + "dropperc_cli_sigterm.log";
+  std::filesystem::remove(file);
+  // Started in the background; signalled once it has printed its first evaluation (it handles
+  // signals by then); its exit code written to a file.
+  const std::string script =
+      std::string(DROPPERC_EXECUTABLE) +
+      " train --width 64 --depth 4 --model bond --p 0.3 --batch 64 --steps 1000000 --out " + file +
+      " > " + log + " 2>&1 & pid=$!; for i in $(seq 300); do grep -q step " + log +
+      " && break; sleep 0.1; done; kill -TERM $pid; wait $pid; echo $? > " + log + ".rc";
+  ASSERT_EQ(std::system(("bash -c '" + script + "'").c_str()), 0);
+  std::ifstream rc_in(log + ".rc");
+  int rc = -1;
+  rc_in >> rc;
+  std::ifstream log_in(log);
+  const std::string output(std::istreambuf_iterator<char>(log_in), {});
+  EXPECT_EQ(rc, 3) << output;
+  EXPECT_NE(output.find("stopped at step"), std::string::npos) << output;
+  EXPECT_NE(output.find("--resume"), std::string::npos) << output;
+  const auto saved = dropperc::h5::File::open(file);
+  const std::int64_t steps = saved.root().group("summary").integer_attribute("steps");
+  EXPECT_GT(steps, 0);
+  EXPECT_LT(steps, 1000000);
+  EXPECT_EQ(saved.root().group("state").integer_attribute("step"), steps);
 }
 
 // scripts/make_digits.py writes a real data set that train reads and learns.

@@ -216,5 +216,47 @@ TEST(Training, ReadStateRefusesTheOtherPrecision) {
   EXPECT_NO_THROW(read_state<float>(root, config.network.arch));
 }
 
+// A learning rate far too large: the run stops at the first step whose loss, gradient or
+// parameters are not finite, records that step, and the state keeps it through HDF5.
+TEST(Training, DivergenceStopsTheRunAndIsRecorded) {
+  const DataSplit data = classification_data(4, 2);
+  TrainingConfig config = config_for({4, 8, 3, 2}, Dropout{}, 5000);
+  config.learning_rate = 1e30;
+  Trainer<float> trainer(config, data);
+  trainer.run([](const Evaluation&) {});
+  const TrainingState<float>& state = trainer.state();
+  ASSERT_GT(state.diverged_at, 0);
+  EXPECT_LT(state.diverged_at, config.steps);
+  EXPECT_TRUE(trainer.done());
+  EXPECT_EQ(state.step, state.diverged_at);
+  ASSERT_EQ(state.steps.size(), static_cast<std::size_t>(state.diverged_at));
+  for (std::size_t k = 0; k + 1 < state.steps.size(); ++k) {
+    EXPECT_TRUE(std::isfinite(state.steps[k].loss)) << k;
+    EXPECT_TRUE(std::isfinite(state.steps[k].gradient_norm)) << k;
+  }
+  const StepRecord& last = state.steps.back();
+  const std::string_view cause = divergence_cause(last);
+  EXPECT_TRUE(cause == "loss"       ? !std::isfinite(last.loss)
+              : cause == "gradient" ? !std::isfinite(last.gradient_norm)
+                                    : std::isfinite(last.loss))
+      << cause;
+  EXPECT_EQ(trainer.summary().diverged_at, state.diverged_at);
+  const auto path = std::filesystem::path(::testing::TempDir()) / "dropperc_diverged.h5";
+  {
+    h5::File file = h5::File::create(path);
+    h5::Group root = file.root();
+    write_state(root, state);
+  }
+  const h5::File file = h5::File::open(path);
+  EXPECT_EQ(read_state<float>(file.root(), config.network.arch).diverged_at, state.diverged_at);
+  // A run that does not diverge records 0.
+  config.learning_rate = 0.05;
+  config.steps = 20;
+  Trainer<float> calm(config, data);
+  calm.run([](const Evaluation&) {});
+  EXPECT_EQ(calm.state().diverged_at, 0);
+  EXPECT_EQ(calm.state().step, 20);
+}
+
 }  // namespace
 }  // namespace dropperc

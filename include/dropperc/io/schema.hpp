@@ -21,6 +21,9 @@ inline constexpr std::string_view kTestLabels = "y_test";
 inline constexpr std::string_view kStep = "step";
 inline constexpr std::string_view kPrecision = "precision";  ///< "float32" or "float64"
 inline constexpr std::string_view kTrainingSeconds = "training_seconds";
+/// The step at which a run diverged, 0: none (TrainingState::diverged_at); also a kSummary
+/// attribute of a run file and a per-replica dataset of a merged training task.
+inline constexpr std::string_view kDivergedAt = "diverged_at";
 inline constexpr std::string_view kParameters = "parameters";
 inline constexpr std::string_view kVelocity = "velocity";
 inline constexpr std::string_view kWeights =

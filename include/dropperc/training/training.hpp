@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "dropperc/io/h5.hpp"
@@ -66,7 +67,14 @@ struct TrainingState {
   std::vector<StepRecord> steps;
   std::vector<Evaluation> evaluations;
   double training_seconds = 0.0;  ///< time in steps, evaluation excluded (not reproducible)
+  /// The step at which the run diverged: the first whose loss, gradient or updated parameters
+  /// were not finite (0: none). A diverged run is done: it stops there (its records end with
+  /// that step, and an evaluation of the diverged parameters).
+  std::int64_t diverged_at = 0;
 };
+
+/// What was not finite at a diverged step: "loss", "gradient" or "parameters".
+std::string_view divergence_cause(const StepRecord& record);
 
 struct TrainingSummary {
   std::int64_t steps = 0;
@@ -75,6 +83,7 @@ struct TrainingSummary {
   double zero_gradient_fraction = 0.0;
   std::optional<std::int64_t> steps_to_target;
   double samples_per_second = 0.0;  ///< training throughput, evaluation excluded
+  std::int64_t diverged_at = 0;     ///< TrainingState::diverged_at
 };
 
 template <class Scalar>
@@ -91,12 +100,13 @@ class Trainer {
   /// Evaluates without dropout and records the result.
   const Evaluation& evaluate();
   /// Steps (evaluating before the first step, every eval_interval steps and at the end) until
-  /// config.steps are done or `stop_after` more steps have run; calls on_evaluation after each
-  /// evaluation.
+  /// config.steps are done, the run diverged, or `stop_after` more steps have run; calls
+  /// on_evaluation after each evaluation.
   template <class OnEvaluation>
   void run(OnEvaluation on_evaluation, std::int64_t stop_after = -1);
 
-  bool done() const { return state_.step >= config_.steps; }
+  /// All steps done, or diverged.
+  bool done() const { return state_.step >= config_.steps || state_.diverged_at > 0; }
   const TrainingState<Scalar>& state() const { return state_; }
   TrainingSummary summary() const;
   /// The training samples of step t (0-based): positions tB .. tB + B - 1 of the epochs'

@@ -3,6 +3,7 @@
 // final training state; the merged task holds per-step and per-evaluation curves of every
 // replica and their summaries.
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 
@@ -125,8 +126,14 @@ std::optional<UnitResult> Training::run(const UnitContext& c, std::int64_t index
 }
 
 bool Training::complete(const h5::Group& unit, const JobSpec& job, const Task&, std::int64_t) {
-  // Fewer steps: the job now asks for more, and the replica continues from this state.
-  return unit.group(schema::kState).integer_attribute(schema::kStep) == job.training->steps;
+  // Fewer steps: the job now asks for more, and the replica continues from this state; unless it
+  // diverged, which ends it for good.
+  const h5::Group state = unit.group(schema::kState);
+  if (state.has_attribute(schema::kDivergedAt) &&
+      state.integer_attribute(schema::kDivergedAt) > 0) {
+    return true;
+  }
+  return state.integer_attribute(schema::kStep) == job.training->steps;
 }
 
 void Training::save(h5::Group& unit, const Result& replica) {
@@ -148,7 +155,7 @@ SummaryRow Training::merge(h5::Group& g, h5::Group& timing, const JobSpec& job, 
   std::vector<std::vector<double>> loss, spanning, backbone, gradient, zeros, train_loss,
       train_accuracy, test_loss, test_accuracy;
   std::vector<double> final_test_loss, final_test_accuracy, final_train_loss, zero_fraction,
-      span_fraction, to_target, seconds, throughput, steps, evaluation_steps;
+      span_fraction, to_target, seconds, throughput, steps, evaluation_steps, diverged_at;
   const TrainingSpec& spec = *job.training;
   for (const TrainingReplica& replica : replicas) {
     const TrainingState<float>& s = replica.state;
@@ -158,10 +165,16 @@ SummaryRow Training::merge(h5::Group& g, h5::Group& timing, const JobSpec& job, 
         values.push_back(static_cast<double>(r.*field));
       return values;
     };
+    // Evaluations on the schedule (every eval_interval steps and at the end): a diverged
+    // replica's last one, at the step it diverged, belongs to no column.
+    auto scheduled = [&](const Evaluation& e) {
+      return e.step % spec.eval_interval == 0 || e.step == spec.steps;
+    };
     auto evaluation = [&](auto field) {
       std::vector<double> values;
-      for (const Evaluation& e : s.evaluations)
-        values.push_back(e.*field);
+      for (const Evaluation& e : s.evaluations) {
+        if (scheduled(e)) values.push_back(e.*field);
+      }
       return values;
     };
     loss.push_back(column(&StepRecord::loss));
@@ -194,11 +207,21 @@ SummaryRow Training::merge(h5::Group& g, h5::Group& timing, const JobSpec& job, 
     to_target.push_back(target);
     seconds.push_back(s.training_seconds);
     throughput.push_back(static_cast<double>(s.steps.size()) * spec.batch / s.training_seconds);
-    if (steps.empty()) {
+    diverged_at.push_back(static_cast<double>(s.diverged_at));
+    // The columns' steps: those of the longest replica (a diverged one stopped early; its rows
+    // are padded with NaN).
+    if (s.steps.size() > steps.size()) {
+      steps.clear();
       for (const StepRecord& r : s.steps)
         steps.push_back(static_cast<double>(r.step));
-      for (const Evaluation& e : s.evaluations)
-        evaluation_steps.push_back(static_cast<double>(e.step));
+    }
+    if (const auto count =
+            static_cast<std::size_t>(std::ranges::count_if(s.evaluations, scheduled));
+        count > evaluation_steps.size()) {
+      evaluation_steps.clear();
+      for (const Evaluation& e : s.evaluations) {
+        if (scheduled(e)) evaluation_steps.push_back(static_cast<double>(e.step));
+      }
     }
   }
   vector(g, schema::kStep, steps, "SGD step of each column of the per-step curves (1-based)",
@@ -229,6 +252,10 @@ SummaryRow Training::merge(h5::Group& g, h5::Group& timing, const JobSpec& job, 
          "fraction of samples with exactly zero gradient, per replica");
   vector(g, schema::kSpanningFractionMean, span_fraction,
          "mean spanning fraction over all steps, per replica");
+  vector(g, schema::kDivergedAt, diverged_at,
+         "step at which the replica diverged: the first whose loss, gradient or parameters were "
+         "not finite; its curves end there, padded with NaN (0: never), per replica",
+         "steps");
   vector(g, schema::kStepsToTarget, to_target,
          "first evaluated step with test loss <= target_loss (-1: never), per replica", "steps");
   vector(timing, schema::kTrainingSeconds, seconds,
