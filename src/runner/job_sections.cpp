@@ -1,14 +1,16 @@
 // The section parsers of job files: [job], [grid], [percolation], [lattice], [training],
 // [training.teacher] and [run], each read by a Reader (toml_reader.hpp) into its spec (job.hpp).
 
+#include "job_sections.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <map>
 #include <optional>
 #include <system_error>
 
 #include "grid.hpp"
-#include "job_sections.hpp"
 #include "toml_reader.hpp"
 
 #include "dropperc/training/dataset.hpp"
@@ -152,6 +154,11 @@ std::vector<PointRule> read_point_rules(const Reader& r, const std::string& key,
   const toml::array* list = node->as_array();
   if (list == nullptr)
     r.fail(*node, key, "expected a list of tables, e.g. [{ model = \"bond\", width = 2 }]");
+  if (static_cast<std::int64_t>(list->size()) > kMaxRules) {
+    r.fail(*node, key,
+           std::to_string(list->size()) + " rules, above the limit " + std::to_string(kMaxRules) +
+               Reader::kLimitsSection);
+  }
   const auto values =
       within != nullptr ? grid_values(*within) : std::map<std::string, std::set<std::string>>{};
   for (const toml::node& rule : *list) {
@@ -197,6 +204,7 @@ std::vector<PointRule> read_point_rules(const Reader& r, const std::string& key,
 void check_width_laws(const Reader& r, const GridSpec& g) {
   for (int w : g.widths) {
     const std::vector<GridValue> depths = depths_at(g, w);
+    std::map<double, double> scale_of;  // depth -> the first scale that gave it
     for (std::size_t i = 0; i < depths.size(); ++i) {
       if (depths[i].value > kMaxDepth) {
         r.fail(*r.node("depths"), "depths",
@@ -205,14 +213,13 @@ void check_width_laws(const Reader& r, const GridSpec& g) {
                    std::to_string(w) + ", above the limit " + std::to_string(kMaxDepth) +
                    Reader::kLimitsSection);
       }
-      for (std::size_t j = 0; j < i; ++j) {
-        if (depths[i].value == depths[j].value) {
-          r.fail(*r.node("depths"), "depths",
-                 "scales " + canonical_number(depths[j].scale) + " and " +
-                     canonical_number(depths[i].scale) + " give the same depth " +
-                     std::to_string(static_cast<int>(depths[i].value)) + " at width " +
-                     std::to_string(w));
-        }
+      const auto [first, is_new] = scale_of.emplace(depths[i].value, depths[i].scale);
+      if (!is_new) {
+        r.fail(*r.node("depths"), "depths",
+               "scales " + canonical_number(first->second) + " and " +
+                   canonical_number(depths[i].scale) + " give the same depth " +
+                   std::to_string(static_cast<int>(depths[i].value)) + " at width " +
+                   std::to_string(w));
       }
     }
     if (!g.keep_law) continue;
@@ -358,6 +365,19 @@ GridSpec read_grid(const toml::table& root, const std::string& file) {
     g.keep_law = read_width_law(r, "p", "keep", "keep scales c in p = 1 - c W^power");
   } else {
     g.p = read_probabilities(r, "p", "drop probabilities");
+  }
+  // Bounded before the laws are evaluated at every width (the rest in parse_job).
+  const std::int64_t depth_count =
+      static_cast<std::int64_t>(g.depth_law ? g.depth_law->scales.size() : g.depths.size());
+  const std::int64_t p_count =
+      static_cast<std::int64_t>(g.keep_law ? g.keep_law->scales.size() : g.p.size());
+  if (!product_at_most({static_cast<std::int64_t>(g.models.size()),
+                        static_cast<std::int64_t>(g.widths.size()), depth_count, p_count},
+                       kMaxGridPoints)) {
+    r.fail_table("models x widths x depths x p = " + std::to_string(g.models.size()) + " x " +
+                 std::to_string(g.widths.size()) + " x " + std::to_string(depth_count) + " x " +
+                 std::to_string(p_count) + " grid points, above the limit " +
+                 std::to_string(kMaxGridPoints) + Reader::kLimitsSection);
   }
   check_width_laws(r, g);
   if (r.has("input_width")) {

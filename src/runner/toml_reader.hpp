@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <set>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -72,9 +73,9 @@ class Reader {
                                bool (*ok)(const T&) = nullptr) const {
     std::vector<T> values = list<T>(key, rule, ok);
     const toml::array& array = *table_.get(key)->as_array();
-    for (std::size_t k = 1; k < values.size(); ++k) {
-      const auto before = values.begin() + static_cast<std::ptrdiff_t>(k);
-      if (std::find(values.begin(), before, values[k]) != before)
+    std::set<T> seen;
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      if (!seen.insert(values[k]).second)
         fail(array[k], key, shown(array[k]) + " appears twice (" + rule + ")");
     }
     return values;

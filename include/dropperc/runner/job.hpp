@@ -40,6 +40,7 @@ inline constexpr std::int64_t kMaxSamples = 1'000'000'000'000;  ///< per grid po
 inline constexpr std::int64_t kMaxJobSamples = 1'000'000'000'000'000;  ///< samples of a job
 inline constexpr std::int64_t kMaxJobUnits = 1'000'000;                ///< work units of a job
 inline constexpr std::int64_t kMaxListValues = 10'000;         ///< values of a list or range
+inline constexpr std::int64_t kMaxRules = 1'000;               ///< rules of skip or only
 inline constexpr std::int64_t kMaxGridPoints = 100'000;        ///< points of a job's grid
 inline constexpr int kMaxWidth = 100'000;                      ///< W, W_in, W_out
 inline constexpr int kMaxDepth = 100'000;                      ///< L
