@@ -29,15 +29,6 @@ std::string read_text(const std::filesystem::path& file) {
   return text.str();
 }
 
-// a x b x ..., or nullopt if it would overflow.
-std::optional<std::int64_t> product(std::initializer_list<std::int64_t> factors) {
-  std::int64_t p = 1;
-  for (std::int64_t f : factors) {
-    if (__builtin_mul_overflow(p, f, &p)) return std::nullopt;
-  }
-  return p;
-}
-
 // The grid's points: models x widths x depths x p, and x biases x activations with training.
 // Bounded before expand() makes a task of each.
 void check_grid_size(const JobSpec& job, const std::string& file) {
@@ -45,10 +36,12 @@ void check_grid_size(const JobSpec& job, const std::string& file) {
   const auto count = [](const auto& list) { return static_cast<std::int64_t>(list.size()); };
   const std::int64_t depths = g.depth_law ? count(g.depth_law->scales) : count(g.depths);
   const std::int64_t ps = g.keep_law ? count(g.keep_law->scales) : count(g.p);
-  const auto points = job.training ? product({count(g.models), count(g.widths), depths, ps,
-                                              count(g.biases), count(g.activations)})
-                                   : product({count(g.models), count(g.widths), depths, ps});
-  if (!points || *points > kMaxGridPoints) {
+  const auto points = job.training ? product_at_most({count(g.models), count(g.widths), depths, ps,
+                                                      count(g.biases), count(g.activations)},
+                                                     kMaxGridPoints)
+                                   : product_at_most({count(g.models), count(g.widths), depths, ps},
+                                                     kMaxGridPoints);
+  if (!points) {
     throw JobError(file + ": [grid]: models x widths x depths x p" +
                    (job.training ? std::string(" x biases x activations") : "") + " = " +
                    std::to_string(count(g.models)) + " x " + std::to_string(count(g.widths)) +

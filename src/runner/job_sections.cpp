@@ -49,23 +49,6 @@ bool finite_number(const double& v) {
   return std::isfinite(v);
 }
 
-// a x b, or nullopt if it would overflow.
-std::optional<std::int64_t> times(std::int64_t a, std::int64_t b) {
-  std::int64_t product = 0;
-  if (__builtin_mul_overflow(a, b, &product)) return std::nullopt;
-  return product;
-}
-// The product of factors, or nullopt if it is above `limit` (or would overflow).
-std::optional<std::int64_t> product_at_most(std::initializer_list<std::int64_t> factors,
-                                            std::int64_t limit) {
-  std::int64_t product = 1;
-  for (std::int64_t f : factors) {
-    const auto next = times(product, f);
-    if (!next || *next > limit) return std::nullopt;
-    product = *next;
-  }
-  return product;
-}
 // Work units of `samples` samples in blocks of `block`.
 std::int64_t blocks(std::int64_t samples, std::int64_t block) {
   return samples / block + (samples % block != 0);

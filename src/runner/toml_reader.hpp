@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -159,6 +160,16 @@ class Reader {
 
 /// The table under `key` of the job file's root; a JobError if it is missing or not a table.
 const toml::table& section(const toml::table& root, std::string_view key, const std::string& file);
+
+/// The product of factors, or nullopt if it is above `limit` or would overflow int64.
+inline std::optional<std::int64_t> product_at_most(std::initializer_list<std::int64_t> factors,
+                                                   std::int64_t limit) {
+  std::int64_t product = 1;
+  for (std::int64_t f : factors) {
+    if (__builtin_mul_overflow(product, f, &product) || product > limit) return std::nullopt;
+  }
+  return product;
+}
 
 // Rules of values, for Reader's `ok`.
 bool positive_int(const int& v);
