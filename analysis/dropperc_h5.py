@@ -21,7 +21,15 @@ Run with Debian's /usr/bin/python3 (h5py, numpy). The layout (docs/hdf5-layout.m
                        p_half_low, p_half_high, transition_width, transition_width_error,
                        p_half_exact, deviation
       fits             fit, model, observable, parameter, value, error, low, high, exact, quality,
-                       failures (one row per fitted parameter)
+                       failures (one row per fitted parameter); what the fit is: family, spanning,
+                       scaling, fixed_size, depth_scale, keep_scale, input_width, min_size ("" or
+                       NaN where not applicable); its verdict: valid (0/1), reason, dof,
+                       chi2_per_dof (docs/theory.md §10.8)
+      fit_tasks        fit, task: the tasks each fit used
+      collapse_points  fit, task, size, p, value, x, y, error: every collapse's points on its
+                       master curve at the fitted parameters (kappa fits: the collapse in x)
+      kappa_slopes     fit, width, slope, slope_error, intercept, ln_p_low, ln_p_high: the
+                       per-width lines of kappa fits
       training         task, model, activation, width, depth, bias, replicas, p, theta,
                        test_loss(_error), test_accuracy(_error), zero_gradient_fraction,
                        zero_gradient_error, steps_to_target(_error)
@@ -47,7 +55,8 @@ none), or lacks what is asked for.
 import h5py
 import numpy as np
 
-ANALYSIS_TABLES = ("curves", "thresholds", "fits", "training")
+ANALYSIS_TABLES = ("curves", "thresholds", "fits", "fit_tasks", "collapse_points", "kappa_slopes",
+                   "training")
 FORMAT_VERSIONS = (1,)  # the values of the root attribute dropperc_format_version read here
 
 
@@ -146,8 +155,8 @@ def load_task_parameters(path):
 
 
 def load_analysis(path):
-    """The /analysis group of `path`, as written by `dropperc analyze`: a dict with the tables
-    "curves", "thresholds", "fits" and "training" (numpy structured arrays, str string fields;
+    """The /analysis group of `path`, as written by `dropperc analyze`: a dict with the tables of
+    ANALYSIS_TABLES (numpy structured arrays, str string fields;
     empty arrays when there was nothing to analyse), "attrs" (created, dropperc_version,
     git_revision, resample_count) and "resamples": fit name -> (parameter names, float64 array
     [resample, parameter]), keyed by the fit column of "fits" ('/' restored from ':').

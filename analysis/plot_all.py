@@ -42,8 +42,8 @@ Exit codes: 0 drawn; 2 missing or unreadable file, or no /analysis (run dropperc
 import argparse
 import collections
 import os
-import re
 import sys
+import textwrap
 
 import matplotlib
 
@@ -62,20 +62,11 @@ MARKERS = "osD^vPX*<>"
 LINE_STYLES = ("-", "--", ":", "-.")
 EXACT_STYLE = {"color": "0.2", "lw": 1.2}
 BAND_ALPHA = 0.25
-COLLAPSE_FIT = re.compile(
-    r"^collapse_.+_(?P<spanning>directed|undirected)_(?P<size>[WL])_"
-    r"(?:at_[LW](?P<fixed>\d+)|with_L(?:_a(?P<scale>[0-9.e+-]+))?)$")
-LATTICE_COLLAPSE_FIT = re.compile(r"^collapse_(?P<model>lattice_[A-Za-z0-9]+)_Lmin(?P<lmin>\d+)$")
-KAPPA_FIT = re.compile(r"^kappa_.+_(?P<spanning>directed|undirected)$")
-CRITICAL_FIT = re.compile(
-    r"^collapse_(?P<model>[A-Za-z+]+)_(?P<spanning>directed|undirected)_keep_a(?P<scale>[0-9.e+-]+)"
-    r"(?P<input>_in\d+)?_Wmin(?P<wmin>\d+)$")
-THETA_AT_CRITICAL_FIT = re.compile(r"^theta_c1_.+_keep_a[0-9.e+-]+(_in\d+)?$")
-STEPS_FIT = re.compile(
-    r"^steps_to_target_(?P<model>[A-Za-z+]+)_(?P<bias>bias|nobias)_(?P<activation>[a-z]+)$")
-EXTINCTION_FIT = re.compile(
-    r"^extinction_depth_(?P<model>[A-Za-z+]+)_c(?P<keep>[0-9.e+-]+)_a(?P<scale>[0-9.e+-]+)"
-    r"(?P<input>_in\d+)?$")
+# A fit that is not a result (docs/theory.md §10.8): hollow faded markers, grey lines.
+INVALID_COLOUR = "0.6"
+INVALID_ALPHA = 0.6
+DRAWN_FAMILIES = ("threshold", "collapse", "lattice_collapse", "kappa", "keep_collapse",
+                  "theta_at_keep_1", "extinction_depth", "steps_to_target")
 LATTICE_PREFIX = "lattice_"  # model of the 2D square-lattice tasks: lattice_site, lattice_bond
 
 # What every figure is drawn from: the file, its /analysis (dropperc_h5.load_analysis), the
@@ -145,7 +136,17 @@ def panels(count, **subplot_options):
 def file_stem(name):
     """`name` with every character other than letters, digits, '_', '-' and '.' dropped
     (site+bond -> sitebond, as in task names)."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "", name)
+    return "".join(c for c in name if c.isascii() and (c.isalnum() or c in "_.-"))
+
+
+def canonical_number(value):
+    """A number as dropperc writes it in names: the shortest round-trip form, with at least three
+    decimals unless it has an exponent (2 -> 2.000, 0.25 -> 0.250)."""
+    text = repr(float(value))
+    if "e" in text:
+        return text
+    decimals = len(text) - text.index(".") - 1
+    return text + "0" * max(0, 3 - decimals)
 
 
 def save(context, fig, name):
@@ -164,8 +165,44 @@ def with_error(value, error):
 
 
 def fit_parameters(fits, name):
-    """The rows of fit `name` in /analysis/fits as a dict: parameter -> row."""
+    """The rows of fit `name` in /analysis/fits as a dict: parameter -> row (in table order)."""
     return {row["parameter"]: row for row in fits[fits["fit"] == name]}
+
+
+def fit_names(fits, family):
+    """The names of the fits of `family` (the column family of /analysis/fits), sorted."""
+    return sorted(set(fits[fits["family"] == family]["fit"].tolist()))
+
+
+def first_row(fits, name):
+    """The first row of fit `name`: its columns that say what it is and its verdict."""
+    return fits[fits["fit"] == name][0]
+
+
+def fit_tasks(analysis, name):
+    """The names of the tasks that fit `name` used (/analysis/fit_tasks)."""
+    table = analysis["fit_tasks"]
+    return set(table[table["fit"] == name]["task"].tolist())
+
+
+def is_result(row):
+    """Whether the fit of a fits row is a result (its verdict, docs/theory.md §10.8)."""
+    return bool(row["valid"])
+
+
+def verdict_note(row, width=80):
+    """"" for a result, else "\n(not a result: <reason>)" wrapped to lines of `width`."""
+    if is_result(row):
+        return ""
+    return "\n" + textwrap.fill(f"(not a result: {row['reason']})", width)
+
+
+def fit_style(row, colour):
+    """Marker colours of the points of a fit: `colour`, or hollow markers edged in it, faded, if
+    the fit is not a result."""
+    if is_result(row):
+        return {"color": colour}
+    return {"color": colour, "markerfacecolor": "none", "alpha": INVALID_ALPHA}
 
 
 def known_value(row):
@@ -283,42 +320,42 @@ def error_bars(curve):
     return [curve["theta"] - curve["theta_low"], curve["theta_high"] - curve["theta"]]
 
 
+def collapse_points(context, name):
+    """The points of collapse fit `name` on its master curve (/analysis/collapse_points)."""
+    points = context.analysis["collapse_points"]
+    return points[points["fit"] == name]
+
+
 def plot_collapse(context, name):
-    """<name>.png: theta of the curves of collapse fit `name` against x = (p - p_c) S^b."""
-    match = COLLAPSE_FIT.match(name)
-    parameters = fit_parameters(context.analysis["fits"], name)
-    p_c, b = parameters["p_c"], parameters["b"]
-    by_width = match["size"] == "W"
-    size, fixed_field = ("width", "depth") if by_width else ("depth", "width")
-    curves = context.analysis["curves"]
-    family = curves[(curves["model"] == p_c["model"]) & (curves["spanning"] == match["spanning"])]
-    if match["fixed"] is not None:
-        family = family[family[fixed_field] == int(match["fixed"])]
-    elif match["scale"] is not None:  # the tasks of one scale a of the depth law L = a W^power
-        scale = float(match["scale"])
-        parameters = dropperc_h5.load_task_parameters(context.path)
-        tasks = [t for t in set(family["task"].tolist())
-                 if parameters[t].get("depth_scale") == scale]
-        family = family[np.isin(family["task"], tasks)]
-    # else "W_with_L": every task, L tied to W by the grid
+    """<name>.png: theta of the curves of collapse fit `name` against x = (p - p_c) S^b, the
+    points as analyze stored them at the fitted parameters."""
+    fits = context.analysis["fits"]
+    parameters = fit_parameters(fits, name)
+    p_c, b, about = parameters["p_c"], parameters["b"], first_row(fits, name)
+    by_width = about["scaling"] == "width"
     colours = context.width_colours if by_width else context.depth_colours
     symbol = "W" if by_width else "L"
+    points = collapse_points(context, name)
     fig, (ax,) = panels(1)
-    for (s,), curve in groups(family, size):
-        x = (curve["p"] - p_c["value"]) * float(s) ** b["value"]
-        ax.errorbar(x, curve["theta"], yerr=error_bars(curve), fmt="o", ms=3, elinewidth=0.7,
-                    color=colours[s], label=f"{symbol} = {s}")
+    for (size,), curve in groups(points, "size"):
+        size = int(size)
+        ax.errorbar(curve["x"], curve["y"], yerr=curve["error"], fmt="o", ms=3, elinewidth=0.7,
+                    label=f"{symbol} = {size}", **fit_style(about, colours[size]))
     ax.set(xlabel=rf"$(p - p_c)\,{symbol}^{{b}}$", ylabel="spanning probability θ",
            ylim=(-0.03, 1.03))
-    fixed_symbol = "L" if by_width else "W"
-    where = (f"at {fixed_symbol} = {match['fixed']}" if match["fixed"] is not None
-             else (f"with L = {', '.join(str(d) for d in sorted(set(family['depth'].tolist())))}"
-                   f" (depth law, a = {match['scale']})") if match["scale"] is not None
-             else "with L tied to W")
-    ax.set_title(f"{p_c['model']}, {match['spanning']}: collapse over {symbol} {where}\n"
+    curves = context.analysis["curves"]
+    depths = sorted(set(curves[np.isin(curves["task"], list(fit_tasks(context.analysis, name)))]
+                        ["depth"].tolist()))
+    if np.isfinite(about["fixed_size"]):
+        where = f"at {'L' if by_width else 'W'} = {int(about['fixed_size'])}"
+    elif np.isfinite(about["depth_scale"]):
+        where = (f"with L = {', '.join(str(d) for d in depths)} "
+                 f"(depth law, a = {canonical_number(about['depth_scale'])})")
+    else:
+        where = "with L tied to W"
+    ax.set_title(f"{about['model']}, {about['spanning']}: collapse over {symbol} {where}\n"
                  f"{parameter_text('$p_c$', p_c)}, {parameter_text('b', b)}, "
-                 f"Q = {p_c['quality']:.3g}",
-                 fontsize="medium")
+                 f"Q = {p_c['quality']:.3g}" + verdict_note(about, 60), fontsize="medium")
     legend(ax)
     return save(context, fig, name)
 
@@ -338,24 +375,26 @@ def draw_p_c_lines(ax, p_c, symbol):
 
 def plot_lattice_collapse(context, name):
     """<name>.png for a 2D lattice collapse fit: theta against x = (q - p_c) L^b over the sizes
-    L >= L_min, and theta(q) of the same sizes near the crossing."""
-    match = LATTICE_COLLAPSE_FIT.match(name)
-    parameters = fit_parameters(context.analysis["fits"], name)
+    L >= L_min (the stored points), and theta(q) of the same sizes near the crossing."""
+    fits = context.analysis["fits"]
+    parameters = fit_parameters(fits, name)
     p_c, b, nu = parameters["p_c"], parameters["b"], parameters["nu"]
-    model, l_min = match["model"], int(match["lmin"])
+    about = first_row(fits, name)
+    model, l_min = about["model"], int(about["min_size"])
     curves = context.analysis["curves"]
-    family = curves[(curves["model"] == model) & (curves["width"] >= l_min)]
+    family = curves[np.isin(curves["task"], list(fit_tasks(context.analysis, name)))]
     by_size = groups(family, "width")
     sizes = [size for (size,), _ in by_size]
     fig, (collapsed, near) = panels(2)
+    for (size,), points in groups(collapse_points(context, name), "size"):
+        size = int(size)
+        collapsed.errorbar(points["x"], points["y"], yerr=points["error"], fmt="o", ms=3,
+                           elinewidth=0.7, label=f"L = {size}",
+                           **fit_style(about, context.lattice_colours[size]))
     for (size,), curve in by_size:
         curve = np.sort(curve, order="p")
-        style = dict(fmt="o", ms=3, elinewidth=0.7, color=context.lattice_colours[size])
-        x = (curve["p"] - p_c["value"]) * float(size) ** b["value"]
-        collapsed.errorbar(x, curve["theta"], yerr=error_bars(curve), label=f"L = {size}",
-                           **style)
-        near.errorbar(curve["p"], curve["theta"], yerr=error_bars(curve), lw=0.8,
-                      **dict(style, fmt="o-"))
+        near.errorbar(curve["p"], curve["theta"], yerr=error_bars(curve), fmt="o-", ms=3,
+                      elinewidth=0.7, lw=0.8, color=context.lattice_colours[size])
     collapsed.axvline(0, color="0.6", lw=0.8, zorder=0)
     collapsed.set(xlabel=r"$(q - p_c)\,L^{b}$, fitted $p_c$ and $b = 1/\nu$",
                   ylabel="spanning probability θ", ylim=(-0.03, 1.03),
@@ -370,7 +409,7 @@ def plot_lattice_collapse(context, name):
              title="uncollapsed, near the crossing")
     legend(near)
     fig.suptitle(f"{lattice_title(model)}, top-bottom crossing: collapse over L ≥ {l_min}, "
-                 f"quality Q = {p_c['quality']:.3g}\n"
+                 f"quality Q = {p_c['quality']:.3g}{verdict_note(about)}\n"
                  f"{parameter_text('$p_c$', p_c, 'published')}\n"
                  f"{parameter_text('ν', nu, 'published')},   "
                  f"{parameter_text('b', b, 'published')}")
@@ -380,9 +419,8 @@ def plot_lattice_collapse(context, name):
 def plot_collapses(context):
     """One figure per collapse fit of /analysis/fits: of layered networks over width or depth,
     and of 2D lattices over the sizes from L_min up."""
-    names = sorted(set(context.analysis["fits"]["fit"].tolist()))
-    layered = [name for name in names if COLLAPSE_FIT.match(name)]
-    lattice = [name for name in names if LATTICE_COLLAPSE_FIT.match(name)]
+    fits = context.analysis["fits"]
+    layered, lattice = fit_names(fits, "collapse"), fit_names(fits, "lattice_collapse")
     if not layered and not lattice:
         note("collapse", "no collapse fits (they need 3 widths at one depth, 3 depths at one "
              "width or 3 lattice sizes)")
@@ -403,38 +441,30 @@ def kappa_points(curves):
     return inside, np.log(inside["p"]), y, theta_error / (theta * -np.log(theta))
 
 
-def line_fit(x, y, sigma):
-    """Weighted least-squares line (numpy.polyfit, weights 1/sigma): slope, intercept and the
-    slope's standard error from sigma."""
-    (slope, intercept), covariance = np.polyfit(x, y, 1, w=1 / sigma, cov="unscaled")
-    return slope, intercept, np.sqrt(covariance[0, 0])
-
-
-def draw_kappa_width(context, ax, width, inside, x, y, sigma):
-    """Points of one width (marker per depth) and their fitted line; returns (slope, error)."""
+def draw_kappa_width(context, ax, width, inside, x, y, line, about):
+    """Points of one width (marker per depth) and the line analyze fitted to them (§10.4)."""
     colour = context.width_colours[width]
     for depth in np.unique(inside["depth"]):
         at = inside["depth"] == depth
-        ax.plot(x[at], y[at], context.depth_markers[depth], color=colour, ms=3.5, alpha=0.8)
-    slope, intercept, error = line_fit(x, y, sigma)
-    ends = np.array([x.min(), x.max()])
-    ax.plot(ends, slope * ends + intercept, color=colour, lw=1.5,
-            label=f"W = {width}: slope {with_error(slope, error)}")
-    return slope, error
+        ax.plot(x[at], y[at], context.depth_markers[depth], ms=3.5,
+                **dict({"alpha": 0.8}, **fit_style(about, colour)))
+    ends = np.array([line["ln_p_low"], line["ln_p_high"]])
+    ax.plot(ends, line["slope"] * ends + line["intercept"], color=colour, lw=1.5,
+            label=f"W = {width}: slope {with_error(line['slope'], line['slope_error'])}")
 
 
 def draw_kappa_law(context, ax, slopes, parameters):
     """Per-width slopes against W on log-log axes, the fitted c W^kappa, the same law fitted to
     exact theta where known, and the local exponents between consecutive widths."""
     widths = sorted(slopes)
+    kappa, c = parameters["kappa"], parameters["c"]
     for width in widths:
         ax.errorbar(width, slopes[width][0], yerr=slopes[width][1], fmt="o", ms=6,
-                    color=context.width_colours[width])
-    kappa, c = parameters["kappa"], parameters["c"]
+                    **fit_style(kappa, context.width_colours[width]))
     grid = np.geomspace(widths[0] / 1.2, widths[-1] * 1.2, 50)
     ax.plot(grid, c["value"] * grid ** kappa["value"], **EXACT_STYLE,
             label=rf"$c\,W^\kappa$: κ = {with_error(kappa['value'], kappa['error'])}, "
-                  f"c = {with_error(c['value'], c['error'])}")
+                  f"c = {with_error(c['value'], c['error'])}" + verdict_note(kappa, 50))
     if np.isfinite(known_value(kappa)) and np.isfinite(known_value(c)):
         ax.plot(grid, known_value(c) * grid ** known_value(kappa), color="tab:red", lw=1,
                 ls="--", label=f"fit on exact θ: κ = {known_value(kappa):.5g}, "
@@ -449,14 +479,15 @@ def draw_kappa_law(context, ax, slopes, parameters):
 
 def draw_local_exponents(ax, slopes, parameters):
     """Next to the segment between consecutive widths a and b, the local exponent
-    ln(s_b / s_a) / ln(b / a) (fit parameter kappa_W<a>_W<b>) with its error and, where known,
-    its value on exact theta."""
-    for name, row in parameters.items():
-        local = re.fullmatch(r"kappa_W(\d+)_W(\d+)", name)
-        if (not local or not np.isfinite(row["value"])
-                or not all(int(w) in slopes for w in local.groups())):
+    ln(s_b / s_a) / ln(b / a) (the fit's parameters after kappa and c, in width order) with its
+    error and, where known, its value on exact theta."""
+    widths = sorted(slopes)
+    local = list(parameters.values())[2:]
+    if len(local) != len(widths) - 1:
+        return  # a width without a slope: the local exponents are NaN
+    for a, b, row in zip(widths, widths[1:], local):
+        if not np.isfinite(row["value"]):
             continue
-        a, b = (int(w) for w in local.groups())
         text = f"κ$_{{{a},{b}}}$ = {with_error(row['value'], row['error'])}"
         if np.isfinite(known_value(row)):
             text += f"\n(exact θ: {known_value(row):.4g})"
@@ -465,14 +496,20 @@ def draw_local_exponents(ax, slopes, parameters):
                     fontsize="x-small", color="0.25")
 
 
-def draw_kappa_collapse(context, ax, rows, parameters):
-    """θ of every task against x = ln L + c W^kappa ln p with the fitted c and kappa, and the
-    master curve exp(-e^x) that site's (1 - p^W)^L approaches (docs/theory.md §10.4)."""
-    kappa, c = parameters["kappa"]["value"], parameters["c"]["value"]
-    for (width, depth), curve in groups(rows, "width", "depth"):
-        x = np.log(depth) + c * float(width) ** kappa * np.log(curve["p"])
-        ax.errorbar(x, curve["theta"], yerr=error_bars(curve), fmt=context.depth_markers[depth],
-                    ms=3, elinewidth=0.6, color=context.width_colours[width])
+def draw_kappa_collapse(context, ax, name, about):
+    """θ of every task against x = ln L + c W^kappa ln p with the fitted c and kappa (the points
+    analyze stored), and the master curve exp(-e^x) that site's (1 - p^W)^L approaches
+    (docs/theory.md §10.4)."""
+    points = collapse_points(context, name)
+    depths = {}
+    curves = context.analysis["curves"]
+    for task, depth in zip(curves["task"].tolist(), curves["depth"].tolist()):
+        depths[task] = depth
+    for task in sorted(set(points["task"].tolist())):
+        at = points[points["task"] == task]
+        ax.errorbar(at["x"], at["y"], yerr=at["error"], fmt=context.depth_markers[depths[task]],
+                    ms=3, elinewidth=0.6,
+                    **fit_style(about, context.width_colours[int(at["size"][0])]))
     grid = np.linspace(*ax.get_xlim(), 200)
     ax.plot(grid, np.exp(-np.exp(grid)), **EXACT_STYLE, label=r"$\exp(-e^{x})$")
     ax.set(xlabel=r"$x = \ln L + c\,W^\kappa \ln p$", ylabel="spanning probability θ",
@@ -481,30 +518,37 @@ def draw_kappa_collapse(context, ax, rows, parameters):
 
 
 def plot_kappa(context, name):
-    """<name>.png: the two steps of the kappa fit `name` (docs/theory.md §10.4)."""
-    match = KAPPA_FIT.match(name)
-    parameters = fit_parameters(context.analysis["fits"], name)
-    model = parameters["kappa"]["model"]
+    """<name>.png: the two steps of the kappa fit `name` (docs/theory.md §10.4), as analyze
+    fitted them: per-width lines (/analysis/kappa_slopes) and the law of their slopes."""
+    fits = context.analysis["fits"]
+    parameters = fit_parameters(fits, name)
+    about = first_row(fits, name)
+    model = about["model"]
     curves = context.analysis["curves"]
-    rows = curves[(curves["model"] == model) & (curves["spanning"] == match["spanning"])]
+    rows = curves[np.isin(curves["task"], list(fit_tasks(context.analysis, name)))
+                  & (curves["spanning"] == about["spanning"])]
+    lines = context.analysis["kappa_slopes"]
+    lines = {int(line["width"]): line for line in lines[lines["fit"] == name]}
     fig, (per_width, law, collapse) = panels(3)
-    slopes = {}
     for (width,), at_width in groups(rows, "width"):
-        inside, x, y, sigma = kappa_points(at_width)
-        if len(x) >= 2:
-            slopes[width] = draw_kappa_width(context, per_width, width, inside, x, y, sigma)
+        if width in lines:
+            inside, x, y, _ = kappa_points(at_width)
+            draw_kappa_width(context, per_width, width, inside, x, y, lines[width], about)
+    slopes = {w: (line["slope"], line["slope_error"]) for w, line in lines.items()}
     depths = np.unique(rows["depth"]).tolist()
     markers = [Line2D([], [], ls="none", marker=context.depth_markers[d], color="0.4",
                       label=f"L = {d}") for d in depths]
     per_width.set(xlabel=r"$\ln p$", ylabel=r"$\ln(-\ln\theta) - \ln L$",
                   title="per width: points with 0 < θ < 1 and weighted lines")
     legend(per_width, markers)
-    draw_kappa_law(context, law, slopes, parameters)
-    if np.isfinite(parameters["kappa"]["value"]):
-        draw_kappa_collapse(context, collapse, rows, parameters)
+    if slopes:
+        draw_kappa_law(context, law, slopes, parameters)
+    if collapse_points(context, name).size:
+        draw_kappa_collapse(context, collapse, name, about)
     quality = parameters["kappa"]["quality"]
-    fig.suptitle(rf"Critical-width exponent: {model} dropout, {match['spanning']} spanning,"
+    fig.suptitle(rf"Critical-width exponent: {model} dropout, {about['spanning']} spanning,"
                  r" $\ln(-\ln\theta) - \ln L = c\,W^\kappa \ln p + d_W$"
+                 + verdict_note(about)
                  + ("\n" + rf"θ against $x = \ln L + c\,W^\kappa \ln p$ over every task: "
                     f"collapse quality Q = {quality:.3g}" if np.isfinite(quality) else ""))
     return save(context, fig, name)
@@ -512,7 +556,7 @@ def plot_kappa(context, name):
 
 def plot_kappa_fits(context):
     """One figure per kappa fit of /analysis/fits."""
-    names = sorted({name for name in context.analysis["fits"]["fit"] if KAPPA_FIT.match(name)})
+    names = fit_names(context.analysis["fits"], "kappa")
     if not names:
         note("kappa", "no kappa fits (they need thresholds tasks of at least 2 widths)")
     return [plot_kappa(context, name) for name in names]
@@ -558,7 +602,7 @@ def published_p_c(fits, model):
     """The published p_c of a 2D lattice model: the exact column of its collapse fits; NaN if
     there are none or it is unknown."""
     rows = fits[(fits["model"] == model) & (fits["parameter"] == "p_c")]
-    known = [known_value(row) for row in rows if LATTICE_COLLAPSE_FIT.match(row["fit"])]
+    known = [known_value(row) for row in rows if row["family"] == "lattice_collapse"]
     known = [value for value in known if np.isfinite(value)]
     return known[0] if known else np.nan
 
@@ -660,30 +704,29 @@ def plot_training_points(context):
 
 def plot_steps_to_target(context):
     """steps_to_target_<model>.png: steps to the target loss against exact theta, one series per
-    (bias, activation) with its fit T0 theta^-gamma (line) and theta^-1 through the same T0
-    (dotted), docs/theory.md §10.5."""
+    fit (a bias and activation) with its fitted T0 theta^-gamma (line) and theta^-1 through the
+    same T0 (dotted), docs/theory.md §10.5."""
     fits = context.analysis["fits"]
-    names = sorted({n for n in fits["fit"].tolist() if STEPS_FIT.match(n)})
+    names = fit_names(fits, "steps_to_target")
     paths = []
     training = context.analysis["training"]
-    for model in sorted({STEPS_FIT.match(n)["model"] for n in names}):
+    for model in sorted({first_row(fits, n)["model"] for n in names}):
         fig, (ax,) = panels(1)
-        for index, name in enumerate(n for n in names if STEPS_FIT.match(n)["model"] == model):
-            match = STEPS_FIT.match(name)
-            bias = int(match["bias"] == "bias")
-            rows = training[(training["model"] == model) & (training["bias"] == bias)
-                            & (training["activation"] == match["activation"])
+        for index, name in enumerate(n for n in names if first_row(fits, n)["model"] == model):
+            rows = training[np.isin(training["task"], list(fit_tasks(context.analysis, name)))
                             & np.isfinite(training["steps_to_target"])]
             rows = np.sort(rows, order="theta")
+            bias, activation = int(rows["bias"][0]), rows["activation"][0]
             gamma, t0 = (fit_parameters(fits, name)[k] for k in ("gamma", "T0"))
             colour = f"C{index}"
             ax.errorbar(rows["theta"], rows["steps_to_target"], yerr=rows["steps_to_target_error"],
-                        fmt="o", ms=4, capsize=3, color=colour,
-                        label=f"{'biases' if bias else 'no biases'}, {match['activation']}: "
-                              + parameter_text("γ", gamma))
+                        fmt="o", ms=4, capsize=3, **fit_style(gamma, colour),
+                        label=f"{'biases' if bias else 'no biases'}, {activation}: "
+                              + parameter_text("γ", gamma) + verdict_note(gamma, 50))
             theta = np.linspace(rows["theta"].min(), rows["theta"].max(), 50)
-            ax.plot(theta, t0["value"] * theta ** -gamma["value"], color=colour, lw=1)
-            ax.plot(theta, t0["value"] / theta, color=colour, lw=1, ls=":")
+            line = colour if is_result(gamma) else INVALID_COLOUR
+            ax.plot(theta, t0["value"] * theta ** -gamma["value"], color=line, lw=1)
+            ax.plot(theta, t0["value"] / theta, color=line, lw=1, ls=":")
         ax.set_xscale("log")
         plain_log_y(ax)
         ax.set(xlabel="exact spanning probability θ", ylabel="steps to the target test loss",
@@ -745,92 +788,87 @@ def plot_loss_curves(context):
 # (g) DropConnect's critical point (docs/theory.md §10.7) ----------------------------------------
 
 
-def keep_family(context, attributes, kind, model, scale, input_suffix):
-    """{width: task} of the tasks of `kind` with a keep law, depth scale `scale` and networks
-    whose input width matches `input_suffix` ("" for W_in = W, "_in<k>" otherwise)."""
-    family = {}
-    for name, a in attributes.items():
-        if (a.get("kind") != kind or a.get("model") != model or a.get("depth_scale") != scale
-                or (kind == "percolation" and "keep_scale" not in a)):
-            continue
-        suffix = "" if a["input_width"] == a["width"] else f"_in{a['input_width']}"
-        if suffix == input_suffix:
-            family.setdefault(int(a["width"]), []).append(name)
-    return family
+def input_suffix(row):
+    """"_in<k>" for fits of networks fed by k input units (not the width), else "", as in names."""
+    return f"_in{int(row['input_width'])}" if np.isfinite(row["input_width"]) else ""
 
 
-def keep_curve(task, spanning):
-    """(c, theta, error) of a thresholds task of a keep law at its keep scales: the fraction of
-    samples with p* > p(c), binomial errors."""
-    thresholds = np.sort(task[f"{spanning}_thresholds"])
-    order = np.argsort(task["curve_keep"])
-    keep, p = task["curve_keep"][order], task["curve_p"][order]
-    theta = 1.0 - np.searchsorted(thresholds, p, side="right") / thresholds.size
-    return keep, theta, np.sqrt(theta * (1 - theta) / thresholds.size)
+def family_key(row):
+    """(model, spanning, depth scale, input suffix): the family of a keep-law fit (§10.7)."""
+    return (row["model"], row["spanning"], canonical_number(row["depth_scale"]), input_suffix(row))
 
 
 def draw_critical_drift(ax, fits, names):
-    """c_c, b and a of the collapses `names` against their W_min, with mean field as lines."""
+    """c_c, b and a of the collapses `names` against their W_min, with mean field as lines;
+    hollow grey markers for the fits that are not results."""
+    w_min = [int(first_row(fits, n)["min_size"]) for n in names]
     for symbol, colour in (("c_c", "C0"), ("b", "C1"), ("a", "C2")):
-        w_min = [int(CRITICAL_FIT.match(n)["wmin"]) for n in names]
         rows = [fit_parameters(fits, n)[symbol] for n in names]
-        ax.errorbar(w_min, [r["value"] for r in rows], yerr=[r["error"] for r in rows], fmt="o-",
-                    ms=4, capsize=3, color=colour, label=symbol)
+        ax.plot(w_min, [r["value"] for r in rows], "-", color=colour, lw=1)
+        for x, r in zip(w_min, rows):
+            ax.errorbar(x, r["value"], yerr=r["error"], fmt="o", ms=4, capsize=3,
+                        **fit_style(r, colour))
+        ax.plot([], [], "o-", color=colour, label=symbol)
         if np.isfinite(known_value(rows[0])):
             ax.axhline(known_value(rows[0]), color=colour, ls="--", lw=1)
-    size_ticks(ax, sorted({int(CRITICAL_FIT.match(n)["wmin"]) for n in names}))
+    invalid = [n for n in names if not is_result(first_row(fits, n))]
+    size_ticks(ax, sorted(set(w_min)))
     ax.set(xlabel=r"smallest width $W_{min}$ of the fit", ylabel="fitted value",
-           title="fits over W ≥ W_min (dashed: mean field)")
+           title="fits over W ≥ W_min (dashed: mean field)"
+                 + ("\nhollow: not a result" if invalid else ""))
     legend(ax)
 
 
 def plot_critical(context, key, names):
     """critical_<model>_<spanning>_keep_a<a>[_in<k>].png: theta(c) per width, the collapse
-    theta W^a against (c - c_c) W^b of the widest family, and the fitted values against W_min."""
-    model, spanning, scale, input_suffix = key
+    theta W^a against (c - c_c) W^b of the widest family (the points analyze stored), and the
+    fitted values against W_min."""
+    model, spanning, scale, suffix = key
     fits = context.analysis["fits"]
-    names = sorted(names, key=lambda n: int(CRITICAL_FIT.match(n)["wmin"]))
-    parameters = fit_parameters(fits, names[0])
-    c_c, b, a = (parameters[s]["value"] for s in ("c_c", "b", "a"))
-    attributes = dropperc_h5.load_task_parameters(context.path)
-    family = keep_family(context, attributes, "thresholds", model, float(scale), input_suffix)
+    names = sorted(names, key=lambda n: first_row(fits, n)["min_size"])
+    parameters, about = fit_parameters(fits, names[0]), first_row(fits, names[0])
+    points = collapse_points(context, names[0])
     fig, (raw, collapse, drift) = panels(3)
-    colours = rank_colours(sorted(family))
-    for width in sorted(family):
-        keep, theta, error = keep_curve(dropperc_h5.load_task(context.path, family[width][0]),
-                                        spanning)
-        raw.errorbar(keep, theta, yerr=error, fmt="o", ms=3, elinewidth=0.7,
+    widths = sorted({int(w) for w in points["size"].tolist()})
+    colours = rank_colours(widths)
+    for (width,), at in groups(points, "size"):
+        width = int(width)
+        order = np.argsort(at["p"])
+        at = at[order]
+        error = at["error"] / width ** parameters["a"]["value"]  # back from y = theta W^a
+        raw.errorbar(at["p"], at["value"], yerr=error, fmt="o", ms=3, elinewidth=0.7,
                      color=colours[width], label=f"W = {width}")
-        collapse.errorbar((keep - c_c) * width ** b, theta * width ** a, yerr=error * width ** a,
-                          fmt="o", ms=3, elinewidth=0.7, color=colours[width])
+        collapse.errorbar(at["x"], at["y"], yerr=at["error"], fmt="o", ms=3, elinewidth=0.7,
+                          **fit_style(about, colours[width]))
     raw.axvline(1.0, **EXACT_STYLE, ls=":")
     raw.set(xlabel="keep scale c (keep fraction c / W)", ylabel="spanning probability θ",
             title=f"θ(c), L = {float(scale):g} W^(1/2)")
     legend(raw)
     collapse.set(xlabel=r"$(c - c_c)\,W^{b}$", ylabel=r"$\theta\,W^{a}$",
-                 title=f"W ≥ {CRITICAL_FIT.match(names[0])['wmin']}: Q = "
-                       f"{parameters['c_c']['quality']:.3g}")
+                 title=f"W ≥ {int(about['min_size'])}: Q = "
+                       f"{parameters['c_c']['quality']:.3g}" + verdict_note(about, 50))
     draw_critical_drift(drift, fits, names)
     title = (f"DropConnect at keep fraction c/W: {model}, {spanning}, "
-             f"{'one input unit' if input_suffix == '_in1' else 'input ' + (input_suffix or 'W')}\n"
+             f"{'one input unit' if suffix == '_in1' else 'input ' + (suffix or 'W')}\n"
              f"{parameter_text('$c_c$', parameters['c_c'], 'mean field')}, "
              f"{parameter_text('b', parameters['b'], 'mean field')}, "
              f"{parameter_text('a', parameters['a'], 'mean field')}")
-    at_one = fit_parameters(fits, f"theta_c1_{model}_{spanning}_keep_a{scale}{input_suffix}")
-    if "exponent" in at_one:
-        title += "\nθ(c = 1) ∝ W^-x: " + parameter_text("x", at_one["exponent"], "exact chain")
+    at_one = [n for n in fit_names(fits, "theta_at_keep_1")
+              if family_key(first_row(fits, n)) == key]
+    if at_one:
+        exponent = fit_parameters(fits, at_one[0])["exponent"]
+        title += ("\nθ(c = 1) ∝ W^-x: " + parameter_text("x", exponent, "exact chain")
+                  + verdict_note(exponent))
     fig.suptitle(title)
-    return save(context, fig, f"critical_{model}_{spanning}_keep_a{scale}{input_suffix}")
+    return save(context, fig, f"critical_{model}_{spanning}_keep_a{scale}{suffix}")
 
 
 def plot_critical_fits(context):
     """One figure per family of critical collapses (§10.7) in /analysis/fits."""
+    fits = context.analysis["fits"]
     families = collections.defaultdict(list)
-    for name in set(context.analysis["fits"]["fit"].tolist()):
-        match = CRITICAL_FIT.match(name)
-        if match:
-            families[(match["model"], match["spanning"], match["scale"],
-                      match["input"] or "")].append(name)
+    for name in fit_names(fits, "keep_collapse"):
+        families[family_key(first_row(fits, name))].append(name)
     return [plot_critical(context, key, names) for key, names in sorted(families.items())]
 
 
@@ -839,59 +877,53 @@ def plot_extinction_depths(context):
     scale c, with the fitted power law (line) and the same fit on the exact chain (dashed)."""
     fits = context.analysis["fits"]
     families = collections.defaultdict(list)
-    for name in sorted(set(fits["fit"].tolist())):
-        match = EXTINCTION_FIT.match(name)
-        if match:
-            families[(match["model"], match["scale"], match["input"] or "")].append(match)
-    attributes = dropperc_h5.load_task_parameters(context.path) if families else {}
+    for name in fit_names(fits, "extinction_depth"):
+        about = first_row(fits, name)
+        families[(about["model"], canonical_number(about["depth_scale"]),
+                  input_suffix(about))].append(name)
     paths = []
-    for (model, scale, input_suffix), matches in sorted(families.items()):
-        family = keep_family(context, attributes, "percolation", model, float(scale),
-                             input_suffix)
+    for (model, scale, suffix), names in sorted(families.items()):
         fig, (ax,) = panels(1)
-        for index, match in enumerate(matches):
-            keep = float(match["keep"])
+        widths = set()
+        for index, name in enumerate(sorted(names, key=lambda n: first_row(fits, n)["keep_scale"])):
             colour = f"C{index}"
-            points = [dropperc_h5.load_task(context.path, n) for w in sorted(family)
-                      for n in family[w] if attributes[n]["keep_scale"] == keep]
-            widths = np.array([t["attrs"]["width"] for t in points], dtype=float)
-            depth = np.array([t["extinction_depth"] for t in points], dtype=float)
-            error = np.array([t["extinction_depth_stderr"] for t in points], dtype=float)
-            fit = fit_parameters(fits, match.string)
-            ax.errorbar(widths, depth, yerr=error, fmt="o", ms=4, capsize=3, color=colour,
-                        label=f"c = {match['keep']}: "
-                              + parameter_text("x", fit["exponent"], "exact chain"))
-            ax.plot(widths, fit["amplitude"]["value"] * widths ** fit["exponent"]["value"],
-                    color=colour, lw=1)
-            ax.plot(widths, known_value(fit["amplitude"]) * widths ** known_value(fit["exponent"]),
-                    color=colour, lw=1, ls="--")
-        size_ticks(ax, sorted(family))
+            points = sorted((dropperc_h5.load_task(context.path, n)
+                             for n in fit_tasks(context.analysis, name)),
+                            key=lambda t: t["attrs"]["width"])
+            w = np.array([t["attrs"]["width"] for t in points], dtype=float)
+            widths.update(int(x) for x in w)
+            depth = np.array([t["extinction_depth"] for t in points], dtype=float).ravel()
+            error = np.array([t["extinction_depth_stderr"] for t in points], dtype=float).ravel()
+            fit = fit_parameters(fits, name)
+            ax.errorbar(w, depth, yerr=error, fmt="o", ms=4, capsize=3,
+                        **fit_style(fit["exponent"], colour),
+                        label=f"c = {canonical_number(first_row(fits, name)['keep_scale'])}: "
+                              + parameter_text("x", fit["exponent"], "exact chain")
+                              + verdict_note(fit["exponent"], 50))
+            line = colour if is_result(fit["exponent"]) else INVALID_COLOUR
+            ax.plot(w, fit["amplitude"]["value"] * w ** fit["exponent"]["value"], color=line,
+                    lw=1)
+            ax.plot(w, known_value(fit["amplitude"]) * w ** known_value(fit["exponent"]),
+                    color=line, lw=1, ls="--")
+        size_ticks(ax, sorted(widths))
         plain_log_y(ax)
         ax.set(xlabel="width W", ylabel="mean extinction depth min(D, L + 1)",
                title=f"{model}, L = {float(scale):g} W^(1/2): D ∝ W^x\n"
                      "(lines: fit; dashed: the same fit on the exact chain)")
         legend_beside(fig, ax)
-        paths.append(save(context, fig, f"extinction_depth_{model}_a{scale}{input_suffix}"))
+        paths.append(save(context, fig, f"extinction_depth_{model}_a{scale}{suffix}"))
     return paths
 
 
 # (f) what no figure draws ------------------------------------------------------------------------
 
 
-def drawn_fit(name):
-    """Whether a figure draws the fit `name`: per-task thresholds (<task>/<spanning>, in the
-    p_1/2 figures), collapses and kappa fits."""
-    return "/" in name or any(pattern.match(name) for pattern in
-                              (COLLAPSE_FIT, LATTICE_COLLAPSE_FIT, KAPPA_FIT, CRITICAL_FIT,
-                               THETA_AT_CRITICAL_FIT, EXTINCTION_FIT, STEPS_FIT))
-
-
 def note_undrawn_fits(context):
-    """A note for every fit of /analysis/fits that no figure draws (e.g. a kind of fit newer
-    than this script); draws nothing."""
+    """A note for every fit of /analysis/fits whose family no figure draws (e.g. a kind of fit
+    newer than this script); draws nothing."""
     fits = context.analysis["fits"]
     for name in sorted(set(fits["fit"].tolist())):
-        if not drawn_fit(name):
+        if first_row(fits, name)["family"] not in DRAWN_FAMILIES:
             parameters = ", ".join(fits[fits["fit"] == name]["parameter"].tolist())
             note(f"{name} ({parameters})", "no figure draws this fit; its values are in "
                  "/analysis/fits and the table of `dropperc analyze`")

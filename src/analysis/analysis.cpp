@@ -57,6 +57,9 @@ Analysis analyze_file(const std::filesystem::path& file, const AnalysisOptions& 
     a.training = training_rows(contents);
     gamma_fits(contents, a.training, fits);
     a.fits = fits.rows;
+    a.fit_tasks = fits.tasks;
+    a.collapse_points = fits.points;
+    a.kappa_slopes = fits.slopes;
     write_analysis(root, a, fits, options.resamples);
     f.close();
     return a;

@@ -75,10 +75,55 @@ void write_analysis(h5::Group& root, const Analysis& a, const Fits& fits, int re
                  {"high", column(a.fits, &F::high)},
                  {"exact", column(a.fits, &F::exact)},
                  {"quality", column(a.fits, &F::quality)},
-                 {"failures", column(a.fits, &F::failures)}},
+                 {"failures", column(a.fits, &F::failures)},
+                 {"family", column(a.fits, &F::family)},
+                 {"spanning", column(a.fits, &F::spanning)},
+                 {"scaling", column(a.fits, &F::scaling)},
+                 {"fixed_size", column(a.fits, &F::fixed_size)},
+                 {"depth_scale", column(a.fits, &F::depth_scale)},
+                 {"keep_scale", column(a.fits, &F::keep_scale)},
+                 {"input_width", column(a.fits, &F::input_width)},
+                 {"min_size", column(a.fits, &F::min_size)},
+                 {"valid", column(a.fits, &F::valid)},
+                 {"reason", column(a.fits, &F::reason)},
+                 {"dof", column(a.fits, &F::dof)},
+                 {"chi2_per_dof", column(a.fits, &F::chi2_per_dof)}},
                 {"one row per fitted parameter: value on the data, bootstrap standard error and "
                  "95% percentile interval, the known value (published, or the fit on exact "
-                 "theta; NaN if none), fit quality (collapse) and failed resamples",
+                 "theta; NaN if none), fit quality (collapse) and failed resamples; what the "
+                 "fit is (family, spanning, scaling variable, fixed size, depth and keep scales, "
+                 "input width, smallest size; empty or NaN where not applicable) and its verdict "
+                 "(valid 0/1, the reason it is not a result, dof, chi2 per dof)",
+                 "1"});
+  g.write_table(schema::kFitTasks,
+                {{"fit", column(a.fit_tasks, &FitTaskRow::fit)},
+                 {"task", column(a.fit_tasks, &FitTaskRow::task)}},
+                {"the tasks each fit used", "1"});
+  using P = CollapsePoint;
+  g.write_table(schema::kCollapsePoints,
+                {{"fit", column(a.collapse_points, &P::fit)},
+                 {"task", column(a.collapse_points, &P::task)},
+                 {"size", column(a.collapse_points, &P::size)},
+                 {"p", column(a.collapse_points, &P::p)},
+                 {"value", column(a.collapse_points, &P::value)},
+                 {"x", column(a.collapse_points, &P::x)},
+                 {"y", column(a.collapse_points, &P::y)},
+                 {"error", column(a.collapse_points, &P::error)}},
+                {"points of every collapse at its fitted parameters: the observable at p of "
+                 "size S, x = (p - p_c) S^b, y = S^a value with error S^a sigma; for kappa fits "
+                 "x = ln L + c W^kappa ln p, y = theta",
+                 "1"});
+  using K = KappaSlope;
+  g.write_table(schema::kKappaSlopes,
+                {{"fit", column(a.kappa_slopes, &K::fit)},
+                 {"width", column(a.kappa_slopes, &K::width)},
+                 {"slope", column(a.kappa_slopes, &K::slope)},
+                 {"slope_error", column(a.kappa_slopes, &K::slope_error)},
+                 {"intercept", column(a.kappa_slopes, &K::intercept)},
+                 {"ln_p_low", column(a.kappa_slopes, &K::ln_p_low)},
+                 {"ln_p_high", column(a.kappa_slopes, &K::ln_p_high)}},
+                {"per kappa fit and width: the weighted line ln(-ln theta) - ln L = intercept + "
+                 "slope ln p over [ln_p_low, ln_p_high]",
                  "1"});
   using R = TrainingRow;
   g.write_table(schema::kAnalysisTraining,

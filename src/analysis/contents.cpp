@@ -28,13 +28,16 @@ double depth_scale_of(const h5::Group& g) {
 }
 
 // A percolation task of a keep law that measured the extinction depth, else nullopt.
-std::optional<KeepLawTask> keep_law_task(const h5::Group& g) {
+std::optional<KeepLawTask> keep_law_task(const std::string& task, const h5::Group& g) {
   const std::string depth(name(Observable::extinction_depth));
   const std::string error = depth + std::string(schema::kStderrSuffix);
   if (!g.has_attribute(schema::kKeepScale) || !g.contains(depth) || !g.contains(error))
     return std::nullopt;
-  KeepLawTask t{g.string_attribute(schema::kModel), architecture_of(g),
-                g.number_attribute(schema::kP), g.number_attribute(schema::kKeepScale),
+  KeepLawTask t{task,
+                g.string_attribute(schema::kModel),
+                architecture_of(g),
+                g.number_attribute(schema::kP),
+                g.number_attribute(schema::kKeepScale),
                 depth_scale_of(g)};
   t.extinction_depth = g.read<double>(depth).at(0);
   t.extinction_depth_error = g.read<double>(error).at(0);
@@ -62,7 +65,7 @@ Contents read_contents(const h5::Group& root) {
       if (!t.curve_keep.empty()) t.curve_p = g.read<double>(schema::kCurveP);
       c.thresholds.push_back(std::move(t));
     } else if (kind == "percolation") {
-      if (auto t = keep_law_task(g)) c.keep_law.push_back(std::move(*t));
+      if (auto t = keep_law_task(name, g)) c.keep_law.push_back(std::move(*t));
     } else if (kind == "lattice") {
       c.lattice.push_back({name, "lattice_" + g.string_attribute(schema::kModel),
                            g.integer_attribute(schema::kLatticeSize),
@@ -115,6 +118,21 @@ Resample every_sample(const std::vector<const ThresholdTask*>& tasks, int s) {
     std::iota(all.back().begin(), all.back().end(), std::size_t{0});
   }
   return all;
+}
+
+std::vector<std::string> task_names(const std::vector<const ThresholdTask*>& tasks) {
+  std::vector<std::string> names;
+  for (const ThresholdTask* t : tasks)
+    names.push_back(t->name);
+  return names;
+}
+
+// The input width the tasks share, else NaN.
+double shared_input_width(const std::vector<const ThresholdTask*>& tasks) {
+  for (const ThresholdTask* t : tasks) {
+    if (t->arch.input_width != tasks.front()->arch.input_width) return kNaN;
+  }
+  return tasks.front()->arch.input_width;
 }
 
 }  // namespace dropperc::detail

@@ -29,7 +29,7 @@ struct ThresholdTask {
 
 // What it reads of a percolation task whose p is a keep law: the mean extinction depth.
 struct KeepLawTask {
-  std::string model;
+  std::string name, model;
   Architecture arch;
   double p = 0, keep = 0, depth_scale = kNaN;
   double extinction_depth = kNaN, extinction_depth_error = kNaN;
@@ -71,5 +71,10 @@ std::vector<const ThresholdTask*> select(const Contents& c, const std::string& m
 std::vector<std::size_t> sample_counts(const std::vector<const ThresholdTask*>& tasks, int s);
 // The data themselves as a resample: every sample of every task, in order.
 Resample every_sample(const std::vector<const ThresholdTask*>& tasks, int s);
+
+/// The tasks' names, in order.
+std::vector<std::string> task_names(const std::vector<const ThresholdTask*>& tasks);
+/// The input width the tasks share, else NaN.
+double shared_input_width(const std::vector<const ThresholdTask*>& tasks);
 
 }  // namespace dropperc::detail

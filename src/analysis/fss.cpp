@@ -224,6 +224,9 @@ KappaFit fit_kappa(const std::vector<LayeredPoint>& points) {
     fit.widths.push_back(width);
     fit.slopes.push_back(line.slope);
     fit.slope_errors.push_back(line.slope_error);
+    fit.intercepts.push_back(line.intercept);
+    fit.ln_p_low.push_back(*std::min_element(c.x.begin(), c.x.end()));
+    fit.ln_p_high.push_back(*std::max_element(c.x.begin(), c.x.end()));
     log_width.push_back(std::log(width));
     log_slope.push_back(std::log(line.slope));
     log_slope_error.push_back(line.slope_error / line.slope);
@@ -231,6 +234,8 @@ KappaFit fit_kappa(const std::vector<LayeredPoint>& points) {
   const LineFit power = fit_line(log_width, log_slope, log_slope_error);
   fit.kappa = power.slope;
   fit.c = std::exp(power.intercept);
+  fit.chi2 = power.chi2;
+  fit.points = power.points;
   return fit;
 }
 
@@ -244,7 +249,7 @@ PowerLawFit fit_power_law(const std::vector<double>& x, const std::vector<double
     log_sigma.push_back(sigma[i] / y[i]);
   }
   const LineFit line = fit_line(log_x, log_y, log_sigma);
-  return {std::exp(line.intercept), -line.slope};
+  return {std::exp(line.intercept), -line.slope, line.chi2, line.points};
 }
 
 }  // namespace dropperc

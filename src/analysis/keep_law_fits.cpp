@@ -51,7 +51,7 @@ std::vector<double> theta_at_critical(const std::vector<const ThresholdTask*>& f
   for (std::size_t k = 0; k < family.size(); ++k) {
     const ThresholdTask& t = *family[k];
     const auto at = std::find(t.curve_keep.begin(), t.curve_keep.end(), 1.0);
-    if (at == t.curve_keep.end()) return {kNaN, kNaN};
+    if (at == t.curve_keep.end()) return {kNaN, kNaN, kNaN, kNaN};
     const double p = t.curve_p[static_cast<std::size_t>(at - t.curve_keep.begin())];
     const std::vector<double> chosen = pick(t.thresholds[s], r[k]);
     const auto n = static_cast<double>(chosen.size());
@@ -65,7 +65,7 @@ std::vector<double> theta_at_critical(const std::vector<const ThresholdTask*>& f
     errors.push_back(std::sqrt(value * (1 - value) / n));
   }
   const PowerLawFit f = fit_power_law(widths, theta, errors);
-  return {f.exponent, f.amplitude};
+  return {f.exponent, f.amplitude, f.chi2, static_cast<double>(f.points)};
 }
 
 }  // namespace
@@ -92,6 +92,18 @@ void critical_fits(const Contents& c, Fits& fits) {
     const std::vector<double> mean_field = family.front()->arch.input_width == 1
                                                ? std::vector<double>{1.0, 0.5, 0.5}
                                                : std::vector<double>{};
+    auto describe_family = [&](const std::string& fit, const std::string& kind,
+                               const std::vector<const ThresholdTask*>& tasks,
+                               const std::vector<std::string>& parameters) {
+      FitSpec spec = describe(fit, model, observable, kind, kSpanning[s], parameters);
+      spec.about.scaling = "width";
+      spec.about.depth_scale = scale;
+      spec.about.input_width = shared_input_width(tasks);
+      spec.about.min_size = tasks.front()->arch.width;
+      spec.tasks = task_names(tasks);
+      spec.chi2 = true;
+      return spec;
+    };
     for (std::size_t first = 0; first + 3 <= family.size(); ++first) {
       const std::vector<const ThresholdTask*> sizes(
           family.begin() + static_cast<std::ptrdiff_t>(first), family.end());
@@ -100,25 +112,42 @@ void critical_fits(const Contents& c, Fits& fits) {
       spec.step = {0.05, 0.2, 0.2};
       spec.fit_a = true;
       spec.lower.p_c = 0.0;  // a keep scale
+      const std::string fit =
+          "collapse" + base + "_Wmin" + std::to_string(sizes.front()->arch.width);
+      FitSpec about = describe_family(fit, "keep_collapse", sizes, {"c_c", "b", "a"});
+      collapse_bounds(spec, about);
+      auto curves_of = [&](const Resample& r) {
+        std::vector<SizeCurve> curves;
+        for (std::size_t k = 0; k < sizes.size(); ++k)
+          curves.push_back(keep_curve(*sizes[k], pick(sizes[k]->thresholds[s], r[k])));
+        return curves;
+      };
       fits.add(
-          "collapse" + base + "_Wmin" + std::to_string(sizes.front()->arch.width), model,
-          observable, {"c_c", "b", "a"}, true, sample_counts(sizes, s),
+          about, sample_counts(sizes, s),
           [&](const Resample& r) {
-            std::vector<SizeCurve> curves;
-            for (std::size_t k = 0; k < sizes.size(); ++k)
-              curves.push_back(keep_curve(*sizes[k], pick(sizes[k]->thresholds[s], r[k])));
-            const CollapseFit f = fit_collapse(curves, spec);
-            return std::vector<double>{f.best.p_c, f.best.b, f.best.a, f.quality.quality};
+            const CollapseFit f = fit_collapse(curves_of(r), spec);
+            return std::vector<double>{f.best.p_c,
+                                       f.best.b,
+                                       f.best.a,
+                                       f.quality.quality,
+                                       f.quality.quality * static_cast<double>(f.quality.terms),
+                                       static_cast<double>(f.quality.terms)};
           },
           mean_field);
+      const std::vector<double> best = fits.last_values();
+      add_collapse_points(fits, fit, about.tasks, curves_of(every_sample(sizes, s)),
+                          {best[0], best[1], best[2]});
     }
     const Resample all = every_sample(family, s);
     const std::vector<double> exact =
         s == 0 ? theta_at_critical(family, s, all, true) : std::vector<double>{};
     if (std::isnan(theta_at_critical(family, s, all, false)[0])) continue;  // c = 1 not scanned
+    FitSpec about =
+        describe_family("theta_c1" + base, "theta_at_keep_1", family, {"exponent", "amplitude"});
+    about.about.keep_scale = 1.0;
+    about.free = 2;
     fits.add(
-        "theta_c1" + base, model, observable, {"exponent", "amplitude"}, false,
-        sample_counts(family, s),
+        about, sample_counts(family, s),
         [&](const Resample& r) { return theta_at_critical(family, s, r, false); }, exact);
   }
 }
@@ -152,11 +181,24 @@ void extinction_fits(const Contents& c, Fits& fits) {
     const LineFit f = fit_line(x, y, sigma);
     const LineFit e = fit_line(x, y_exact, sigma);
     const double amplitude = std::exp(f.intercept);
-    fits.add_direct("extinction_depth_" + model + "_c" + canonical_number(keep) + "_a" +
-                        canonical_number(scale) + input,
-                    model, "extinction_depth", {"exponent", "amplitude"}, {f.slope, amplitude},
-                    {f.slope_error, amplitude * f.intercept_error},
-                    {e.slope, std::exp(e.intercept)});
+    FitSpec about =
+        describe("extinction_depth_" + model + "_c" + canonical_number(keep) + "_a" +
+                     canonical_number(scale) + input,
+                 model, "extinction_depth", "extinction_depth", "", {"exponent", "amplitude"});
+    about.about.scaling = "width";
+    about.about.depth_scale = scale;
+    about.about.keep_scale = keep;
+    about.about.min_size = *widths.begin();
+    double input_width = family.front()->arch.input_width;
+    for (const KeepLawTask* t : family) {
+      about.tasks.push_back(t->name);
+      if (t->arch.input_width != input_width) input_width = kNaN;
+    }
+    about.about.input_width = input_width;
+    about.free = 2;
+    about.chi2 = true;
+    fits.add_direct(about, {f.slope, amplitude}, {f.slope_error, amplitude * f.intercept_error},
+                    {e.slope, std::exp(e.intercept)}, f.chi2, static_cast<double>(f.points));
   }
 }
 

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
 #include <set>
+#include <string>
 
 #include "threshold_estimates.hpp"
 
@@ -55,8 +57,8 @@ double quality_in_x(const std::vector<LayeredPoint>& points, const KappaFit& f) 
   return collapse_quality(all, {0.0, 0.0, 0.0}).quality;
 }
 
-// kappa, c, the local exponents between consecutive widths, ln(s_b / s_a) / ln(b / a), and the
-// quality of the collapse in x.
+// kappa, c, the local exponents between consecutive widths, ln(s_b / s_a) / ln(b / a), the
+// quality of the collapse in x, and the chi^2 and number of points of ln s_W against ln W.
 std::vector<double> kappa_parameters(const std::vector<LayeredPoint>& points, std::size_t local) {
   const KappaFit f = fit_kappa(points);
   std::vector<double> v{f.kappa, f.c};
@@ -67,12 +69,15 @@ std::vector<double> kappa_parameters(const std::vector<LayeredPoint>& points, st
                             : kNaN);
   }
   v.push_back(std::isfinite(f.kappa) ? quality_in_x(points, f) : kNaN);
+  v.push_back(f.chi2);
+  v.push_back(static_cast<double>(f.points));
   return v;
 }
 
 // §10.4 on every thresholds task of a model: ln(-ln theta) - ln L against ln p, per width; for
 // directed spanning the same fit on exact theta (the Markov chain of §3) is the comparison, when
-// every task is small enough for it (exact_is_affordable).
+// every task is small enough for it (exact_is_affordable). Keeps the lines of the widths and
+// the points of the collapse in x on the data.
 void kappa_fit(const std::vector<const ThresholdTask*>& tasks, const std::string& model, int s,
                Fits& fits) {
   std::set<int> widths;
@@ -89,24 +94,53 @@ void kappa_fit(const std::vector<const ThresholdTask*>& tasks, const std::string
   });
   if (s == 0 && affordable) {
     exact = kappa_parameters(layered_points(tasks, s, every_sample(tasks, s), true), local);
-    exact.pop_back();  // the quality has no exact counterpart
+    exact.resize(names.size());  // the quality has no exact counterpart
   }
+  const std::string fit = std::string("kappa_") + model + "_" + kSpanning[s];
+  FitSpec spec =
+      describe(fit, model, std::string("theta_") + kSpanning[s], "kappa", kSpanning[s], names);
+  spec.about.scaling = "width";
+  spec.about.min_size = *widths.begin();
+  spec.about.input_width = shared_input_width(tasks);
+  spec.tasks = task_names(tasks);
+  spec.has_quality = true;
+  spec.free = 2;  // ln c and kappa in ln s_W = ln c + kappa ln W
+  spec.chi2 = true;
   fits.add(
-      std::string("kappa_") + model + "_" + kSpanning[s], model,
-      std::string("theta_") + kSpanning[s], names, true, sample_counts(tasks, s),
+      spec, sample_counts(tasks, s),
       [&](const Resample& r) {
         return kappa_parameters(layered_points(tasks, s, r, false), local);
       },
       exact);
+  const KappaFit f = fit_kappa(layered_points(tasks, s, every_sample(tasks, s), false));
+  for (std::size_t k = 0; k < f.widths.size(); ++k) {
+    fits.slopes.push_back({fit, static_cast<std::int64_t>(f.widths[k]), f.slopes[k],
+                           f.slope_errors[k], f.intercepts[k], f.ln_p_low[k], f.ln_p_high[k]});
+  }
+  if (!std::isfinite(f.kappa)) return;
+  for (const ThresholdTask* t : tasks) {  // x = ln L + c W^kappa ln p
+    const SizeCurve curve = threshold_curve(t->thresholds[s], 0, true);
+    const double depth = t->arch.depth, width = t->arch.width;
+    for (std::size_t j = 0; j < curve.p.size(); ++j) {
+      fits.points.push_back(
+          {fit, t->name, width, curve.p[j], curve.value[j],
+           std::log(depth) + f.c * std::pow(width, f.kappa) * std::log(curve.p[j]), curve.value[j],
+           curve.error[j]});
+    }
+  }
 }
 
-// §10.3 for one family of sizes: S = width at a fixed depth, or S = depth at a fixed width.
+// §10.3 for one family of sizes: S = width at a fixed depth, or S = depth at a fixed width, or
+// S = width with L tied to it (`fixed` NaN; of a depth law's scale `depth_scale`, else NaN).
 void collapse_fit(const std::vector<const ThresholdTask*>& family, bool by_width,
-                  const std::string& fit, const std::string& model, int s, Fits& fits) {
+                  const std::string& fit, const std::string& model, int s, double fixed,
+                  double depth_scale, Fits& fits) {
   auto size = [by_width](const ThresholdTask& t) {
     return static_cast<double>(by_width ? t.arch.width : t.arch.depth);
   };
   const ThresholdTask& largest = **std::max_element(
+      family.begin(), family.end(), [&](auto* a, auto* b) { return size(*a) < size(*b); });
+  const ThresholdTask& smallest = **std::min_element(
       family.begin(), family.end(), [&](auto* a, auto* b) { return size(*a) < size(*b); });
   CollapseSpec spec;
   spec.start.p_c = summarize_thresholds(largest.thresholds[s]).p_half;
@@ -115,16 +149,32 @@ void collapse_fit(const std::vector<const ThresholdTask*>& family, bool by_width
   spec.lower.p_c = 0.0;  // a drop probability
   spec.upper.p_c = 1.0;
   spec = fits.collapse(spec);
-  fits.add(fit, model, std::string("theta_") + kSpanning[s], {"p_c", "b"}, true,
-           sample_counts(family, s), [&](const Resample& r) {
-             std::vector<SizeCurve> curves;
-             for (std::size_t k = 0; k < family.size(); ++k) {
-               curves.push_back(
-                   threshold_curve(pick(family[k]->thresholds[s], r[k]), size(*family[k]), true));
-             }
-             const CollapseFit f = fit_collapse(curves, spec);
-             return std::vector<double>{f.best.p_c, f.best.b, f.quality.quality};
-           });
+  FitSpec about = describe(fit, model, std::string("theta_") + kSpanning[s], "collapse",
+                           kSpanning[s], {"p_c", "b"});
+  about.about.scaling = by_width ? "width" : "depth";
+  about.about.fixed_size = fixed;
+  about.about.depth_scale = depth_scale;
+  about.about.min_size = size(smallest);
+  about.about.input_width = shared_input_width(family);
+  about.tasks = task_names(family);
+  collapse_bounds(spec, about);
+  auto curves_of = [&](const Resample& r) {
+    std::vector<SizeCurve> curves;
+    for (std::size_t k = 0; k < family.size(); ++k) {
+      curves.push_back(
+          threshold_curve(pick(family[k]->thresholds[s], r[k]), size(*family[k]), true));
+    }
+    return curves;
+  };
+  fits.add(about, sample_counts(family, s), [&](const Resample& r) {
+    const CollapseFit f = fit_collapse(curves_of(r), spec);
+    return std::vector<double>{f.best.p_c, f.best.b, f.quality.quality,
+                               f.quality.quality * static_cast<double>(f.quality.terms),
+                               static_cast<double>(f.quality.terms)};
+  });
+  const std::vector<double> best = fits.last_values();
+  add_collapse_points(fits, fit, about.tasks, curves_of(every_sample(family, s)),
+                      {best[0], best[1], 0.0});
 }
 
 // §10.3 over the lattice sizes of one model: p_c, b = 1/nu and nu itself from the same fits.
@@ -139,25 +189,79 @@ void lattice_collapse(const std::vector<const LatticeTask*>& family, const std::
   spec.upper.p_c = 1.0;
   spec = fits.collapse(spec);
   std::vector<std::size_t> counts;
-  for (const LatticeTask* t : family)
+  std::vector<std::string> tasks;
+  for (const LatticeTask* t : family) {
     counts.push_back(t->thresholds.size());
+    tasks.push_back(t->name);
+  }
   const std::string& model = largest.model;
+  FitSpec about = describe(fit, model, "spanning_probability", "lattice_collapse", kCrossing,
+                           {"p_c", "b", "nu"});
+  about.about.scaling = "size";
+  about.about.min_size = static_cast<double>(family.front()->size);
+  about.tasks = tasks;
+  collapse_bounds(spec, about);
+  auto curves_of = [&](const Resample& r) {
+    std::vector<SizeCurve> curves;
+    for (std::size_t k = 0; k < family.size(); ++k) {
+      curves.push_back(threshold_curve(pick(family[k]->thresholds, r[k]),
+                                       static_cast<double>(family[k]->size), false));
+    }
+    return curves;
+  };
   // Published values (docs/theory.md §10.6): p_c, 1/nu, nu.
   const double p_c = model == "lattice_bond" ? 0.5 : 0.59274621;
-  fits.add(fit, model, "spanning_probability", {"p_c", "b", "nu"}, true, counts,
+  fits.add(about, counts,
            [&](const Resample& r) {
-             std::vector<SizeCurve> curves;
-             for (std::size_t k = 0; k < family.size(); ++k) {
-               curves.push_back(threshold_curve(pick(family[k]->thresholds, r[k]),
-                                                static_cast<double>(family[k]->size), false));
-             }
-             const CollapseFit f = fit_collapse(curves, spec);
-             return std::vector<double>{f.best.p_c, f.best.b, 1.0 / f.best.b, f.quality.quality};
+             const CollapseFit f = fit_collapse(curves_of(r), spec);
+             return std::vector<double>{f.best.p_c,
+                                        f.best.b,
+                                        1.0 / f.best.b,
+                                        f.quality.quality,
+                                        f.quality.quality * static_cast<double>(f.quality.terms),
+                                        static_cast<double>(f.quality.terms)};
            },
            {p_c, 0.75, 4.0 / 3.0});
+  const std::vector<double> best = fits.last_values();
+  Resample all;
+  for (std::size_t n : counts) {
+    all.emplace_back(n);
+    std::iota(all.back().begin(), all.back().end(), std::size_t{0});
+  }
+  add_collapse_points(fits, fit, tasks, curves_of(all), {best[0], best[1], 0.0});
 }
 
 }  // namespace
+
+// The search interval of each collapse parameter (p_c, b, a) that `spec` fits, and how many.
+void collapse_bounds(const CollapseSpec& spec, FitSpec& fit) {
+  const bool free[] = {spec.fit_p_c, spec.fit_b, spec.fit_a};
+  const double lower[] = {spec.lower.p_c, spec.lower.b, spec.lower.a};
+  const double upper[] = {spec.upper.p_c, spec.upper.b, spec.upper.a};
+  fit.lower.assign(fit.parameters.size(), -kInfinity);
+  fit.upper.assign(fit.parameters.size(), kInfinity);
+  for (std::size_t k = 0; k < 3 && k < fit.parameters.size(); ++k) {
+    if (!free[k]) continue;
+    fit.lower[k] = lower[k];
+    fit.upper[k] = upper[k];
+    fit.free += 1;
+  }
+  fit.has_quality = true;
+  fit.chi2 = true;
+}
+
+void add_collapse_points(Fits& fits, const std::string& fit, const std::vector<std::string>& tasks,
+                         const std::vector<SizeCurve>& curves, const ScalingParameters& best) {
+  for (std::size_t k = 0; k < curves.size(); ++k) {
+    const SizeCurve& c = curves[k];
+    const double scale = std::pow(c.size, best.a);  // y = S^a O, x = (p - p_c) S^b (§10.3)
+    for (std::size_t j = 0; j < c.p.size(); ++j) {
+      fits.points.push_back({fit, tasks[k], c.size, c.p[j], c.value[j],
+                             (c.p[j] - best.p_c) * std::pow(c.size, best.b), scale * c.value[j],
+                             scale * c.error[j]});
+    }
+  }
+}
 
 void lattice_fits(const Contents& c, Fits& fits) {
   std::map<std::string, std::vector<const LatticeTask*>> lattices;
@@ -204,21 +308,23 @@ void layered_fits(const Contents& c, Fits& fits) {
       const std::string base = std::string("collapse_") + model + "_" + kSpanning[s];
       for (const auto& [depth, family] : by_depth) {
         if (family.size() >= 3)
-          collapse_fit(family, true, base + "_W_at_L" + std::to_string(depth), model, s, fits);
+          collapse_fit(family, true, base + "_W_at_L" + std::to_string(depth), model, s, depth,
+                       kNaN, fits);
       }
       for (const auto& [width, family] : by_width) {
         if (family.size() >= 3)
-          collapse_fit(family, false, base + "_L_at_W" + std::to_string(width), model, s, fits);
+          collapse_fit(family, false, base + "_L_at_W" + std::to_string(width), model, s, width,
+                       kNaN, fits);
       }
-      if (tied(tasks)) collapse_fit(tasks, true, base + "_W_with_L", model, s, fits);
+      if (tied(tasks)) collapse_fit(tasks, true, base + "_W_with_L", model, s, kNaN, kNaN, fits);
       std::map<double, std::vector<const ThresholdTask*>> by_depth_scale;  // a depth law's
       for (const ThresholdTask* t : tasks) {
         if (!std::isnan(t->depth_scale)) by_depth_scale[t->depth_scale].push_back(t);
       }
       for (const auto& [scale, family] : by_depth_scale) {
         if (by_depth_scale.size() > 1 && tied(family))
-          collapse_fit(family, true, base + "_W_with_L_a" + canonical_number(scale), model, s,
-                       fits);
+          collapse_fit(family, true, base + "_W_with_L_a" + canonical_number(scale), model, s, kNaN,
+                       scale, fits);
       }
     }
   }

@@ -38,11 +38,13 @@ ThresholdRow threshold_row(const std::string& task, const std::string& model,
 // every size by self-duality (§10.6).
 void lattice_threshold_rows(const Contents& c, Fits& fits, std::vector<ThresholdRow>& rows) {
   for (const LatticeTask& t : c.lattice) {
-    fits.add(t.name + "/" + kCrossing, t.model, "q_half", {"p_half", "transition_width"}, false,
-             {t.thresholds.size()}, [&](const Resample& r) {
-               const ThresholdSummary s = summarize_thresholds(pick(t.thresholds, r[0]));
-               return std::vector<double>{s.p_half, s.width};
-             });
+    FitSpec spec = describe(t.name + "/" + kCrossing, t.model, "q_half", "threshold", kCrossing,
+                            {"p_half", "transition_width"});
+    spec.tasks = {t.name};
+    fits.add(spec, {t.thresholds.size()}, [&](const Resample& r) {
+      const ThresholdSummary s = summarize_thresholds(pick(t.thresholds, r[0]));
+      return std::vector<double>{s.p_half, s.width};
+    });
     rows.push_back(threshold_row(t.name, t.model, kCrossing, t.size, t.size, t.thresholds.size(),
                                  fits, t.model == "lattice_bond" ? 0.5 : kNaN));
   }
@@ -57,11 +59,14 @@ std::vector<ThresholdRow> threshold_rows(const Contents& c, Fits& fits) {
       const std::vector<double>& values = t.thresholds[s];
       if (values.empty()) continue;
       const std::string fit = t.name + "/" + kSpanning[s];
-      fits.add(fit, t.model, std::string("p_half_") + kSpanning[s], {"p_half", "transition_width"},
-               false, {values.size()}, [&](const Resample& r) {
-                 const ThresholdSummary summary = summarize_thresholds(pick(values, r[0]));
-                 return std::vector<double>{summary.p_half, summary.width};
-               });
+      FitSpec spec = describe(fit, t.model, std::string("p_half_") + kSpanning[s], "threshold",
+                              kSpanning[s], {"p_half", "transition_width"});
+      spec.tasks = {t.name};
+      spec.about.input_width = t.arch.input_width;
+      fits.add(spec, {values.size()}, [&](const Resample& r) {
+        const ThresholdSummary summary = summarize_thresholds(pick(values, r[0]));
+        return std::vector<double>{summary.p_half, summary.width};
+      });
       rows.push_back(threshold_row(t.name, t.model, kSpanning[s], t.arch.width, t.arch.depth,
                                    values.size(), fits,
                                    s == 0 && exact_is_affordable(t.arch, t.model)

@@ -84,22 +84,31 @@ void gamma_fits(const Contents& c, const std::vector<TrainingRow>& rows, Fits& f
     std::vector<std::size_t> replicas;
     for (std::size_t k : members)
       replicas.push_back(c.training[k].steps_to_target.size());
-    fits.add("steps_to_target_" + key, rows[members.front()].model, "steps_to_target",
-             {"gamma", "T0"}, false, replicas, [&](const Resample& r) {
-               std::vector<double> theta, steps, errors;
-               for (std::size_t g = 0; g < members.size(); ++g) {
-                 const std::vector<double>& all = c.training[members[g]].steps_to_target;
-                 const std::vector<double> chosen = pick(all, r[g]);
-                 const auto [mean, error] = mean_and_error(chosen);
-                 if (!(mean_steps(all, r[g]) >= 0)) continue;
-                 theta.push_back(rows[members[g]].theta);
-                 steps.push_back(mean);
-                 // One replica, or identical ones: fall back to a relative error of 10 %.
-                 errors.push_back(error > 0 ? error : 0.1 * mean);
-               }
-               const PowerLawFit f = fit_power_law(theta, steps, errors);
-               return std::vector<double>{f.exponent, f.amplitude};
-             });
+    FitSpec about = describe("steps_to_target_" + key, rows[members.front()].model,
+                             "steps_to_target", "steps_to_target", "", {"gamma", "T0"});
+    about.about.scaling = "theta";
+    about.about.input_width = c.training[members.front()].arch.input_width;
+    for (std::size_t k : members) {
+      about.tasks.push_back(rows[k].task);
+      if (c.training[k].arch.input_width != about.about.input_width) about.about.input_width = kNaN;
+    }
+    about.free = 2;
+    about.chi2 = true;
+    fits.add(about, replicas, [&](const Resample& r) {
+      std::vector<double> theta, steps, errors;
+      for (std::size_t g = 0; g < members.size(); ++g) {
+        const std::vector<double>& all = c.training[members[g]].steps_to_target;
+        const std::vector<double> chosen = pick(all, r[g]);
+        const auto [mean, error] = mean_and_error(chosen);
+        if (!(mean_steps(all, r[g]) >= 0)) continue;
+        theta.push_back(rows[members[g]].theta);
+        steps.push_back(mean);
+        // One replica, or identical ones: fall back to a relative error of 10 %.
+        errors.push_back(error > 0 ? error : 0.1 * mean);
+      }
+      const PowerLawFit f = fit_power_law(theta, steps, errors);
+      return std::vector<double>{f.exponent, f.amplitude, f.chi2, static_cast<double>(f.points)};
+    });
   }
 }
 

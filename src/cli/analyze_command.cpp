@@ -71,11 +71,38 @@ std::string shown(double value, int digits) {
   return std::isfinite(value) ? number(value, digits) : "";
 }
 
+// Whether the fit named `fit` is a result (docs/theory.md §10.8).
+bool is_result(const Analysis& a, const std::string& fit) {
+  return std::none_of(a.fits.begin(), a.fits.end(),
+                      [&](const FitRow& r) { return r.fit == fit && r.valid == 0; });
+}
+
+// Fits that are not results, one line each: their values and why (never in the tables above).
+void print_not_results(const Analysis& a) {
+  std::vector<std::pair<std::string, std::string>> lines;  // fit, values; in table order
+  std::map<std::string, std::string> reasons;
+  for (const FitRow& r : a.fits) {
+    if (r.valid != 0) continue;
+    if (!reasons.contains(r.fit)) lines.push_back({r.fit, ""});
+    reasons[r.fit] = r.reason;
+    std::string& values = lines.back().second;
+    values += (values.empty() ? "" : ", ") + r.parameter + " = " + with_error(r.value, r.error);
+  }
+  if (lines.empty()) return;
+  std::printf("Not results: fits that fail a rule of docs/theory.md §10.8, with the reason\n");
+  Table t({"fit", "values", "reason"});
+  for (const auto& [fit, values] : lines)
+    t.add_row({fit, values, reasons[fit]});
+  t.print(stdout, false);
+  std::printf("\n");
+}
+
 void print_text(const Analysis& a) {
   if (!a.thresholds.empty()) {
     std::printf("Thresholds: p_half (theta = 1/2) and the width from theta = 0.9 to 0.1\n");
     Table t({"task", "spanning", "samples", "p_half", "exact", "deviation", "width"});
     for (const ThresholdRow& r : a.thresholds) {
+      if (!is_result(a, r.task + "/" + r.spanning)) continue;  // under "Not results"
       t.add_row({r.task, r.spanning, std::to_string(r.samples),
                  with_error(r.p_half, r.p_half_error), shown(r.p_half_exact, 6),
                  std::isfinite(r.deviation) ? number(r.deviation, 2) + " sigma" : "",
@@ -84,11 +111,14 @@ void print_text(const Analysis& a) {
     t.print(stdout, false);
     std::printf("\n");
   }
-  if (!a.fits.empty()) {
+  if (std::any_of(a.fits.begin(), a.fits.end(), [](const FitRow& r) {
+        return r.valid != 0 && r.fit.find('/') == std::string::npos;
+      })) {
     std::printf("Fits (bootstrap errors and 95%% intervals)\n");
     Table t({"fit", "parameter", "value", "95% interval", "known", "deviation", "quality"});
     for (const FitRow& r : a.fits) {
       if (r.fit.find('/') != std::string::npos) continue;  // thresholds, shown above
+      if (r.valid == 0) continue;                          // under "Not results"
       const double deviation = (r.value - r.exact) / r.error;
       t.add_row({r.fit, r.parameter, with_error(r.value, r.error),
                  "[" + number(r.low, 5) + ", " + number(r.high, 5) + "]", shown(r.exact, 6),
@@ -98,6 +128,7 @@ void print_text(const Analysis& a) {
     t.print(stdout, false);
     std::printf("\n");
   }
+  print_not_results(a);
   if (!a.training.empty()) {
     std::printf("Training against exact theta (means over replicas)\n");
     Table t({"task", "theta", "test_loss", "test_accuracy", "zero_gradient", "1 - theta",
@@ -113,12 +144,34 @@ void print_text(const Analysis& a) {
 }
 
 void print_csv(const Analysis& a) {
-  Table t({"fit", "model", "observable", "parameter", "value", "error", "low", "high", "exact",
-           "quality", "failures"});
+  Table t({"fit",      "model",   "observable", "parameter",   "value",       "error",
+           "low",      "high",    "exact",      "quality",     "failures",    "family",
+           "spanning", "scaling", "fixed_size", "depth_scale", "keep_scale",  "input_width",
+           "min_size", "valid",   "reason",     "dof",         "chi2_per_dof"});
   for (const FitRow& r : a.fits) {
-    t.add_row({r.fit, r.model, r.observable, r.parameter, number(r.value), number(r.error),
-               number(r.low), number(r.high), number(r.exact), number(r.quality),
-               std::to_string(r.failures)});
+    t.add_row({r.fit,
+               r.model,
+               r.observable,
+               r.parameter,
+               number(r.value),
+               number(r.error),
+               number(r.low),
+               number(r.high),
+               number(r.exact),
+               number(r.quality),
+               std::to_string(r.failures),
+               r.family,
+               r.spanning,
+               r.scaling,
+               number(r.fixed_size),
+               number(r.depth_scale),
+               number(r.keep_scale),
+               number(r.input_width),
+               number(r.min_size),
+               std::to_string(r.valid),
+               r.reason,
+               number(r.dof),
+               number(r.chi2_per_dof)});
   }
   t.print(stdout, true);
 }

@@ -38,9 +38,17 @@ class Table {
   }
 
  private:
+  // RFC 4180: a cell with a comma, quote or line break in quotes, its quotes doubled.
+  static std::string csv_cell(const std::string& cell) {
+    if (cell.find_first_of(",\"\n") == std::string::npos) return cell;
+    std::string quoted = "\"";
+    for (char ch : cell)
+      quoted += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    return quoted + "\"";
+  }
   static void print_csv_row(std::FILE* out, const std::vector<std::string>& cells) {
     for (std::size_t c = 0; c < cells.size(); ++c) {
-      std::fprintf(out, "%s%s", c == 0 ? "" : ",", cells[c].c_str());
+      std::fprintf(out, "%s%s", c == 0 ? "" : ",", csv_cell(cells[c]).c_str());
     }
     std::fputc('\n', out);
   }

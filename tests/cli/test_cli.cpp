@@ -48,11 +48,21 @@ std::vector<std::map<std::string, std::string>> parse_csv(const std::string& tex
   std::string line;
   std::vector<std::string> header;
   std::vector<std::map<std::string, std::string>> rows;
-  auto split = [](const std::string& l) {
-    std::vector<std::string> cells;
-    std::istringstream cells_in(l);
-    for (std::string cell; std::getline(cells_in, cell, ',');)
-      cells.push_back(cell);
+  auto split = [](const std::string& l) {  // RFC 4180 quotes, no line breaks in cells
+    std::vector<std::string> cells(1);
+    bool quoted = false;
+    for (std::size_t i = 0; i < l.size(); ++i) {
+      if (quoted && l[i] == '"' && i + 1 < l.size() && l[i + 1] == '"') {
+        cells.back() += '"';
+        ++i;
+      } else if (l[i] == '"') {
+        quoted = !quoted;
+      } else if (l[i] == ',' && !quoted) {
+        cells.emplace_back();
+      } else {
+        cells.back() += l[i];
+      }
+    }
     return cells;
   };
   if (std::getline(in, line)) header = split(line);
@@ -380,6 +390,20 @@ TEST(Cli, AnalyzePrintsFitsAsCsvAndRefusesBadFiles) {
   const Outcome text = run("analyze " + output + "/smoke.h5 --resamples 10");
   EXPECT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("p_half"), std::string::npos) << text.out;
+  // Smoke's kappa fits go through their two widths (dof = 0): not results, shown apart with
+  // their reason (docs/theory.md §10.8), never in the fits table; the CSV says so in columns.
+  const auto not_results = text.out.find("Not results:");
+  ASSERT_NE(not_results, std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("kappa_bond_directed"), text.out.find("kappa_bond_directed", not_results))
+      << text.out;
+  EXPECT_NE(text.out.find("dof = 0: 2 points for 2 parameters", not_results), std::string::npos);
+  for (const auto& row : rows) {
+    if (row.at("fit") != "kappa_bond_directed") continue;
+    EXPECT_EQ(row.at("valid"), "0");
+    EXPECT_EQ(row.at("reason"), "dof = 0: 2 points for 2 parameters");
+    EXPECT_EQ(row.at("family"), "kappa");
+    EXPECT_EQ(row.at("dof"), "0");
+  }
   // --export: 'S p theta dtheta' files, S = W at each depth (smoke: widths 2 and 4).
   const Outcome exported =
       run("analyze " + output + "/smoke.h5 --resamples 10 --export " + output + "/curves");

@@ -171,7 +171,12 @@ COLUMNS = {
                    "p_half_error", "p_half_low", "p_half_high", "transition_width",
                    "transition_width_error", "p_half_exact", "deviation"),
     "fits": ("fit", "model", "observable", "parameter", "value", "error", "low", "high", "exact",
-             "quality", "failures"),
+             "quality", "failures", "family", "spanning", "scaling", "fixed_size", "depth_scale",
+             "keep_scale", "input_width", "min_size", "valid", "reason", "dof", "chi2_per_dof"),
+    "fit_tasks": ("fit", "task"),
+    "collapse_points": ("fit", "task", "size", "p", "value", "x", "y", "error"),
+    "kappa_slopes": ("fit", "width", "slope", "slope_error", "intercept", "ln_p_low",
+                     "ln_p_high"),
     "training": ("task", "model", "activation", "width", "depth", "bias", "replicas", "p",
                  "theta", "test_loss", "test_loss_error", "test_accuracy", "test_accuracy_error",
                  "zero_gradient_fraction", "zero_gradient_error", "steps_to_target",
@@ -305,12 +310,14 @@ class PlotAllTest(unittest.TestCase):
 
     def test_fits_no_figure_draws_get_a_note(self):
         import plot_all as module
-        fits = np.array([("kappa_bond_directed", "kappa"), ("task_W2_L3/directed", "p_half"),
-                         ("collapse_lattice_bond_Lmin8", "p_c"),
-                         ("steps_to_target_bond_nobias_relu", "gamma"),
-                         ("steps_to_target_bond_nobias_relu", "T0"), ("something_new", "y"),
-                         ("collapse_something_new", "x")],
-                        dtype=[("fit", "U40"), ("parameter", "U10")])
+        fits = np.array([("kappa_bond_directed", "kappa", "kappa"),
+                         ("task_W2_L3/directed", "p_half", "threshold"),
+                         ("collapse_lattice_bond_Lmin8", "p_c", "lattice_collapse"),
+                         ("steps_to_target_bond_nobias_relu", "gamma", "steps_to_target"),
+                         ("steps_to_target_bond_nobias_relu", "T0", "steps_to_target"),
+                         ("something_new", "y", "new_family"),
+                         ("collapse_something_new", "x", "other_family")],
+                        dtype=[("fit", "U40"), ("parameter", "U10"), ("family", "U20")])
         context = module.Context(None, {"fits": fits}, None, {}, {}, {}, {})
         with contextlib.redirect_stdout(io.StringIO()) as printed:
             self.assertEqual(module.note_undrawn_fits(context), [])
@@ -318,6 +325,35 @@ class PlotAllTest(unittest.TestCase):
         self.assertEqual(len(lines), 2, lines)
         self.assertIn("something_new (y)", lines[1])
         self.assertIn("collapse_something_new (x)", lines[0])
+
+    def test_plot_all_reads_columns_and_never_fits(self):
+        """Python only draws (docs/architecture.md): no regular expressions on fit names and no
+        fitting of its own in plot_all.py; what a figure shows as fitted comes from analyze."""
+        with open(os.path.join(SOURCE, "analysis", "plot_all.py")) as f:
+            source = f.read()
+        for forbidden in ("import re", "re.compile", "re.match", "re.fullmatch", "polyfit",
+                          "curve_fit", "lstsq", "linalg", "scipy", "optimize", "Polynomial"):
+            with self.subTest(forbidden=forbidden):
+                self.assertNotIn(forbidden, source)
+
+    def test_fits_that_are_not_results_are_marked(self):
+        import plot_all as module
+        rows = np.array([(1, ""), (0, "dof = 0: 2 points for 2 parameters")],
+                        dtype=[("valid", "i8"), ("reason", "U60")])
+        self.assertEqual(module.verdict_note(rows[0]), "")
+        self.assertEqual(module.verdict_note(rows[1]),
+                         "\n(not a result: dof = 0: 2 points for 2 parameters)")
+        self.assertEqual(module.fit_style(rows[0], "C1"), {"color": "C1"})
+        self.assertEqual(module.fit_style(rows[1], "C1"),
+                         {"color": "C1", "markerfacecolor": "none",
+                          "alpha": module.INVALID_ALPHA})
+        # In the smoke job the kappa fits go through their two widths: not results.
+        fits = dropperc_h5.load_analysis(SMOKE)["fits"]
+        kappa = fits[fits["family"] == "kappa"]
+        self.assertTrue(kappa.size)
+        self.assertFalse(kappa["valid"].any())
+        self.assertEqual(set(kappa["reason"]), {"dof = 0: 2 points for 2 parameters"})
+        self.assertTrue(fits[fits["family"] == "threshold"]["valid"].all())
 
     def test_missing_or_bad_file_exits_2(self):
         not_hdf5 = os.path.join(WORK.name, "not.h5")
@@ -332,7 +368,7 @@ class PlotAllTest(unittest.TestCase):
                 self.assertEqual(code, 2, stdout + stderr)
                 self.assertIn(path, stderr)
 
-    def test_load_analysis_gives_the_four_tables_and_resamples(self):
+    def test_load_analysis_gives_the_tables_and_resamples(self):
         analysis = dropperc_h5.load_analysis(SMOKE)
         for table, columns in COLUMNS.items():
             with self.subTest(table=table):

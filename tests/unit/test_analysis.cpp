@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "dropperc/analysis/analysis.hpp"
+#include "dropperc/analysis/fit_verdict.hpp"
 #include "dropperc/core/rng.hpp"
 #include "dropperc/core/theory.hpp"
 #include "dropperc/io/h5.hpp"
@@ -463,6 +465,119 @@ TEST(Analysis, RefusesAnUnknownFormatVersion) {
     const h5::File f = h5::File::open(file);
     EXPECT_FALSE(f.root().contains("analysis")) << version;
   }
+}
+
+// Each rule of docs/theory.md §10.8 on a constructed fit, next to the same fit just inside it.
+FitEvidence line_fit(double chi2, double points) {
+  const double infinity = std::numeric_limits<double>::infinity();
+  FitEvidence f{{"slope", "intercept"}, {0.5, 1.0}, {0.0, -infinity}, {1.0, infinity}};
+  f.points = points;
+  f.free = 2;
+  f.chi2 = chi2;
+  f.resamples = 200;
+  return f;
+}
+
+TEST(FitVerdict, AFitWithinItsErrorsIsAResult) {
+  const FitVerdict v = judge_fit(line_fit(3.0, 5));
+  EXPECT_TRUE(v.valid) << v.reason;
+  EXPECT_EQ(v.reason, "");
+  EXPECT_EQ(v.dof, 3.0);
+  EXPECT_EQ(v.chi2_per_dof, 1.0);
+}
+
+TEST(FitVerdict, AParameterAtABoundOfItsSearchIntervalIsNotAResult) {
+  FitEvidence f = line_fit(3.0, 5);
+  f.values[0] = 1.0;  // the upper bound of [0, 1]
+  FitVerdict v = judge_fit(f);
+  EXPECT_FALSE(v.valid);
+  EXPECT_NE(v.reason.find("slope = 1 at a bound of its search interval [0, 1]"), std::string::npos)
+      << v.reason;
+  f.values[0] = 0.0;
+  EXPECT_FALSE(judge_fit(f).valid);
+  f.values[0] = 0.999;
+  EXPECT_TRUE(judge_fit(f).valid) << judge_fit(f).reason;
+}
+
+TEST(FitVerdict, AFitThroughAsManyPointsAsParametersIsNotAResult) {
+  const FitVerdict v = judge_fit(line_fit(0.0, 2));  // a line through two points
+  EXPECT_FALSE(v.valid);
+  EXPECT_EQ(v.dof, 0.0);
+  EXPECT_TRUE(std::isnan(v.chi2_per_dof));
+  EXPECT_EQ(v.reason, "dof = 0: 2 points for 2 parameters");
+  EXPECT_TRUE(judge_fit(line_fit(0.0, 3)).valid);
+}
+
+// chi^2 with 10 dof: P(chi2 > 40) = 1.69e-5 < 1e-3, P(chi2 > 20) = 0.029.
+TEST(FitVerdict, AFitFarWorseThanItsErrorsIsNotAResult) {
+  const FitVerdict bad = judge_fit(line_fit(40.0, 12));
+  EXPECT_FALSE(bad.valid);
+  EXPECT_EQ(bad.chi2_per_dof, 4.0);
+  EXPECT_NE(bad.reason.find("chi2/dof = 4 with dof = 10: P(chi2) = 1.694e-05 < 0.001"),
+            std::string::npos)
+      << bad.reason;
+  EXPECT_TRUE(judge_fit(line_fit(20.0, 12)).valid);
+}
+
+TEST(FitVerdict, AFitWithTooManyFailedResamplesIsNotAResult) {
+  FitEvidence f = line_fit(3.0, 5);
+  f.failures = 21;  // of 200: more than 10 %
+  EXPECT_FALSE(judge_fit(f).valid);
+  EXPECT_EQ(judge_fit(f).reason, "21 of 200 resamples failed (more than 10 %)");
+  f.failures = 20;
+  EXPECT_TRUE(judge_fit(f).valid);
+}
+
+TEST(FitVerdict, AValueThatIsNotFiniteIsNotAResultAndQuantilesHaveNoDof) {
+  FitEvidence f{{"p_half"}, {kNoValue}, {}, {}};
+  FitVerdict v = judge_fit(f);
+  EXPECT_FALSE(v.valid);
+  EXPECT_EQ(v.reason, "p_half is not finite on the data");
+  f.values[0] = 0.4;
+  v = judge_fit(f);
+  EXPECT_TRUE(v.valid);
+  EXPECT_TRUE(std::isnan(v.dof));
+}
+
+// In a merged file: the structured columns of a fit, the tasks it used, and its verdict (the
+// shared job's 3 widths give kappa 1 dof; collapses over 3 sizes are judged by their chi^2).
+TEST(Analysis, FitsSayWhatTheyAreAndWhetherTheyAreResults) {
+  const Analysis a = analyze_file(shared_file(), with_resamples(20));
+  std::map<std::string, const FitRow*> first;
+  for (const FitRow& r : a.fits)
+    first.emplace(r.fit, &r);
+  const FitRow& collapse = *first.at("collapse_bond_directed_W_at_L16");
+  EXPECT_EQ(collapse.family, "collapse");
+  EXPECT_EQ(collapse.spanning, "directed");
+  EXPECT_EQ(collapse.scaling, "width");
+  EXPECT_EQ(collapse.fixed_size, 16.0);
+  EXPECT_EQ(collapse.min_size, 2.0);
+  EXPECT_TRUE(std::isnan(collapse.depth_scale) && std::isnan(collapse.keep_scale));
+  EXPECT_GT(collapse.dof, 0.0);
+  const FitRow& kappa = *first.at("kappa_site_directed");
+  EXPECT_EQ(kappa.family, "kappa");
+  EXPECT_EQ(kappa.dof, 1.0);  // 3 widths, 2 parameters
+  EXPECT_EQ(first.at("bond_W3_L16_thresholds/directed")->family, "threshold");
+  EXPECT_TRUE(std::isnan(first.at("bond_W3_L16_thresholds/directed")->dof));
+  std::set<std::string> tasks;
+  for (const FitTaskRow& t : a.fit_tasks) {
+    if (t.fit == "collapse_bond_directed_W_at_L16") tasks.insert(t.task);
+  }
+  EXPECT_EQ(tasks, (std::set<std::string>{"bond_W2_L16_thresholds", "bond_W3_L16_thresholds",
+                                          "bond_W4_L16_thresholds"}));
+  for (const FitRow& r : a.fits) {
+    EXPECT_EQ(r.valid == 1, r.reason.empty()) << r.fit << ": " << r.reason;
+    if (r.fit.find("collapse_") == 0 && std::abs(r.value) <= 1e-12 && r.parameter == "p_c") {
+      EXPECT_EQ(r.valid, 0) << r.fit;  // pinned at the lower bound
+    }
+  }
+  std::size_t points = 0, slopes = 0;
+  for (const CollapsePoint& p : a.collapse_points)
+    points += p.fit == "collapse_bond_directed_W_at_L16";
+  for (const KappaSlope& k : a.kappa_slopes)
+    slopes += k.fit == "kappa_site_directed";
+  EXPECT_EQ(points, 3u * 15u);  // 3 widths x 15 points (§10.1)
+  EXPECT_EQ(slopes, 3u);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -35,6 +36,8 @@ struct ThresholdRow {
   double deviation = 0;     ///< (p_half - p_half_exact) / p_half_error
 };
 
+inline constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
+
 /// One fitted parameter: value on the data, bootstrap error and 95 % percentile interval.
 struct FitRow {
   std::string fit, model, observable, parameter;
@@ -44,6 +47,44 @@ struct FitRow {
   double exact = 0;
   double quality = 0;         ///< collapse quality, or NaN
   std::int64_t failures = 0;  ///< resamples where the fit was undefined
+  // What the fit is, as columns (docs/hdf5-layout.md): "" or NaN where one does not apply.
+  /// threshold, collapse, lattice_collapse, kappa, keep_collapse, theta_at_keep_1,
+  /// extinction_depth or steps_to_target
+  std::string family;
+  std::string spanning;  ///< directed, undirected or top-bottom (lattices); "" for training
+  std::string scaling;   ///< the size S of a collapse or law: width, depth or size (lattice L)
+  double fixed_size = kNoValue;   ///< the size held fixed: the depth when S = width, ...
+  double depth_scale = kNoValue;  ///< a of the depth law L = round(a W^power) of its tasks
+  double keep_scale = kNoValue;   ///< c of the keep law p = 1 - c W^power of its tasks
+  double input_width = kNoValue;  ///< the input width of its tasks when they share one
+  double min_size = kNoValue;     ///< the smallest size S used (a collapse, a power law in W)
+  // The verdict (docs/theory.md §10.8): whether the fit is a result, and why not.
+  std::int64_t valid = 1;
+  std::string reason;              ///< "" when valid
+  double dof = kNoValue;           ///< points - free parameters; NaN if no fit to points
+  double chi2_per_dof = kNoValue;  ///< NaN if no fit to points or dof <= 0
+};
+
+/// A task that a fit used (/analysis/fit_tasks).
+struct FitTaskRow {
+  std::string fit, task;
+};
+
+/// A point of a collapse at the fitted parameters (/analysis/collapse_points): the observable O
+/// at p of one size S, and its place on the master curve, x = (p - p_c) S^b and y = S^a O with
+/// error S^a sigma (§10.3, §10.7); for a kappa fit x = ln L + c W^kappa ln p and y = theta
+/// (§10.4). p is the drop, occupation or keep scale as the fit reads it.
+struct CollapsePoint {
+  std::string fit, task;
+  double size = 0, p = 0, value = 0, x = 0, y = 0, error = 0;
+};
+
+/// The line of one width in the first step of a kappa fit (/analysis/kappa_slopes):
+/// ln(-ln theta) - ln L = intercept + slope ln p over ln p in [ln_p_low, ln_p_high] (§10.4).
+struct KappaSlope {
+  std::string fit;
+  std::int64_t width = 0;
+  double slope = 0, slope_error = 0, intercept = 0, ln_p_low = 0, ln_p_high = 0;
 };
 
 /// Training at one grid point against the exact theta of its network (§6, §10.5): means and
@@ -70,6 +111,9 @@ struct Analysis {
   std::vector<CurveRow> curves;
   std::vector<ThresholdRow> thresholds;
   std::vector<FitRow> fits;
+  std::vector<FitTaskRow> fit_tasks;
+  std::vector<CollapsePoint> collapse_points;
+  std::vector<KappaSlope> kappa_slopes;
   std::vector<TrainingRow> training;
 };
 

@@ -96,6 +96,9 @@ struct KappaFit {
   double kappa = std::numeric_limits<double>::quiet_NaN();
   double c = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> widths, slopes, slope_errors;
+  std::vector<double> intercepts, ln_p_low, ln_p_high;     ///< per width: its line and ln p range
+  double chi2 = std::numeric_limits<double>::quiet_NaN();  ///< of ln s_W = ln c + kappa ln W
+  std::int64_t points = 0;                                 ///< widths with a slope
 };
 KappaFit fit_kappa(const std::vector<LayeredPoint>& points);
 
@@ -104,6 +107,8 @@ KappaFit fit_kappa(const std::vector<LayeredPoint>& points);
 struct PowerLawFit {
   double amplitude = std::numeric_limits<double>::quiet_NaN();
   double exponent = std::numeric_limits<double>::quiet_NaN();
+  double chi2 = std::numeric_limits<double>::quiet_NaN();  ///< of the line on (ln x, ln y)
+  std::int64_t points = 0;
 };
 PowerLawFit fit_power_law(const std::vector<double>& x, const std::vector<double>& y,
                           const std::vector<double>& sigma);
