@@ -80,8 +80,13 @@ void critical_fits(const Contents& c, Fits& fits) {
         families[{t.model, s, input_suffix(t.arch), t.depth_scale}].push_back(&t);
     }
   }
-  for (auto& [key, family] : families) {
-    const auto& [model, s, input, scale] = key;
+  for (auto& entry : families) {
+    // Named, not structured bindings: lambdas below capture them (Clang 14 cannot).
+    const auto& key = entry.first;
+    std::vector<const ThresholdTask*>& family = entry.second;
+    const std::string model = std::get<0>(key), input = std::get<2>(key);
+    const int s = std::get<1>(key);
+    const double scale = std::get<3>(key);
     std::sort(family.begin(), family.end(),
               [](auto* a, auto* b) { return a->arch.width < b->arch.width; });
     if (!tied(family)) continue;

@@ -76,7 +76,9 @@ void gamma_fits(const Contents& c, const std::vector<TrainingRow>& rows, Fits& f
           k);
     }
   }
-  for (const auto& [key, members] : groups) {
+  for (const auto& group : groups) {
+    const std::string& key = group.first;
+    const std::vector<std::size_t>& members = group.second;  // captured below (Clang 14)
     std::set<double> thetas;
     for (std::size_t k : members)
       thetas.insert(rows[k].theta);
