@@ -32,6 +32,9 @@ Figures, one file each (<model> as in task names, e.g. site, bond, sitebond, lat
                                  mean extinction depth against W per keep scale c, with the fitted
                                  power law and the same fit on the exact chain
 
+Every figure reads what a fit is from the columns of /analysis/fits and draws what analyze stored
+(collapse points, kappa lines); nothing is fitted here. Fits that are not results (column valid,
+docs/theory.md §10.8) are drawn hollow and faded, with "(not a result: reason)".
 A figure with nothing to draw is skipped with a note on stdout, and so is every fit of
 /analysis/fits that no figure draws (e.g. a kind of fit newer than this script). Colours mean the
 same width, and marker shapes the same depth, in every figure; 2D lattice sizes have colours of
