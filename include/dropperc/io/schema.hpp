@@ -155,11 +155,11 @@ inline constexpr std::string_view kCurveQ = "curve_q";
 inline constexpr std::string_view kAnalysis = "analysis";
 inline constexpr std::string_view kCurves = "curves";  ///< table, a row per (task, spanning, p)
 inline constexpr std::string_view kAnalysisThresholds = "thresholds";  ///< table, a row per curve
-inline constexpr std::string_view kFits = "fits";  ///< table, a row per fitted parameter
+inline constexpr std::string_view kFits = "fits";           ///< table, a row per fitted parameter
 inline constexpr std::string_view kFitTasks = "fit_tasks";  ///< table, a row per (fit, task used)
 /// table, a row per point of a collapse (and of a kappa fit's collapse in x) at its fit
 inline constexpr std::string_view kCollapsePoints = "collapse_points";
-inline constexpr std::string_view kKappaSlopes = "kappa_slopes";  ///< table, a row per width
+inline constexpr std::string_view kKappaSlopes = "kappa_slopes";   ///< table, a row per width
 inline constexpr std::string_view kAnalysisTraining = "training";  ///< table, a row per task
 inline constexpr std::string_view kResamples = "resamples";  ///< group: [resample, parameter] sets
 inline constexpr std::string_view kParameterNames = "parameters";  ///< attribute of a resample set
