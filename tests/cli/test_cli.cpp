@@ -402,7 +402,7 @@ TEST(Cli, AnalyzePrintsFitsAsCsvAndRefusesBadFiles) {
     EXPECT_EQ(row.at("valid"), "0");
     EXPECT_EQ(row.at("reason"), "dof = 0: 2 points for 2 parameters");
     EXPECT_EQ(row.at("family"), "kappa");
-    EXPECT_EQ(row.at("dof"), "0");
+    EXPECT_EQ(std::stod(row.at("dof")), 0.0);
   }
   // --export: 'S p theta dtheta' files, S = W at each depth (smoke: widths 2 and 4).
   const Outcome exported =
