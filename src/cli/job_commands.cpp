@@ -31,6 +31,7 @@ struct JobOptions {
   std::optional<std::string> walltime;
   std::optional<std::string> slice;
   bool quiet = false;
+  BudgetOptions budget;
 };
 
 JobSpec load(const JobOptions& o) {
@@ -46,6 +47,32 @@ JobSpec load(const JobOptions& o) {
 void add_job_options(CLI::App& command, JobOptions& o) {
   command.add_option("job", o.job, "The job file (TOML)")->required();
   command.add_option("--output", o.output, "Output directory, instead of the job file's");
+}
+
+// The job's tasks; a JobError (names that collide) is bad input.
+std::vector<Task> expanded(const JobSpec& job) {
+  try {
+    return expand(job);
+  } catch (const JobError& e) {
+    throw UsageError(e.what());
+  }
+}
+
+// Before any work: every unit must fit in memory, the whole job in the time limit. A task's units
+// cost about the same (a last, smaller block costs less), so the job's time is units x the cost
+// of the first, without visiting each of up to 10^6 units.
+void check_budget(const JobSpec& job, const std::vector<Task>& tasks, const BudgetOptions& o) {
+  const Limits limits = limits_of(o, kJobCoreHours);
+  double seconds = 0.0, units = 0.0;
+  for (const Task& task : tasks) {
+    require_memory(unit_memory(job, task), limits, "a unit of task " + task.name);
+    seconds += static_cast<double>(task.units) * unit_cost(job, task, 0);
+    units += static_cast<double>(task.units);
+  }
+  char count[32];
+  std::snprintf(count, sizeof count, "%.0f", units);
+  require_time(seconds / 3600.0, limits,
+               "job '" + job.name + "' (" + count + " units, cost model of docs/performance.md)");
 }
 
 void add_slice_option(CLI::App& command, JobOptions& o) {
@@ -82,6 +109,7 @@ void log_line(const std::string& line) {
 
 int run(const JobOptions& o) {
   const JobSpec job = load(o);
+  check_budget(job, expanded(job), o.budget);
   RunOptions options;
   options.force = o.force;
   options.slice = parse_slice(o.slice);
@@ -115,7 +143,8 @@ int run(const JobOptions& o) {
 int status(const JobOptions& o) {
   const JobSpec job = load(o);
   const std::optional<Slice> slice = parse_slice(o.slice);
-  const std::vector<Task> tasks = expand(job);
+  const std::vector<Task> tasks = expanded(job);
+  check_budget(job, tasks, o.budget);
   const Store store(job, tasks, Store::Role::worker);
   // What run would refuse: say so, and count the changed tasks' units as not done (run --force
   // discards them).
@@ -197,6 +226,7 @@ Command add_run_command(CLI::App& app) {
   command->add_option("--walltime", o->walltime,
                       "Stop (checkpoint, exit 3) after HH:MM:SS or seconds");
   add_slice_option(*command, *o);
+  add_budget_options(*command, o->budget, kJobCoreHours);
   command->add_flag("--quiet", o->quiet, "No progress lines");
   return {command, [o] { return run(*o); }};
 }
@@ -208,6 +238,7 @@ Command add_status_command(CLI::App& app) {
   auto o = std::make_shared<JobOptions>();
   add_job_options(*command, *o);
   add_slice_option(*command, *o);
+  add_budget_options(*command, o->budget, kJobCoreHours);
   return {command, [o] { return status(*o); }};
 }
 

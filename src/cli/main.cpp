@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "dropperc: error: %s\nRun with --help for usage.\n", e.what());
     return 2;
+  } catch (const dropperc::BudgetError& e) {
+    std::fprintf(stderr, "dropperc: error: %s\n", e.what());
+    return 2;
   } catch (const UsageError& e) {
     std::fprintf(stderr, "dropperc: error: %s\nRun with --help for usage.\n", e.what());
     return 2;

@@ -2,12 +2,15 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <sstream>
 
 namespace dropperc::cli {
 
 namespace {
+
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
 template <class T>
 std::string show(T value) {
@@ -84,6 +87,32 @@ CLI::Option* add_seed_option(CLI::App& command, std::uint64_t& seed, const std::
       ->capture_default_str();
 }
 
+void add_budget_options(CLI::App& command, BudgetOptions& o, double default_hours) {
+  command.add_option("--max-memory", o.max_memory_gb,
+                     "Refuse work whose largest allocation needs more than this many GB "
+                     "(default: this machine's physical memory)");
+  char hours[32];
+  std::snprintf(hours, sizeof hours, "%g", default_hours);
+  command.add_option("--max-hours", o.max_hours,
+                     std::string("Refuse work estimated at more than this many core-hours "
+                                 "(default: ") +
+                         hours + ")");
+}
+
+Limits limits_of(const BudgetOptions& o, double default_hours) {
+  Limits limits;
+  limits.core_hours = default_hours;
+  if (o.max_memory_gb) {
+    require_in(*o.max_memory_gb, "--max-memory", {0.0, kInfinity, true});
+    limits.memory_bytes = *o.max_memory_gb * 1e9;
+  }
+  if (o.max_hours) {
+    require_in(*o.max_hours, "--max-hours", {0.0, kInfinity, true});
+    limits.core_hours = *o.max_hours;
+  }
+  return limits;
+}
+
 void add_network_options(CLI::App& command, NetworkOptions& o) {
   command.add_option("--width", o.width, "Width W of every hidden layer")->required();
   command.add_option("--depth", o.depth, "Number L of hidden layers")->required();
@@ -97,6 +126,7 @@ void add_network_options(CLI::App& command, NetworkOptions& o) {
                      "Scan p over START:STOP:NUM, NUM >= 2 equally spaced values, STOP included");
   command.add_option("--format", o.format, "Output format: text or csv")
       ->check(CLI::IsMember({"text", "csv"}));
+  add_budget_options(command, o.budget, kCommandCoreHours);
 }
 
 std::vector<double> parse_grid(const std::string& text) {

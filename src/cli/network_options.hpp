@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "dropperc/core/budget.hpp"
 #include "dropperc/core/mask.hpp"
 #include "dropperc/core/network.hpp"
 
@@ -19,6 +20,18 @@ namespace dropperc::cli {
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+/// --max-memory GB and --max-hours H: the limits of budget.hpp, raised (or lowered) on purpose.
+struct BudgetOptions {
+  std::optional<double> max_memory_gb;
+  std::optional<double> max_hours;
+};
+
+/// Registers --max-memory and --max-hours; `default_hours` is the time limit without the option.
+void add_budget_options(CLI::App& command, BudgetOptions& options, double default_hours);
+/// The limits the options set (checked: finite and > 0), physical memory and `default_hours`
+/// where they are absent.
+Limits limits_of(const BudgetOptions& options, double default_hours);
 
 struct NetworkOptions {
   int width = 0;
@@ -31,6 +44,7 @@ struct NetworkOptions {
   std::optional<double> p_bond;
   std::optional<std::string> p_grid;
   std::string format = "text";
+  BudgetOptions budget;
 };
 
 /// The network, the scan line and the grid of line parameters the options describe.

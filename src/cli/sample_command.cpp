@@ -65,6 +65,15 @@ SamplingPlan make_plan(const SampleOptions& options) {
   } catch (const std::invalid_argument& e) {
     throw UsageError("--method " + options.method + ": " + e.what());
   }
+  // Thresholds give every p of the grid from one sample; the other methods sample each p.
+  const Limits limits = limits_of(options.network.budget, kCommandCoreHours);
+  require_memory(sample_bytes(plan.arch, plan.line.model, plan.method, plan.undirected), limits,
+                 "a sample of this network");
+  const double points = plan.method == Method::thresholds ? 1.0 : plan.grid.size();
+  require_time(static_cast<double>(plan.samples) * points *
+                   sample_seconds(plan.arch, plan.line.model, plan.method, plan.undirected) /
+                   3600.0,
+               limits, "the sampling (" + std::to_string(plan.samples) + " samples per point)");
   return plan;
 }
 

@@ -49,6 +49,15 @@ int print_profile(const NetworkRequest& request, bool csv) {
 
 int run_theory(const TheoryOptions& options) {
   const NetworkRequest request = resolve(options.network);
+  // Every row runs the reachable-count chain (the extinction depth needs it even for site).
+  const Limits limits = limits_of(options.network.budget, kCommandCoreHours);
+  require_memory(chain_bytes(request.arch), limits, "the exact theory of this network");
+  // The text header's p_half takes a root search of about 30 chains.
+  const bool text = options.network.format != "csv";
+  const double points = (options.profile ? 1.0 : static_cast<double>(request.grid.size())) +
+                        (text && request.line.scans() ? 30.0 : 0.0);
+  require_time(points * chain_seconds(request.arch) / 3600.0, limits,
+               "the exact theory of this network");
   const bool csv = options.network.format == "csv";
   if (options.profile) return print_profile(request, csv);
   const bool site_bond = request.line.model == DropoutModel::site_bond;

@@ -21,6 +21,10 @@ double unit_cost(const JobSpec& job, const Task& task, std::int64_t index) {
                            [&](auto kind) { return decltype(kind)::cost(job, task, index); });
 }
 
+double unit_memory(const JobSpec& job, const Task& task) {
+  return kinds::visit_kind(task.kind, [&](auto kind) { return decltype(kind)::memory(job, task); });
+}
+
 std::vector<std::vector<std::int64_t>> slice_owners(const JobSpec& job,
                                                     const std::vector<Task>& tasks,
                                                     std::int64_t count) {

@@ -1,5 +1,6 @@
 // The dropperc program as users run it: exit codes, error messages, output formats.
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +17,9 @@
 
 #include "dropperc/io/h5.hpp"
 #include "dropperc/io/provenance.hpp"
+
+std::string write_lattice_job(const std::filesystem::path& dir, const std::string& name,
+                              const std::string& q);
 
 namespace {
 
@@ -305,6 +309,69 @@ TEST(Cli, TablesPrintFloatsAsFloats) {
       }
     }
   }
+}
+
+// Work this machine cannot hold is refused before it starts, quickly (nothing allocated, nothing
+// run), with exit 2 and a message giving the estimate, the limit and the option that raises it.
+TEST(Cli, WorkBeyondTheMachineIsRefusedBeforeItStarts) {
+  const std::filesystem::path dir = ::testing::TempDir() + "dropperc_cli_budget";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string huge = "--model bond --width 1000000 --depth 1000000 --p 0.5";
+  // 10^12 samples of a W = 64, L = 64 network; and training replicas whose masks need 10^13 bytes.
+  const std::string samples_job = (dir / "samples.toml").string();
+  std::ofstream(samples_job) << "[job]\nname = \"samples\"\noutput = \"out\"\n[grid]\n"
+                             << "models = [\"bond\"]\nwidths = [64]\ndepths = [64]\np = [0.3]\n"
+                             << "[percolation]\nsamples = 1000000000000\nblock = 1000000\n";
+  const std::string memory_job = (dir / "memory.toml").string();
+  std::ofstream(memory_job) << "[job]\nname = \"memory\"\noutput = \"out\"\n[grid]\n"
+                            << "models = [\"bond\"]\nwidths = [30000]\ndepths = [11]\n"
+                            << "p = [0.3]\n[training]\nsteps = 10\nbatch = 10000\n"
+                            << "[training.teacher]\nfeatures = 4\noutputs = 2\n";
+  for (const auto& [arguments, option] : std::vector<std::pair<std::string, std::string>>{
+           {"theory " + huge, "--max-memory"},
+           {"theory " + huge + " --format csv", "--max-memory"},
+           {"sample " + huge + " --method fast", "--max-memory"},
+           {"sample --model bond --width 4 --depth 3 --p 0.5 --samples 1000000000000",
+            "--max-hours"},
+           {"train --model bond --width 8 --depth 2 --p 0.5 --train-size 100000000000",
+            "--max-memory"},
+           {"train --model bond --width 512 --depth 4 --p 0.5 --batch 256 --steps 1000000000",
+            "--max-hours"},
+           {"run " + samples_job, "--max-hours"},
+           {"status " + samples_job, "--max-hours"},
+           {"run " + memory_job, "--max-memory"},
+           {"status " + memory_job, "--max-memory"},
+       }) {
+    const auto start = std::chrono::steady_clock::now();
+    const Outcome r = run(arguments);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(r.exit_code, 2) << arguments << "\n" << r.err;
+    EXPECT_NE(r.err.find("needs about"), std::string::npos) << arguments << "\n" << r.err;
+    EXPECT_NE(r.err.find("more than the limit of"), std::string::npos) << arguments << r.err;
+    EXPECT_NE(r.err.find(option), std::string::npos) << arguments << "\n" << r.err;
+    EXPECT_TRUE(r.out.empty()) << arguments;
+    EXPECT_LT(seconds, 10.0) << arguments;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "out"));
+  // The options move the limits: a modest case refused under a tiny limit passes with the
+  // default or a raised one.
+  const std::string modest = "sample --model bond --width 4 --depth 3 --p 0.5 --samples 1000";
+  const Outcome tiny = run(modest + " --max-hours 1e-12");
+  EXPECT_EQ(tiny.exit_code, 2) << tiny.err;
+  EXPECT_NE(tiny.err.find("limit of 1e-12"), std::string::npos) << tiny.err;
+  EXPECT_EQ(run(modest).exit_code, 0);
+  EXPECT_EQ(run(modest + " --max-hours 1").exit_code, 0);
+  const std::string theory = "theory --model bond --width 100 --depth 100 --p 0.5";
+  EXPECT_EQ(run(theory + " --max-memory 1e-6").exit_code, 2);
+  EXPECT_EQ(run(theory + " --max-memory 1").exit_code, 0);
+  EXPECT_EQ(run(theory + " --max-memory nan").exit_code, 2);
+  const std::string job = write_lattice_job(dir / "lattice", "lattice", "0.5");
+  EXPECT_EQ(run("status " + job + " --max-hours 1e-15").exit_code, 2);
+  EXPECT_EQ(run("run " + job + " --quiet --max-hours 1e-15").exit_code, 2);
+  EXPECT_FALSE(std::filesystem::exists(dir / "lattice" / "out"));
+  EXPECT_EQ(run("run " + job + " --quiet").exit_code, 0);
 }
 
 // Every bad job of the corpus (tests/data/bad-jobs, whose first lines name the expected message

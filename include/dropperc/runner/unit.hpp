@@ -83,6 +83,8 @@ std::optional<UnitResult> run_unit(const UnitContext& context, std::int64_t inde
 /// kind's model is fitted to the per-unit times that bench/scheduling.sh prints
 /// (docs/performance.md, "Scheduling").
 double unit_cost(const JobSpec& job, const Task& task, std::int64_t index);
+/// Estimated bytes one unit of `task` holds at once (its largest unit; core/budget.hpp).
+double unit_memory(const JobSpec& job, const Task& task);
 
 /// Slice `index` of `count` (0 <= index < count): a disjoint share of a job's work units, for
 /// independent allocations writing into one output directory (dropperc run --slice).

@@ -42,6 +42,7 @@ struct SummaryRow {
 /// Every kind K has these verbs (static member functions), with K::Result its alternative of
 /// UnitResult:
 ///   cost(job, task, index)          seconds of one core for unit `index` (unit_cost, unit.hpp)
+///   memory(job, task)               bytes a unit of the task holds at once (unit_memory)
 ///   settings(job, task)             its fingerprint entry (store.hpp)
 ///   run(context, index, control, resume)  the unit's result, or nullopt if stopped (run_unit;
 ///                                   only training resumes)
@@ -54,6 +55,7 @@ struct SummaryRow {
 #define DROPPERC_TASK_KIND_VERBS(ResultType)                                           \
   using Result = ResultType;                                                           \
   static double cost(const JobSpec& job, const Task& task, std::int64_t index);        \
+  static double memory(const JobSpec& job, const Task& task);                          \
   static Settings settings(const JobSpec& job, const Task& task);                      \
   static std::optional<UnitResult> run(const UnitContext& context, std::int64_t index, \
                                        const UnitControl& control,                     \

@@ -32,6 +32,11 @@ double Lattice::cost(const JobSpec& job, const Task& task, std::int64_t index) {
   return 1e-9 * static_cast<double>(last - first) * per_sample;
 }
 
+double Lattice::memory(const JobSpec&, const Task& task) {
+  // Newman-Ziff: the elements in a random order and a union-find forest over the sites.
+  return 16.0 * static_cast<double>(lattice_elements(task.lattice_model, task.lattice_size));
+}
+
 // Everything of [lattice] but `samples`, which may grow, and `block` (a unit file records its
 // samples). The q grid counts as a setting like the rest, though only the merged curves depend
 // on it.

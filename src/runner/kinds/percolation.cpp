@@ -10,6 +10,7 @@
 #include "kinds.hpp"
 #include "network_blocks.hpp"
 
+#include "dropperc/core/budget.hpp"
 #include "dropperc/core/sampling.hpp"
 #include "dropperc/core/statistics.hpp"
 #include "dropperc/io/schema.hpp"
@@ -137,24 +138,14 @@ PointEstimate read_estimate(const h5::Group& group, const Task& task) {
 }  // namespace
 
 double Percolation::cost(const JobSpec& job, const Task& task, std::int64_t index) {
-  // Nanoseconds per sample, fitted to the per-unit times of bench/scheduling.sh
-  // (docs/performance.md, "Scheduling").
-  const auto edges = static_cast<double>(task.arch.edges());
-  const auto units = static_cast<double>(task.arch.units());
-  const bool bond = drops_edges(task.model);
   const PercolationSpec& p = *job.percolation;
-  double per_sample = 0.0;
-  if (p.method == Method::fast) {
-    per_sample = (bond ? 20.0 : 2.0) * units;
-  } else if (p.method == Method::thresholds) {
-    per_sample = bond ? 10.0 * edges : 35.0 * units;
-    // Undirected spanning from thresholds sorts every edge of the sample (Newman-Ziff).
-    if (p.undirected) per_sample += 70.0 * edges;
-  } else {
-    per_sample = bond ? (p.undirected ? 7.0 : 5.0) * edges : 12.0 * units;
-  }
   const auto [first, last] = network_block(job, index);
-  return 1e-9 * static_cast<double>(last - first) * per_sample;
+  return static_cast<double>(last - first) *
+         sample_seconds(task.arch, task.model, p.method, p.undirected);
+}
+
+double Percolation::memory(const JobSpec& job, const Task& task) {
+  return sample_bytes(task.arch, task.model, job.percolation->method, job.percolation->undirected);
 }
 
 Settings Percolation::settings(const JobSpec& job, const Task& task) {

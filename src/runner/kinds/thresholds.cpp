@@ -7,26 +7,24 @@
 #include "kinds.hpp"
 #include "network_blocks.hpp"
 
+#include "dropperc/core/budget.hpp"
 #include "dropperc/core/sampling.hpp"
 #include "dropperc/io/schema.hpp"
 
 namespace dropperc::kinds {
 
 double Thresholds::cost(const JobSpec& job, const Task& task, std::int64_t index) {
-  // Nanoseconds per sample, fitted to the per-unit times of bench/scheduling.sh
-  // (docs/performance.md, "Scheduling").
-  const auto edges = static_cast<double>(task.arch.edges());
-  const auto units = static_cast<double>(task.arch.units());
-  const bool bond = drops_edges(task.model);
   const PercolationSpec& p = *job.percolation;
-  // Thresholds of site+bond come from coupled uniforms even with the fast method
-  // (sample_thresholds).
-  const bool fast = p.method == Method::fast && task.model != DropoutModel::site_bond;
-  double per_sample = fast ? (bond ? 20.0 : 2.0) * units : bond ? 10.0 * edges : 35.0 * units;
-  // Undirected spanning from thresholds sorts every edge of the sample (Newman-Ziff).
-  if (p.undirected) per_sample += 70.0 * edges;
   const auto [first, last] = network_block(job, index);
-  return 1e-9 * static_cast<double>(last - first) * per_sample;
+  return static_cast<double>(last - first) *
+         threshold_sample_seconds(task.arch, task.model, p.method, p.undirected);
+}
+
+double Thresholds::memory(const JobSpec& job, const Task& task) {
+  // One sample's arrays, and the block's thresholds (directed and undirected).
+  const auto [first, last] = network_block(job, 0);
+  return sample_bytes(task.arch, task.model, job.percolation->method, job.percolation->undirected) +
+         16.0 * static_cast<double>(last - first);
 }
 
 Settings Thresholds::settings(const JobSpec& job, const Task& task) {

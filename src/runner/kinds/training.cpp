@@ -10,6 +10,7 @@
 #include "datasets.hpp"
 #include "kinds.hpp"
 
+#include "dropperc/core/budget.hpp"
 #include "dropperc/core/rng.hpp"
 #include "dropperc/io/schema.hpp"
 
@@ -60,15 +61,17 @@ TrainingConfig replica_config(const JobSpec& job, const Task& task, const DataSp
 namespace kinds {
 
 double Training::cost(const JobSpec& job, const Task& task, std::int64_t) {
-  // Nanoseconds per training example and step, fitted to the per-unit times of
-  // bench/scheduling.sh (docs/performance.md, "Scheduling").
   const TrainingSpec& t = *job.training;
-  const auto edges = static_cast<double>(task.arch.edges());
-  const auto units = static_cast<double>(task.arch.units());
-  // Per-sample DropConnect masks cost a kept-weight loop; otherwise GEMMs over every weight.
-  const double per_edge =
-      drops_edges(task.model) && !t.shared_mask ? 0.3 + 2.5 * (1.0 - task.p) : 0.3;
-  return 1e-9 * (static_cast<double>(t.steps) * t.batch * (edges * per_edge + 15.0 * units));
+  return training_seconds(task.arch, task.model, task.p, t.shared_mask,
+                          static_cast<double>(t.steps), t.batch);
+}
+
+double Training::memory(const JobSpec& job, const Task& task) {
+  // A teacher's data are generated per replica; a file's were read (and checked) at parse time.
+  const TrainingSpec& t = *job.training;
+  const double examples =
+      t.dataset ? 0.0 : static_cast<double>(t.teacher.train_size + t.teacher.test_size);
+  return training_bytes(task.arch, t.batch, examples);
 }
 
 Settings Training::settings(const JobSpec& job, const Task& task) {

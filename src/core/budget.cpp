@@ -1,0 +1,136 @@
+#include "dropperc/core/budget.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#include <unistd.h>
+
+namespace dropperc {
+
+namespace {
+
+constexpr double kGB = 1e9;
+
+// Three significant digits.
+std::string show(double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.3g", value);
+  return buffer;
+}
+
+double edges_of(const Architecture& a) {
+  // W_in W + (L - 1) W^2 + W W_out, in double: no overflow for absurd networks.
+  const double w = a.width;
+  return a.input_width * w + (a.depth - 1) * w * w + w * a.output_width;
+}
+
+double units_of(const Architecture& a) {
+  return a.input_width + static_cast<double>(a.width) * a.depth + a.output_width;
+}
+
+}  // namespace
+
+double physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page > 0) return static_cast<double>(pages) * static_cast<double>(page);
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  double kilobytes = 0.0;
+  while (meminfo >> key >> kilobytes) {
+    if (key == "MemTotal:") return kilobytes * 1024.0;
+    meminfo.ignore(256, '\n');
+  }
+  return 8.0 * kGB;  // neither: assume a small machine
+}
+
+void require_memory(double bytes, const Limits& limits, std::string_view what) {
+  if (bytes <= limits.memory_bytes) return;
+  const bool physical = limits.memory_bytes == physical_memory_bytes();
+  throw BudgetError(std::string(what) + " needs about " + show(bytes / kGB) +
+                    " GB of memory, more than the limit of " + show(limits.memory_bytes / kGB) +
+                    " GB" + (physical ? " (this machine's physical memory)" : "") +
+                    "; give --max-memory GB to raise it");
+}
+
+void require_time(double core_hours, const Limits& limits, std::string_view what) {
+  if (core_hours <= limits.core_hours) return;
+  throw BudgetError(std::string(what) + " needs about " + show(core_hours) +
+                    " core-hours, more than the limit of " + show(limits.core_hours) +
+                    "; give --max-hours H to raise it");
+}
+
+double sample_seconds(const Architecture& arch, DropoutModel model, Method method,
+                      bool undirected) {
+  const double edges = edges_of(arch), units = units_of(arch);
+  const bool bond = drops_edges(model);
+  double nanoseconds = 0.0;
+  if (method == Method::fast) {
+    nanoseconds = (bond ? 20.0 : 2.0) * units;
+  } else if (method == Method::thresholds) {
+    nanoseconds = bond ? 10.0 * edges : 35.0 * units;
+    // Undirected spanning from thresholds sorts every edge of the sample (Newman-Ziff).
+    if (undirected) nanoseconds += 70.0 * edges;
+  } else {
+    nanoseconds = bond ? (undirected ? 7.0 : 5.0) * edges : 12.0 * units;
+  }
+  return 1e-9 * nanoseconds;
+}
+
+double threshold_sample_seconds(const Architecture& arch, DropoutModel model, Method method,
+                                bool undirected) {
+  const double edges = edges_of(arch), units = units_of(arch);
+  const bool bond = drops_edges(model);
+  // Thresholds of site+bond come from coupled uniforms even with the fast method
+  // (sample_thresholds).
+  const bool fast = method == Method::fast && model != DropoutModel::site_bond;
+  double nanoseconds = fast ? (bond ? 20.0 : 2.0) * units : bond ? 10.0 * edges : 35.0 * units;
+  // Undirected spanning from thresholds sorts every edge of the sample (Newman-Ziff).
+  if (undirected) nanoseconds += 70.0 * edges;
+  return 1e-9 * nanoseconds;
+}
+
+double sample_bytes(const Architecture& arch, DropoutModel model, Method method, bool undirected) {
+  const double edges = edges_of(arch), units = units_of(arch);
+  double bytes = 16.0 * units;  // per-unit state: reachability, labels
+  if (method == Method::masks) bytes += edges / 8.0 + units / 8.0;
+  if (method == Method::thresholds) bytes += 8.0 * (drops_edges(model) ? edges : units);
+  if (undirected && method != Method::fast) bytes += 16.0 * edges;  // weights sorted by threshold
+  return bytes;
+}
+
+double chain_bytes(const Architecture& arch) {
+  double largest = 0.0;
+  for (int g = 0; g < std::min(arch.gaps(), 3); ++g) {
+    largest = std::max(largest, (arch.layer_width(g) + 1.0) * (arch.layer_width(g + 1) + 1.0));
+  }
+  const int last = arch.gaps() - 1;
+  largest = std::max(largest, (arch.layer_width(last) + 1.0) * (arch.layer_width(last + 1) + 1.0));
+  return 3.0 * 8.0 * largest;
+}
+
+double chain_seconds(const Architecture& arch) {
+  const double w = std::max({arch.width, arch.input_width, arch.output_width}) + 1.0;
+  // Three tables of exponentials (about 20 ns each), then one product per gap (about 1 ns a term).
+  return 1e-9 * (3.0 * 20.0 * w * w + (arch.depth + 1.0) * w * w);
+}
+
+double training_seconds(const Architecture& arch, DropoutModel model, double p, bool shared_mask,
+                        double steps, double batch) {
+  // Per-sample DropConnect masks cost a kept-weight loop; otherwise GEMMs over every weight.
+  const double per_edge = drops_edges(model) && !shared_mask ? 0.3 + 2.5 * (1.0 - p) : 0.3;
+  return 1e-9 * (steps * batch * (edges_of(arch) * per_edge + 15.0 * units_of(arch)));
+}
+
+double training_bytes(const Architecture& arch, double batch, double examples, int scalar) {
+  const double edges = edges_of(arch), units = units_of(arch);
+  const double parameters =
+      3.0 * scalar * (edges + units);  // weights and biases, velocity, gradient
+  const double activations = 3.0 * scalar * batch * units;  // pre-activations, outputs, deltas
+  const double masks = batch * (edges + units) / 8.0;       // one packed mask per sample
+  const double data = 4.0 * examples * std::max(arch.input_width, arch.output_width);
+  return parameters + activations + masks + data;
+}
+
+}  // namespace dropperc

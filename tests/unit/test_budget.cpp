@@ -1,0 +1,78 @@
+// The estimates made before any work, and the refusals they lead to.
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "dropperc/core/budget.hpp"
+
+namespace dropperc {
+namespace {
+
+std::string refusal(auto&& check) {
+  try {
+    check();
+  } catch (const BudgetError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Budget, PhysicalMemoryIsPlausible) {
+  const double bytes = physical_memory_bytes();
+  EXPECT_GT(bytes, 1e8);
+  EXPECT_LT(bytes, 1e14);
+  EXPECT_EQ(Limits{}.memory_bytes, bytes);
+  EXPECT_EQ(Limits{}.core_hours, kCommandCoreHours);
+}
+
+// The message says the estimate, the limit and the option that raises it.
+TEST(Budget, RefusalsSayEstimateLimitAndOption) {
+  Limits limits;
+  limits.memory_bytes = 2e9;
+  limits.core_hours = 3;
+  EXPECT_EQ(refusal([&] { require_memory(2e9, limits, "x"); }), "");
+  const std::string memory = refusal([&] { require_memory(5e12, limits, "a sample"); });
+  EXPECT_NE(memory.find("a sample needs about 5e+03 GB"), std::string::npos) << memory;
+  EXPECT_NE(memory.find("limit of 2 GB"), std::string::npos) << memory;
+  EXPECT_NE(memory.find("--max-memory"), std::string::npos) << memory;
+  EXPECT_EQ(refusal([&] { require_time(3, limits, "x"); }), "");
+  const std::string time = refusal([&] { require_time(7.5, limits, "the job"); });
+  EXPECT_NE(time.find("the job needs about 7.5 core-hours"), std::string::npos) << time;
+  EXPECT_NE(time.find("limit of 3"), std::string::npos) << time;
+  EXPECT_NE(time.find("--max-hours"), std::string::npos) << time;
+}
+
+// A 10^6 x 10^6 network: estimates are finite, absurd, and computed without overflow.
+TEST(Budget, AbsurdNetworksGiveAbsurdEstimates) {
+  const Architecture huge{1000000, 1000000, 1000000, 1000000};
+  EXPECT_GT(chain_bytes(huge), 8e12);   // (10^6 + 1)^2 doubles
+  EXPECT_GT(chain_seconds(huge), 1e8);  // 10^6 gaps of 10^12 terms
+  for (Method method : {Method::masks, Method::thresholds, Method::fast}) {
+    EXPECT_GT(sample_bytes(huge, DropoutModel::bond, method, false), 1e12);
+    EXPECT_GT(sample_seconds(huge, DropoutModel::bond, method, false), 1e3);
+  }
+  EXPECT_GT(training_bytes(huge, 32, 1000), 1e18);
+  EXPECT_GT(training_seconds(huge, DropoutModel::bond, 0.5, false, 1000, 32), 1e12);
+}
+
+// The cost models are those the scheduler orders units by (docs/performance.md, "Scheduling"):
+// nanoseconds per sample proportional to the weights (bond) or units (site).
+TEST(Budget, CostModelsFollowTheNetworkSize) {
+  const Architecture a{4, 4, 3, 4};  // 16 + 2 x 16 + 16 = 64 weights, 20 units
+  EXPECT_DOUBLE_EQ(sample_seconds(a, DropoutModel::bond, Method::thresholds, false), 640e-9);
+  EXPECT_DOUBLE_EQ(sample_seconds(a, DropoutModel::bond, Method::thresholds, true),
+                   640e-9 + 70 * 64e-9);
+  EXPECT_DOUBLE_EQ(sample_seconds(a, DropoutModel::site, Method::fast, false), 40e-9);
+  EXPECT_DOUBLE_EQ(threshold_sample_seconds(a, DropoutModel::site_bond, Method::fast, false),
+                   640e-9);
+  // Training: 0.3 ns per weight with a shared mask, plus 15 per unit, per example.
+  EXPECT_DOUBLE_EQ(training_seconds(a, DropoutModel::bond, 0.5, true, 10, 2),
+                   1e-9 * 20 * (64 * 0.3 + 15 * 20));
+  // The chain's tables: (W + 1)^2 doubles, three at once.
+  EXPECT_DOUBLE_EQ(chain_bytes(a), 3 * 8 * 25);
+  EXPECT_LT(chain_bytes({8, 8, 100, 8}), 1e4);
+}
+
+}  // namespace
+}  // namespace dropperc
