@@ -112,7 +112,8 @@ T require_known(std::optional<T> value, const char* option, const std::string& t
 DataSplit load_data(const TrainOptions& o, const NetworkOptions& net) {
   if (o.dataset) {
     try {
-      return load_dataset(*o.dataset, o.test_fraction, o.seed);
+      return load_dataset(*o.dataset, o.test_fraction, o.seed,
+                          limits_of(net.budget, kCommandCoreHours).memory_bytes);
     } catch (const DatasetError& e) {
       throw UsageError(std::string("--dataset: ") + e.what());
     }

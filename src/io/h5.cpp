@@ -818,6 +818,12 @@ Shape Group::shape(std::string_view name) const {
   return Shape(dims.begin(), dims.end());
 }
 
+std::uint64_t Group::storage_size(std::string_view name) const {
+  const std::string where = enter(*this, name);
+  const Handle dataset = open_dataset(handle_.id(), name, where);
+  return H5Dget_storage_size(dataset.id());
+}
+
 ElementKind Group::element_kind(std::string_view name) const {
   const std::string where = enter(*this, name);
   const Handle dataset = open_dataset(handle_.id(), name, where);

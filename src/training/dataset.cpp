@@ -1,9 +1,11 @@
 #include "dropperc/training/dataset.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <string>
 
+#include "dropperc/core/budget.hpp"
 #include "dropperc/io/h5.hpp"
 #include "dropperc/io/schema.hpp"
 
@@ -26,6 +28,35 @@ struct Part {
   LearningTask task = LearningTask::classification;
 };
 
+// Refuses, before reading, a dataset whose declared shape the file cannot back or this machine
+// cannot hold: `bytes_per_value` as read, against the memory limit; and against the bytes the
+// file stores for it (deflate compresses at most about 1000:1, so a file storing less than
+// 1/2048 of the values' bytes declared a shape it never wrote).
+void require_plausible_size(const h5::Group& root, const std::filesystem::path& file,
+                            std::string_view name, double bytes_per_value, double max_bytes) {
+  const h5::Shape shape = root.shape(name);
+  double values = 1.0;
+  std::string dims;
+  for (std::uint64_t n : shape) {
+    values *= static_cast<double>(n);
+    dims += (dims.empty() ? "" : " x ") + std::to_string(n);
+  }
+  const double bytes = values * bytes_per_value;
+  const double stored = static_cast<double>(root.storage_size(name));
+  if (bytes > 0 && stored * 2048.0 < bytes) {
+    throw DatasetError(where(file, name) + ": declares shape " + dims + " but the file stores " +
+                       std::to_string(root.storage_size(name)) +
+                       " bytes of its values (never written, or truncated)");
+  }
+  try {
+    Limits limits;
+    limits.memory_bytes = max_bytes;
+    require_memory(bytes, limits, where(file, name) + " (shape " + dims + ")");
+  } catch (const BudgetError& e) {
+    throw DatasetError(e.what());
+  }
+}
+
 // Throws DatasetError at the first NaN or infinity of a row-major n x columns array.
 void require_finite(const std::vector<float>& values, std::uint64_t columns,
                     const std::filesystem::path& file, std::string_view dataset) {
@@ -40,7 +71,7 @@ void require_finite(const std::vector<float>& values, std::uint64_t columns,
 
 // Features: n x d row-major in the file is exactly d x n column-major in memory.
 Matrix<float> read_features(const h5::Group& root, const std::filesystem::path& file,
-                            std::string_view name) {
+                            std::string_view name, double max_bytes) {
   if (!root.contains(name)) {
     throw DatasetError(where(file, name) + ": missing (expected features, a float n x d array)");
   }
@@ -49,6 +80,8 @@ Matrix<float> read_features(const h5::Group& root, const std::filesystem::path& 
     throw DatasetError(where(file, name) + ": expected a non-empty n x d array, got " +
                        std::to_string(shape.size()) + " dimensions");
   }
+  // Read as float, then copied into the matrix.
+  require_plausible_size(root, file, name, 8.0, max_bytes);
   const auto values = root.read<float>(name);
   require_finite(values, shape[1], file, name);
   return Eigen::Map<const Matrix<float>>(values.data(), static_cast<Eigen::Index>(shape[1]),
@@ -56,9 +89,9 @@ Matrix<float> read_features(const h5::Group& root, const std::filesystem::path& 
 }
 
 Part read_part(const h5::Group& root, const std::filesystem::path& file, std::string_view x_name,
-               std::string_view y_name) {
+               std::string_view y_name, double max_bytes) {
   Part part;
-  part.x = read_features(root, file, x_name);
+  part.x = read_features(root, file, x_name, max_bytes);
   const auto n = static_cast<std::uint64_t>(part.x.cols());
   if (!root.contains(y_name)) {
     throw DatasetError(where(file, y_name) +
@@ -70,6 +103,7 @@ Part read_part(const h5::Group& root, const std::filesystem::path& file, std::st
                        " rows to match /" + std::string(x_name) + ", got shape with " +
                        (shape.empty() ? std::string("no") : std::to_string(shape[0])) + " rows");
   }
+  require_plausible_size(root, file, y_name, 8.0, max_bytes);
   if (root.element_kind(y_name) == h5::ElementKind::integer && shape.size() == 1) {
     for (std::int64_t label : root.read<std::int64_t>(y_name)) {
       if (label < 0 || label >= kMaxClasses) {
@@ -139,6 +173,16 @@ std::pair<Part, Part> split(const Part& all, double fraction, std::uint64_t seed
   }
   const std::span<const std::int64_t> all_indices(order);
   return {select(all, all_indices.first(n - test)), select(all, all_indices.last(test))};
+}
+
+// A classification learns nothing from one class (its loss is minimised by a constant output).
+void require_two_classes(const Part& train, const std::filesystem::path& file) {
+  if (train.task != LearningTask::classification || train.labels.empty()) return;
+  const int first = train.labels.front();
+  if (std::ranges::all_of(train.labels, [&](int label) { return label == first; })) {
+    throw DatasetError(where(file, schema::kLabels) + ": every training label is " +
+                       std::to_string(first) + "; a classification needs at least two classes");
+  }
 }
 
 int class_count(const Part& a, const Part& b) {
@@ -212,16 +256,16 @@ DataSplit teacher_student(const TeacherSpec& spec, std::uint64_t seed) {
   return {make(spec.train_size, 0), make(spec.test_size, 1)};
 }
 
-DataSplit load_dataset(const std::filesystem::path& path, double test_fraction,
-                       std::uint64_t seed) {
+DataSplit load_dataset(const std::filesystem::path& path, double test_fraction, std::uint64_t seed,
+                       double max_bytes) {
   try {
     const h5::File file = h5::File::open(path);
     const h5::Group root = file.root();
-    const Part all = read_part(root, path, schema::kFeatures, schema::kLabels);
+    const Part all = read_part(root, path, schema::kFeatures, schema::kLabels, max_bytes);
     Part train, test;
     if (root.contains(schema::kTestFeatures)) {
       train = all;
-      test = read_part(root, path, schema::kTestFeatures, schema::kTestLabels);
+      test = read_part(root, path, schema::kTestFeatures, schema::kTestLabels, max_bytes);
       if (test.x.rows() != train.x.rows() || test.task != train.task ||
           test.targets.rows() != train.targets.rows()) {
         throw DatasetError(where(path, schema::kTestFeatures) + ": the test part has " +
@@ -233,6 +277,7 @@ DataSplit load_dataset(const std::filesystem::path& path, double test_fraction,
     } else {
       std::tie(train, test) = split(all, test_fraction, seed, path);
     }
+    require_two_classes(train, path);
     const int classes = class_count(train, test);
     return {to_dataset(std::move(train), classes), to_dataset(std::move(test), classes)};
   } catch (const h5::Error& e) {

@@ -1,4 +1,5 @@
 #include <cmath>
+#include <cstdlib>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -191,6 +192,53 @@ TEST(Dataset, RejectsBadFilesNamingTheProblem) {
   }
   const auto tiny = write_file("tiny", 1, 1, [](h5::Group&) {});
   EXPECT_NE(load_error(tiny).find("empty part"), std::string::npos) << load_error(tiny);
+}
+
+// Every training label equal: nothing to classify, refused naming the file, /y and the label.
+TEST(Dataset, RefusesASingleClass) {
+  const auto path = write_file("one_class", 40, 3, [](h5::Group& root) {
+    root.remove("y");
+    root.write<std::int64_t>("y", std::vector<std::int64_t>(40, 2));
+  });
+  const std::string message = load_error(path);
+  EXPECT_NE(message.find(path.string() + ": /y"), std::string::npos) << message;
+  EXPECT_NE(message.find("every training label is 2"), std::string::npos) << message;
+  EXPECT_NE(message.find("at least two classes"), std::string::npos) << message;
+}
+
+// A shape the file never stored (h5py: a chunked 10^9 x 10^9 dataset, no chunk written: a file
+// of a few kilobytes) is refused before anything is allocated; so is a real one beyond the memory
+// limit.
+TEST(Dataset, RefusesHugeDeclaredShapesBeforeReading) {
+  const auto huge = temp_file("huge_shape");
+  if (std::system("/usr/bin/python3 -c 'import h5py' 2>/dev/null") != 0)
+    GTEST_SKIP() << "Debian's python3-h5py is missing (scripts/setup.sh installs it)";
+  const std::string script =
+      "import h5py, numpy\n"
+      "with h5py.File('" +
+      huge.string() +
+      "', 'w') as f:\n"
+      "    f.create_dataset('X', shape=(10**9, 10**9), dtype='f4', chunks=(1, 1024))\n"
+      "    f.create_dataset('y', shape=(10**9,), dtype='i8', chunks=(1024,))\n";
+  ASSERT_EQ(std::system(("/usr/bin/python3 -c \"" + script + "\"").c_str()), 0);
+  EXPECT_LT(std::filesystem::file_size(huge), 100000u);
+  const std::string message = load_error(huge);
+  EXPECT_NE(message.find(huge.string() + ": /X: declares shape 1000000000 x 1000000000"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("stores 0 bytes"), std::string::npos) << message;
+
+  const auto real = write_file("memory_limit", 100, 10, [](h5::Group&) {});
+  try {
+    load_dataset(real, 0.25, 1, 1000.0);
+    ADD_FAILURE() << "a 100 x 10 data set loaded within 1000 bytes";
+  } catch (const DatasetError& e) {
+    const std::string text = e.what();
+    EXPECT_NE(text.find(real.string() + ": /X (shape 100 x 10) needs about"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("--max-memory"), std::string::npos) << text;
+  }
+  EXPECT_NO_THROW(load_dataset(real, 0.25, 1));
 }
 
 TEST(Dataset, BatchGathersColumnsInOrder) {

@@ -98,6 +98,9 @@ class Group {
   template <class T>
   std::vector<T> read(std::string_view name) const;
   Shape shape(std::string_view name) const;
+  /// Bytes the file stores for the dataset's values (H5Dget_storage_size): 0 for a dataset whose
+  /// values were never written, less than its shape implies if only some chunks were.
+  std::uint64_t storage_size(std::string_view name) const;
   ElementKind element_kind(std::string_view name) const;
 
   void set_attribute(std::string_view name, double value);

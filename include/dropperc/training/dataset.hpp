@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dropperc/core/budget.hpp"
 #include "dropperc/training/mlp.hpp"
 
 namespace dropperc {
@@ -53,8 +54,11 @@ DataSplit teacher_student(const TeacherSpec& spec, std::uint64_t seed);
 /// Loads an HDF5 data set: /X (float, n x d) and /y (integers, n: classification; or floats,
 /// n or n x k: regression), and /X_test, /y_test if present. Without them the test part is the
 /// last round(test_fraction n) samples after a shuffle drawn from `seed`. Classes are
-/// max(label) + 1 of the two parts. Checks shapes, NaN and infinities, and negative labels;
-/// every failure throws DatasetError naming the file, the dataset and the bad value or row.
-DataSplit load_dataset(const std::filesystem::path& path, double test_fraction, std::uint64_t seed);
+/// max(label) + 1 of the two parts. Checks shapes, NaN and infinities, negative labels, a
+/// training part of one class, and, before reading, shapes the file does not store (values never
+/// written) or that need more than `max_bytes` of memory (default: physical memory); every
+/// failure throws DatasetError naming the file, the dataset and the bad value or row.
+DataSplit load_dataset(const std::filesystem::path& path, double test_fraction, std::uint64_t seed,
+                       double max_bytes = physical_memory_bytes());
 
 }  // namespace dropperc
