@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Fuzzes the job parser with libFuzzer for a bounded time: configures a Clang build with
-# DROPPERC_BUILD_FUZZERS=ON in build/fuzz (ASan, UBSan), builds tests/fuzz/fuzz_job_parser and
-# runs it over a copy of tests/fuzz/corpus/job_parser (the corpus in the repository is not
-# changed). Fails (exit 1) on any crash, sanitizer report, exception other than JobError, hang
-# (10 s per input) or allocation above 2 GB; the input that did it is left in build/fuzz/findings.
+# Fuzzes the job parser with libFuzzer for a bounded time: builds tests/fuzz/fuzz_job_parser in
+# the "debug" preset (Clang, ASan, UBSan, DROPPERC_BUILD_FUZZERS=ON: CMakePresets.json; nothing to
+# build when scripts/test.sh has just built it) and runs it over a copy of
+# tests/fuzz/corpus/job_parser (the corpus in the repository is not changed). Fails (exit 1) on
+# any crash, sanitizer report, exception other than JobError, hang (10 s per input) or allocation
+# above 2 GB; the input that did it is left in build/debug/fuzz-findings.
 # Needs clang and libclang-rt-14-dev (scripts/setup.sh installs them).
 #
 #   scripts/fuzz.sh [seconds]        default: 30
@@ -11,15 +12,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 root="$PWD"
-build="$root/build/fuzz"
+build="$root/build/debug"
 
-CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DDROPPERC_BUILD_FUZZERS=ON -DDROPPERC_BUILD_TESTS=OFF -DDROPPERC_BUILD_BENCHMARKS=OFF \
-  -DDROPPERC_WERROR=ON >/dev/null
-cmake --build "$build" --target fuzz_job_parser -j"$(nproc)"
+cmake --preset debug >/dev/null
+cmake --build --preset debug --target fuzz_job_parser
 
-corpus="$build/corpus"
-findings="$build/findings"
+corpus="$build/fuzz-corpus"
+findings="$build/fuzz-findings"
 rm -rf "$corpus" "$findings"
 mkdir -p "$corpus" "$findings"
 cp tests/fuzz/corpus/job_parser/* "$corpus"/
