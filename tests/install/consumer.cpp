@@ -8,12 +8,11 @@
 
 int main() {
   using namespace dropperc;
-  const double site = spanning_probability(Architecture::uniform(2, 3),
-                                           Dropout::of(DropoutModel::site, 0.5))
-                          .theta;
-  const double bond = spanning_probability(Architecture::uniform(1, 4),
-                                           Dropout::of(DropoutModel::bond, 0.25))
-                          .theta;
+  const double site =
+      spanning_probability(Architecture::uniform(2, 3), Dropout::of(DropoutModel::site, 0.5)).theta;
+  const double bond =
+      spanning_probability(Architecture::uniform(1, 4), Dropout::of(DropoutModel::bond, 0.25))
+          .theta;
   const double site_exact = std::pow(1 - 0.25, 3);
   const double bond_exact = std::pow(0.75, 5);
   std::printf("site %.17g (exact %.17g), bond %.17g (exact %.17g)\n", site, site_exact, bond,
