@@ -30,9 +30,10 @@ Run with Debian's /usr/bin/python3 (h5py, numpy). The layout (docs/hdf5-layout.m
                        master curve at the fitted parameters (kappa fits: the collapse in x)
       kappa_slopes     fit, width, slope, slope_error, intercept, ln_p_low, ln_p_high: the
                        per-width lines of kappa fits
-      training         task, model, activation, width, depth, bias, replicas, p, theta,
-                       test_loss(_error), test_accuracy(_error), zero_gradient_fraction,
-                       zero_gradient_error, steps_to_target(_error)
+      training         task, model, activation, width, depth, bias, replicas, diverged, p,
+                       theta, test_loss(_error), test_accuracy(_error), zero_gradient_fraction,
+                       zero_gradient_error, steps_to_target(_error): means over the replicas
+                       that did not diverge
       resamples/<fit>  float64 [resample, parameter] (a '/' in the fit name stored as ':'),
                        attribute "parameters" = comma-separated parameter names
 

@@ -193,6 +193,12 @@ def is_result(row):
     return bool(row["valid"])
 
 
+def threshold_is_result(fits, task, spanning):
+    """Whether the p_half of `task` for `spanning` is a result: its fit "<task>/<spanning>" in
+    /analysis/fits is valid (docs/theory.md §10.8); one without a fits row counts as a result."""
+    return all(is_result(row) for row in fits[fits["fit"] == f"{task}/{spanning}"])
+
+
 def verdict_note(row, width=80):
     """"" for a result, else "\n(not a result: <reason>)" wrapped to lines of `width`."""
     if is_result(row):
@@ -206,6 +212,11 @@ def fit_style(row, colour):
     if is_result(row):
         return {"color": colour}
     return {"color": colour, "markerfacecolor": "none", "alpha": INVALID_ALPHA}
+
+
+def line_colour(row, colour):
+    """The colour of a line a fit drew: `colour`, or grey if the fit is not a result."""
+    return colour if is_result(row) else INVALID_COLOUR
 
 
 def known_value(row):
@@ -370,7 +381,8 @@ def draw_p_c_lines(ax, p_c, symbol):
         if np.isfinite(p_c["error"]):
             ax.axvspan(p_c["value"] - p_c["error"], p_c["value"] + p_c["error"], color="0.5",
                        alpha=BAND_ALPHA, lw=0)
-        ax.axvline(p_c["value"], color="0.2", lw=1, label=f"fitted {symbol} (band ±1σ)")
+        ax.axvline(p_c["value"], color=line_colour(p_c, "0.2"), lw=1,
+                   label=f"fitted {symbol} (band ±1σ)")
     if np.isfinite(known_value(p_c)):
         ax.axvline(known_value(p_c), color="0.2", lw=1.2, ls="--",
                    label=f"published {symbol} = {known_value(p_c):.6g}")
@@ -452,7 +464,8 @@ def draw_kappa_width(context, ax, width, inside, x, y, line, about):
         ax.plot(x[at], y[at], context.depth_markers[depth], ms=3.5,
                 **dict({"alpha": 0.8}, **fit_style(about, colour)))
     ends = np.array([line["ln_p_low"], line["ln_p_high"]])
-    ax.plot(ends, line["slope"] * ends + line["intercept"], color=colour, lw=1.5,
+    ax.plot(ends, line["slope"] * ends + line["intercept"], color=line_colour(about, colour),
+            lw=1.5,
             label=f"W = {width}: slope {with_error(line['slope'], line['slope_error'])}")
 
 
@@ -465,7 +478,8 @@ def draw_kappa_law(context, ax, slopes, parameters):
         ax.errorbar(width, slopes[width][0], yerr=slopes[width][1], fmt="o", ms=6,
                     **fit_style(kappa, context.width_colours[width]))
     grid = np.geomspace(widths[0] / 1.2, widths[-1] * 1.2, 50)
-    ax.plot(grid, c["value"] * grid ** kappa["value"], **EXACT_STYLE,
+    ax.plot(grid, c["value"] * grid ** kappa["value"],
+            **dict(EXACT_STYLE, color=line_colour(kappa, EXACT_STYLE["color"])),
             label=rf"$c\,W^\kappa$: κ = {with_error(kappa['value'], kappa['error'])}, "
                   f"c = {with_error(c['value'], c['error'])}" + verdict_note(kappa, 50))
     if np.isfinite(known_value(kappa)) and np.isfinite(known_value(c)):
@@ -585,8 +599,17 @@ def plot_p_half(context):
             for (width,), series in groups(at, "width"):
                 series = np.sort(series, order="depth")
                 colour = context.width_colours[width]
-                ax.errorbar(series["depth"], series["p_half"], yerr=series["p_half_error"],
-                            fmt="o", ms=5, capsize=3, color=colour, label=f"W = {width}")
+                results = np.array([threshold_is_result(context.analysis["fits"], task, spanning)
+                                    for task in series["task"]])
+                for drawn, style in ((results, {"color": colour}),
+                                     (~results, {"color": colour, "markerfacecolor": "none",
+                                                 "alpha": INVALID_ALPHA})):
+                    if drawn.any():
+                        ax.errorbar(series["depth"][drawn], series["p_half"][drawn],
+                                    yerr=series["p_half_error"][drawn], fmt="o", ms=5, capsize=3,
+                                    label=f"W = {width}" + ("" if drawn is results
+                                                            else " (hollow: not a result)"),
+                                    **style)
                 ax.plot(series["depth"], series["p_half_exact"], color=colour, lw=1.2, ls="--")
             size_ticks(ax, np.unique(at["depth"]).tolist())
             ax.set(xlabel="depth L (hidden layers)", ylabel=r"$p_{1/2}$ where θ = 1/2",
@@ -653,7 +676,7 @@ def plot_training_points(context):
     accuracy against exact theta. A series per (W, L, bias, activation): with one width, colour
     tells the variant (bias, activation) and line style nothing; with several, colour tells the
     width and line style the variant. Markers tell the depth. Loss on a log axis when it spans
-    more than two decades (diverged replicas)."""
+    more than two decades. Means over the replicas that did not diverge (/analysis/training)."""
     training = context.analysis["training"]
     if not training.size:
         note("training", "no training tasks in the job (/analysis/training is empty)")
@@ -700,7 +723,8 @@ def plot_training_points(context):
                         for w in sorted(set(rows["width"].tolist()))]
         axes[-1].legend(handles=handles, loc="center left", bbox_to_anchor=(1.02, 0.5),
                         fontsize="small")
-        fig.suptitle(f"Training against θ: {model} dropout (mean ± s.e. over replicas)")
+        fig.suptitle(f"Training against θ: {model} dropout (mean ± s.e. over the replicas that "
+                     "did not diverge)")
         paths.append(save(context, fig, f"training_{model}"))
     return paths
 

@@ -134,6 +134,7 @@ void write_analysis(h5::Group& root, const Analysis& a, const Fits& fits, int re
                  {"depth", column(a.training, &R::depth)},
                  {"bias", column(a.training, &R::bias)},
                  {"replicas", column(a.training, &R::replicas)},
+                 {"diverged", column(a.training, &R::diverged)},
                  {"p", column(a.training, &R::p)},
                  {"theta", column(a.training, &R::theta)},
                  {"test_loss", column(a.training, &R::test_loss)},
@@ -145,7 +146,7 @@ void write_analysis(h5::Group& root, const Analysis& a, const Fits& fits, int re
                  {"steps_to_target", column(a.training, &R::steps_to_target)},
                  {"steps_to_target_error", column(a.training, &R::steps_to_target_error)}},
                 {"per training task: exact theta of its network, means and standard errors over "
-                 "replicas",
+                 "the replicas that did not diverge (diverged: how many did)",
                  "1"});
   h5::Group sets = g.create_group(schema::kResamples);
   for (const Fits::Set& set : fits.sets) {

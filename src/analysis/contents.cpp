@@ -82,6 +82,7 @@ Contents read_contents(const h5::Group& root) {
       t.test_accuracy = g.read<double>(schema::kFinalTestAccuracy);
       t.zero_gradient = g.read<double>(schema::kZeroGradientFraction);
       t.steps_to_target = g.read<double>(schema::kStepsToTarget);
+      t.diverged_at = optional_vector(g, schema::kDivergedAt);
       c.training.push_back(std::move(t));
     }
   }

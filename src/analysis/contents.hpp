@@ -42,6 +42,7 @@ struct TrainingTask {
   double p = 0;
   std::int64_t bias = 0;
   std::vector<double> test_loss, test_accuracy, zero_gradient, steps_to_target;
+  std::vector<double> diverged_at;  ///< per replica, 0: never; empty in files before it existed
 };
 
 // A 2D lattice task (lattice.hpp): occupation thresholds, spanning iff q > q*.

@@ -39,6 +39,18 @@ double mean_steps(const std::vector<double>& steps, const std::vector<std::size_
   return sum / static_cast<double>(at.size());
 }
 
+// The replicas of `t` that did not diverge (all, in files written before diverged_at existed): a
+// diverged replica's final loss is not finite and its accuracy that of a broken network, so it is
+// counted, not averaged.
+std::vector<std::size_t> converged_replicas(const TrainingTask& t) {
+  std::vector<std::size_t> kept;
+  for (std::size_t r = 0; r < t.test_loss.size(); ++r) {
+    if (r < t.diverged_at.size() && t.diverged_at[r] > 0) continue;
+    kept.push_back(r);
+  }
+  return kept;
+}
+
 }  // namespace
 
 std::vector<TrainingRow> training_rows(const Contents& c) {
@@ -53,13 +65,18 @@ std::vector<TrainingRow> training_rows(const Contents& c) {
                     static_cast<std::int64_t>(t.test_loss.size())};
     row.p = t.p;
     row.theta = spanning_probability(t.arch, Dropout::of(*parse_dropout_model(t.model), t.p)).theta;
-    std::tie(row.test_loss, row.test_loss_error) = mean_and_error(t.test_loss);
-    std::tie(row.test_accuracy, row.test_accuracy_error) = mean_and_error(t.test_accuracy);
-    std::tie(row.zero_gradient_fraction, row.zero_gradient_error) = mean_and_error(t.zero_gradient);
-    std::vector<std::size_t> all(t.steps_to_target.size());
+    const std::vector<std::size_t> kept = converged_replicas(t);
+    row.diverged = row.replicas - static_cast<std::int64_t>(kept.size());
+    std::tie(row.test_loss, row.test_loss_error) = mean_and_error(pick(t.test_loss, kept));
+    std::tie(row.test_accuracy, row.test_accuracy_error) =
+        mean_and_error(pick(t.test_accuracy, kept));
+    std::tie(row.zero_gradient_fraction, row.zero_gradient_error) =
+        mean_and_error(pick(t.zero_gradient, kept));
+    const std::vector<double> steps = pick(t.steps_to_target, kept);
+    std::vector<std::size_t> all(steps.size());
     std::iota(all.begin(), all.end(), std::size_t{0});
-    if (mean_steps(t.steps_to_target, all) >= 0)
-      std::tie(row.steps_to_target, row.steps_to_target_error) = mean_and_error(t.steps_to_target);
+    if (!steps.empty() && mean_steps(steps, all) >= 0)
+      std::tie(row.steps_to_target, row.steps_to_target_error) = mean_and_error(steps);
     else
       row.steps_to_target = row.steps_to_target_error = kNaN;
     rows.push_back(row);
@@ -83,9 +100,13 @@ void gamma_fits(const Contents& c, const std::vector<TrainingRow>& rows, Fits& f
     for (std::size_t k : members)
       thetas.insert(rows[k].theta);
     if (thetas.size() < 2) continue;
+    // Resampled over the replicas that did not diverge, as the table's means are.
+    std::vector<std::vector<double>> steps_of;
     std::vector<std::size_t> replicas;
-    for (std::size_t k : members)
-      replicas.push_back(c.training[k].steps_to_target.size());
+    for (std::size_t k : members) {
+      steps_of.push_back(pick(c.training[k].steps_to_target, converged_replicas(c.training[k])));
+      replicas.push_back(steps_of.back().size());
+    }
     FitSpec about = describe("steps_to_target_" + key, rows[members.front()].model,
                              "steps_to_target", "steps_to_target", "", {"gamma", "T0"});
     about.about.scaling = "theta";
@@ -99,7 +120,7 @@ void gamma_fits(const Contents& c, const std::vector<TrainingRow>& rows, Fits& f
     fits.add(about, replicas, [&](const Resample& r) {
       std::vector<double> theta, steps, errors;
       for (std::size_t g = 0; g < members.size(); ++g) {
-        const std::vector<double>& all = c.training[members[g]].steps_to_target;
+        const std::vector<double>& all = steps_of[g];
         const std::vector<double> chosen = pick(all, r[g]);
         const auto [mean, error] = mean_and_error(chosen);
         if (!(mean_steps(all, r[g]) >= 0)) continue;

@@ -71,6 +71,18 @@ std::string shown(double value, int digits) {
   return std::isfinite(value) ? number(value, digits) : "";
 }
 
+// Whether the row's value was held at --fix-p-c or --fix-b (nu = 1/b with b) rather than fitted.
+bool held(const FitRow& r, const AnalyzeOptions& o) {
+  if (r.family != "collapse" && r.family != "lattice_collapse") return false;
+  return (o.fixed_p_c && r.parameter == "p_c") ||
+         (o.fixed_b && (r.parameter == "b" || r.parameter == "nu"));
+}
+
+// A fitted value with its error, or a held one marked so.
+std::string value_text(const FitRow& r, const AnalyzeOptions& o) {
+  return held(r, o) ? number(r.value, 6) + " (held)" : with_error(r.value, r.error);
+}
+
 // Whether the fit named `fit` is a result (docs/theory.md §10.8).
 bool is_result(const Analysis& a, const std::string& fit) {
   return std::none_of(a.fits.begin(), a.fits.end(),
@@ -78,7 +90,7 @@ bool is_result(const Analysis& a, const std::string& fit) {
 }
 
 // Fits that are not results, one line each: their values and why (never in the tables above).
-void print_not_results(const Analysis& a) {
+void print_not_results(const Analysis& a, const AnalyzeOptions& o) {
   std::vector<std::pair<std::string, std::string>> lines;  // fit, values; in table order
   std::map<std::string, std::string> reasons;
   for (const FitRow& r : a.fits) {
@@ -86,7 +98,7 @@ void print_not_results(const Analysis& a) {
     if (!reasons.contains(r.fit)) lines.push_back({r.fit, ""});
     reasons[r.fit] = r.reason;
     std::string& values = lines.back().second;
-    values += (values.empty() ? "" : ", ") + r.parameter + " = " + with_error(r.value, r.error);
+    values += (values.empty() ? "" : ", ") + r.parameter + " = " + value_text(r, o);
   }
   if (lines.empty()) return;
   std::printf("Not results: fits that fail a rule of docs/theory.md §10.8, with the reason\n");
@@ -97,7 +109,7 @@ void print_not_results(const Analysis& a) {
   std::printf("\n");
 }
 
-void print_text(const Analysis& a) {
+void print_text(const Analysis& a, const AnalyzeOptions& o) {
   if (!a.thresholds.empty()) {
     std::printf("Thresholds: p_half (theta = 1/2) and the width from theta = 0.9 to 0.1\n");
     Table t({"task", "spanning", "samples", "p_half", "exact", "deviation", "width"});
@@ -120,21 +132,23 @@ void print_text(const Analysis& a) {
       if (r.fit.find('/') != std::string::npos) continue;  // thresholds, shown above
       if (r.valid == 0) continue;                          // under "Not results"
       const double deviation = (r.value - r.exact) / r.error;
-      t.add_row({r.fit, r.parameter, with_error(r.value, r.error),
-                 "[" + number(r.low, 5) + ", " + number(r.high, 5) + "]", shown(r.exact, 6),
-                 std::isfinite(deviation) ? number(deviation, 2) + " sigma" : "",
+      t.add_row({r.fit, r.parameter, value_text(r, o),
+                 held(r, o) ? "" : "[" + number(r.low, 5) + ", " + number(r.high, 5) + "]",
+                 shown(r.exact, 6), std::isfinite(deviation) ? number(deviation, 2) + " sigma" : "",
                  shown(r.quality, 3)});
     }
     t.print(stdout, false);
     std::printf("\n");
   }
-  print_not_results(a);
+  print_not_results(a, o);
   if (!a.training.empty()) {
-    std::printf("Training against exact theta (means over replicas)\n");
-    Table t({"task", "theta", "test_loss", "test_accuracy", "zero_gradient", "1 - theta",
-             "steps_to_target"});
+    std::printf("Training against exact theta (means over the replicas that did not diverge)\n");
+    Table t({"task", "theta", "diverged", "test_loss", "test_accuracy", "zero_gradient",
+             "1 - theta", "steps_to_target"});
     for (const TrainingRow& r : a.training) {
-      t.add_row({r.task, number(r.theta, 4), with_error(r.test_loss, r.test_loss_error),
+      t.add_row({r.task, number(r.theta, 4),
+                 std::to_string(r.diverged) + " of " + std::to_string(r.replicas),
+                 with_error(r.test_loss, r.test_loss_error),
                  with_error(r.test_accuracy, r.test_accuracy_error),
                  with_error(r.zero_gradient_fraction, r.zero_gradient_error),
                  number(1 - r.theta, 4), with_error(r.steps_to_target, r.steps_to_target_error)});
@@ -187,7 +201,7 @@ int analyze(const AnalyzeOptions& o) {
     if (o.format == "csv")
       print_csv(a);
     else
-      print_text(a);
+      print_text(a, o);
     return 0;
   } catch (const AnalysisError& e) {
     throw UsageError(e.what());

@@ -5,9 +5,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "commands.hpp"
 #include "network_options.hpp"
@@ -58,10 +61,36 @@ std::vector<Task> expanded(const JobSpec& job) {
   }
 }
 
-// Before any work: every unit must fit in memory, the whole job in the time limit. A task's units
-// cost about the same (a last, smaller block costs less), so the job's time is units x the cost
-// of the first, without visiting each of up to 10^6 units.
-void check_budget(const JobSpec& job, const std::vector<Task>& tasks, const BudgetOptions& o) {
+// The units of `tasks` still to run in `slice` (all slices if none) and their cost in seconds: a
+// unit whose file exists is done, unless its task changed (run --force discards it) or the
+// directory holds another job. One look per unit, so only for jobs beyond the time limit.
+std::pair<double, double> remaining_work(const JobSpec& job, const std::vector<Task>& tasks,
+                                         const std::optional<Slice>& slice) {
+  const Store store(job, tasks, Store::Role::worker);
+  const DirectoryCheck check = check_directory(job, tasks);
+  const std::set<std::string> changed = check.changed_tasks();
+  std::vector<std::vector<std::int64_t>> owners;
+  if (slice) owners = slice_owners(job, tasks, slice->count);
+  double seconds = 0.0, units = 0.0;
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    const bool kept = check.other_job.empty() && !changed.contains(tasks[t].name);
+    for (std::int64_t u = 0; u < tasks[t].units; ++u) {
+      if (slice && owners[t][static_cast<std::size_t>(u)] != slice->index) continue;
+      if (kept && std::filesystem::exists(store.unit_path(t, u))) continue;
+      seconds += unit_cost(job, tasks[t], u);
+      units += 1.0;
+    }
+  }
+  return {seconds, units};
+}
+
+// Before any work: every unit must fit in memory, the work still to do in the time limit. A
+// task's units cost about the same (a last, smaller block costs less), so the whole job's time
+// is units x the cost of the first, without visiting each of up to 10^6 units; a job beyond the
+// limit is counted again without the units done and those of other slices, so that a long job
+// run again, or sliced, is judged by the work it has left.
+void check_budget(const JobSpec& job, const std::vector<Task>& tasks, const BudgetOptions& o,
+                  const std::optional<Slice>& slice) {
   const Limits limits = limits_of(o, kJobCoreHours);
   double seconds = 0.0, units = 0.0;
   for (const Task& task : tasks) {
@@ -69,10 +98,13 @@ void check_budget(const JobSpec& job, const std::vector<Task>& tasks, const Budg
     seconds += static_cast<double>(task.units) * unit_cost(job, task, 0);
     units += static_cast<double>(task.units);
   }
+  if (seconds / 3600.0 > limits.core_hours && (slice || std::filesystem::exists(job.output)))
+    std::tie(seconds, units) = remaining_work(job, tasks, slice);
   char count[32];
   std::snprintf(count, sizeof count, "%.0f", units);
-  require_time(seconds / 3600.0, limits,
-               "job '" + job.name + "' (" + count + " units, cost model of docs/performance.md)");
+  require_time(
+      seconds / 3600.0, limits,
+      "job '" + job.name + "' (" + count + " units to run, cost model of docs/performance.md)");
 }
 
 void add_slice_option(CLI::App& command, JobOptions& o) {
@@ -109,10 +141,10 @@ void log_line(const std::string& line) {
 
 int run(const JobOptions& o) {
   const JobSpec job = load(o);
-  check_budget(job, expanded(job), o.budget);
   RunOptions options;
   options.force = o.force;
   options.slice = parse_slice(o.slice);
+  check_budget(job, expanded(job), o.budget, options.slice);
   if (o.walltime) {
     options.walltime = parse_duration(*o.walltime);
     if (!options.walltime) {
@@ -144,7 +176,7 @@ int status(const JobOptions& o) {
   const JobSpec job = load(o);
   const std::optional<Slice> slice = parse_slice(o.slice);
   const std::vector<Task> tasks = expanded(job);
-  check_budget(job, tasks, o.budget);
+  check_budget(job, tasks, o.budget, slice);
   const Store store(job, tasks, Store::Role::worker);
   // What run would refuse: say so, and count the changed tasks' units as not done (run --force
   // discards them).

@@ -6,6 +6,8 @@
 #include <limits>
 #include <sstream>
 
+#include "dropperc/core/exact_range.hpp"
+
 namespace dropperc::cli {
 
 namespace {
@@ -138,7 +140,7 @@ std::vector<double> parse_grid(const std::string& text) {
   const double start = parse_number(text.substr(0, first), text);
   const double stop = parse_number(text.substr(first + 1, second - first - 1), text);
   const double count = parse_number(text.substr(second + 1), text);
-  if (!(count >= 2) || count != static_cast<int>(count) || count > 1e6) {
+  if (!(count >= 2 && count <= 1e6) || count != std::floor(count)) {
     throw UsageError("--p-grid: NUM must be a whole number from 2 to 1000000, got '" +
                      text.substr(second + 1) + "'");
   }
@@ -148,20 +150,17 @@ std::vector<double> parse_grid(const std::string& text) {
     }
   }
   if (!(start < stop)) throw UsageError("--p-grid: START must be below STOP, got '" + text + "'");
-  const int n = static_cast<int>(count);
-  std::vector<double> grid(n);
-  for (int k = 0; k < n; ++k)
-    grid[k] = start + (stop - start) * k / (n - 1);
-  grid.back() = stop;
-  return grid;
+  return evenly_spaced(start, stop, static_cast<int>(count));
 }
 
 NetworkRequest resolve(const NetworkOptions& o) {
   NetworkRequest request;
   Architecture& arch = request.arch;
   arch.width = require_width(o.width, 0, "--width");
-  if (o.depth < 1)
-    throw UsageError("--depth: must be at least 1 hidden layer, got " + show(o.depth));
+  if (o.depth < 1 || o.depth > kMaxArchitectureDepth) {
+    throw UsageError("--depth: must be from 1 to " + show(kMaxArchitectureDepth) +
+                     " hidden layers, got " + show(o.depth));
+  }
   arch.depth = o.depth;
   arch.input_width = require_width(o.input_width, arch.width, "--input-width");
   arch.output_width = require_width(o.output_width, arch.width, "--output-width");

@@ -130,10 +130,11 @@ DataSplit load_data(const TrainOptions& o, const NetworkOptions& net) {
     throw UsageError("--output-width: " + std::to_string(outputs) + " is too few outputs for " +
                      o.task);
   }
-  // Generating holds the inputs in double and in float, and the teacher's outputs.
   const double examples = static_cast<double>(o.train_size) + static_cast<double>(o.test_size);
-  require_memory(examples * (12.0 * net.input_width.value_or(16) + 12.0 * outputs),
-                 limits_of(net.budget, kCommandCoreHours), "the teacher-student data");
+  require_memory(
+      teacher_data_bytes({net.input_width.value_or(16), o.teacher_width, o.teacher_depth, outputs},
+                         examples),
+      limits_of(net.budget, kCommandCoreHours), "the teacher-student data");
   return teacher_student({task, net.input_width.value_or(16), outputs, o.teacher_width,
                           o.teacher_depth, o.train_size, o.test_size, o.noise},
                          o.seed);
@@ -260,15 +261,15 @@ int train(const TrainOptions& o) {
   const TrainingConfig config = make_config(o, data);
   const Limits limits = limits_of(o.network.budget, kCommandCoreHours);
   const Architecture& arch = config.network.arch;
-  require_memory(
-      training_bytes(arch, config.batch, static_cast<double>(data.train.size() + data.test.size()),
-                     sizeof(Scalar)),
-      limits, "training this network");
   require_time(
       training_seconds(arch, config.dropout.model, config.dropout.p_bond, config.shared_mask,
                        static_cast<double>(config.steps), config.batch) /
           3600.0,
       limits, std::to_string(config.steps) + " steps of training this network");
+  require_memory(
+      training_bytes(arch, config.batch, static_cast<double>(data.train.size() + data.test.size()),
+                     static_cast<double>(config.steps), sizeof(Scalar)),
+      limits, "training this network");
   const Settings settings = settings_of(o, config);
   Trainer<Scalar> trainer =
       o.resume ? Trainer<Scalar>(config, data,

@@ -6,6 +6,8 @@
 
 #include <unistd.h>
 
+#include "dropperc/core/rng.hpp"
+
 namespace dropperc {
 
 namespace {
@@ -123,14 +125,22 @@ double training_seconds(const Architecture& arch, DropoutModel model, double p, 
   return 1e-9 * (steps * batch * (edges_of(arch) * per_edge + 15.0 * units_of(arch)));
 }
 
-double training_bytes(const Architecture& arch, double batch, double examples, int scalar) {
+double training_bytes(const Architecture& arch, double batch, double examples, double steps,
+                      int scalar) {
   const double edges = edges_of(arch), units = units_of(arch);
   const double parameters =
       3.0 * scalar * (edges + units);  // weights and biases, velocity, gradient
   const double activations = 3.0 * scalar * batch * units;  // pre-activations, outputs, deltas
   const double masks = batch * (edges + units) / 8.0;       // one packed mask per sample
   const double data = 4.0 * examples * std::max(arch.input_width, arch.output_width);
-  return parameters + activations + masks + data;
+  return parameters + activations + masks + data + kTrainingRecordBytes * steps;
+}
+
+double teacher_data_bytes(const Architecture& teacher, double examples) {
+  const double per_example = static_cast<double>(sizeof(RandomStream)) +
+                             12.0 * teacher.input_width + 16.0 * teacher.width +
+                             12.0 * teacher.output_width;
+  return 8.0 * edges_of(teacher) + examples * per_example;
 }
 
 }  // namespace dropperc

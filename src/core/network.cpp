@@ -29,6 +29,8 @@ void validate(const Architecture& arch) {
   require(arch.input_width >= 1, "input width", arch.input_width, "must be at least 1");
   require(arch.width >= 1, "width", arch.width, "must be at least 1");
   require(arch.depth >= 1, "depth", arch.depth, "must be at least 1 (hidden layers)");
+  require(arch.depth <= kMaxArchitectureDepth, "depth", arch.depth,
+          "must be at most 2147483645, so that the layer count L + 2 is an int");
   require(arch.output_width >= 1, "output width", arch.output_width, "must be at least 1");
 }
 

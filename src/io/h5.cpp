@@ -824,6 +824,15 @@ std::uint64_t Group::storage_size(std::string_view name) const {
   return H5Dget_storage_size(dataset.id());
 }
 
+std::size_t Group::element_size(std::string_view name) const {
+  const std::string where = enter(*this, name);
+  const Handle dataset = open_dataset(handle_.id(), name, where);
+  const Handle type = checked(H5Dget_type(dataset.id()), where, "cannot read datatype");
+  const std::size_t size = H5Tget_size(type.id());
+  if (size == 0) throw error(where, "cannot read datatype", "H5Tget_size failed");
+  return size;
+}
+
 ElementKind Group::element_kind(std::string_view name) const {
   const std::string where = enter(*this, name);
   const Handle dataset = open_dataset(handle_.id(), name, where);

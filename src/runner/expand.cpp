@@ -34,13 +34,13 @@ std::vector<Task> lattice_tasks(const LatticeSpec& lattice) {
   return tasks;
 }
 
-// The grid as percolation and thresholds tasks see it: in a job that trains on a data set, W_in
-// and W_out are the data's unless [grid] sets them, so that theta describes the networks that
-// are trained (their names then carry _in and _out, as when the grid sets them). Teacher jobs
-// keep W_in = W_out = W: taking the teacher's widths would rename their tasks.
+// The grid as percolation and thresholds tasks see it: in a job that trains, W_in and W_out are
+// the data's (a data set's features and classes, or the teacher's) unless [grid] sets them, so
+// that theta describes the networks that are trained; their names then carry _in and _out, as
+// when the grid sets them.
 GridSpec percolation_grid(const JobSpec& job) {
   GridSpec g = job.grid;
-  if (job.training && job.training->dataset) {
+  if (job.training) {
     if (!g.input_width) g.input_width = job.training->teacher.input_width;
     if (!g.output_width) g.output_width = job.training->teacher.outputs;
   }
@@ -61,9 +61,7 @@ std::vector<Task> expand(const JobSpec& job) {
     for (int w : g.widths) {
       for (const GridValue& depth : depths_at(g, w)) {
         const int l = static_cast<int>(depth.value);
-        PointValues point = {{"model", std::string(name(m))},
-                             {"width", std::to_string(w)},
-                             {"depth", std::to_string(l)}};
+        GridPoint point{m, w, l, std::nullopt, std::nullopt, std::nullopt};
         if (job.percolation && job.percolation->thresholds && !matches_any(g.skip, point)) {
           Task t{thresholds_task_name(percolation, m, w, l), TaskKind::thresholds, arch_of(w, l),
                  m};
@@ -73,7 +71,7 @@ std::vector<Task> expand(const JobSpec& job) {
         }
         for (const GridValue& drop : p_at(g, w)) {
           const double p = drop.value;
-          point["p"] = canonical_number(p);
+          point.p = p;
           if (job.percolation && job.percolation->per_p && !matches_any(g.skip, point)) {
             Task t{percolation_task_name(percolation, m, w, l, p), TaskKind::percolation,
                    arch_of(w, l), m, p};
@@ -85,8 +83,8 @@ std::vector<Task> expand(const JobSpec& job) {
           if (!job.training) continue;
           for (bool bias : g.biases) {
             for (Activation a : g.activations) {
-              point["bias"] = bias ? "true" : "false";
-              point["activation"] = std::string(name(a));
+              point.bias = bias;
+              point.activation = a;
               const std::vector<PointRule>& only = job.training->only;
               if (matches_any(g.skip, point) || (!only.empty() && !matches_any(only, point)))
                 continue;
@@ -104,8 +102,8 @@ std::vector<Task> expand(const JobSpec& job) {
               tasks.push_back(t);
             }
           }
-          point.erase("bias");
-          point.erase("activation");
+          point.bias.reset();
+          point.activation.reset();
         }
       }
     }

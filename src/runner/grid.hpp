@@ -3,35 +3,44 @@
 // only) that pick grid points by their values. depths_at and p_at (the laws) are public
 // (job.hpp).
 
-#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "dropperc/core/exact_range.hpp"
 #include "dropperc/runner/job.hpp"
 
 namespace dropperc {
 
-/// A grid point as point rules see it: parameter -> its value as canonical text.
-using PointValues = std::map<std::string, std::string>;
-
-/// `num` >= 2 equally spaced values from start to stop, both included exactly.
-std::vector<double> evenly_spaced(double start, double stop, int num);
-
-/// Every value of every grid parameter, as the canonical text point rules compare.
-std::map<std::string, std::set<std::string>> grid_values(const GridSpec& grid);
+/// A grid point as point rules see it: p is absent at a thresholds task, bias and activation
+/// outside training.
+struct GridPoint {
+  DropoutModel model = DropoutModel::site;
+  int width = 0, depth = 0;
+  std::optional<double> p;
+  std::optional<bool> bias;
+  std::optional<Activation> activation;
+};
 
 /// Drop probabilities closer than this are one value to point rules: a rule's p matches a grid p
 /// computed by a law or a range however the user rounded it (to 9 decimals or more), and the
 /// grid refuses two p values this close (a rule could not tell them apart).
 inline constexpr double kSameP = 1e-9;
 
-/// Whether a point rule's value (canonical text) equals a grid value of `parameter`: the same
-/// text, or for "p" within kSameP.
-bool same_value(const std::string& parameter, const std::string& a, const std::string& b);
+/// Whether one of the rules matches the point: every value the rule gives equals the point's.
+bool matches_any(const std::vector<PointRule>& rules, const GridPoint& point);
 
-/// Whether one of the rules matches the point: every value the rule gives equals the point's
-/// (same_value).
-bool matches_any(const std::vector<PointRule>& rules, const PointValues& point);
+/// Every value each grid parameter takes, to check that a rule's values are on the grid.
+struct GridValues {
+  std::set<DropoutModel> models;
+  std::set<int> widths, depths;
+  std::vector<double> p;  ///< ascending
+  std::set<bool> biases;
+  std::set<Activation> activations;
+  /// Whether the grid has a p within kSameP of `value`.
+  bool has_p(double value) const;
+};
+GridValues grid_values(const GridSpec& grid);
 
 }  // namespace dropperc

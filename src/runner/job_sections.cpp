@@ -142,41 +142,46 @@ std::vector<PointRule> read_point_rules(const Reader& r, const std::string& key,
            std::to_string(list->size()) + " rules, above the limit " + std::to_string(kMaxRules) +
                Reader::kLimitsSection);
   }
-  const auto values =
-      within != nullptr ? grid_values(*within) : std::map<std::string, std::set<std::string>>{};
+  const GridValues values = within != nullptr ? grid_values(*within) : GridValues{};
   for (const toml::node& rule : *list) {
     const toml::table* t = rule.as_table();
     if (t == nullptr || t->empty())
       r.fail(rule, key, "each rule is a non-empty table of parameter values");
     const Reader rr(*t, r.section() + "." + key, r.file());
     rr.only({"model", "width", "depth", "p", "bias", "activation"});
-    PointRule s;
-    if (rr.has("model"))
-      s.match["model"] = rr.required<std::string>("model", "site, bond or site+bond", model_name);
-    if (rr.has("width"))
-      s.match["width"] = std::to_string(rr.required<int>("width", ">= 1", positive_int));
-    if (rr.has("depth"))
-      s.match["depth"] = std::to_string(rr.required<int>("depth", ">= 1", positive_int));
-    if (rr.has("p"))
-      s.match["p"] = canonical_number(rr.required<double>("p", "in [0, 1]", probability));
-    if (rr.has("bias"))
-      s.match["bias"] = rr.required<bool>("bias", "true or false") ? "true" : "false";
-    if (rr.has("activation")) {
-      s.match["activation"] =
-          rr.required<std::string>("activation", "relu, tanh or identity", activation_name);
-    }
-    if (within != nullptr) {
-      for (const auto& entry : s.match) {
-        const std::string& parameter = entry.first;
-        const std::string& value = entry.second;
-        const std::set<std::string>& on_grid = values.at(parameter);
-        if (std::none_of(on_grid.begin(), on_grid.end(),
-                         [&](const std::string& g) { return same_value(parameter, g, value); })) {
-          rr.fail(
-              *rr.node(parameter), parameter,
+    // With `within`, every value must be one the grid has (else the rule would match nothing).
+    auto on_grid = [&](const char* parameter, bool found, const std::string& value) {
+      if (within == nullptr || found) return;
+      rr.fail(*rr.node(parameter), parameter,
               value + " is not on the grid (no [grid] point has " + parameter + " " + value + ")");
-        }
-      }
+    };
+    PointRule s;
+    if (rr.has("model")) {
+      s.model = *parse_dropout_model(
+          rr.required<std::string>("model", "site, bond or site+bond", model_name));
+      on_grid("model", values.models.contains(*s.model), std::string(name(*s.model)));
+    }
+    if (rr.has("width")) {
+      s.width = rr.required<int>("width", ">= 1", positive_int);
+      on_grid("width", values.widths.contains(*s.width), std::to_string(*s.width));
+    }
+    if (rr.has("depth")) {
+      s.depth = rr.required<int>("depth", ">= 1", positive_int);
+      on_grid("depth", values.depths.contains(*s.depth), std::to_string(*s.depth));
+    }
+    if (rr.has("p")) {
+      s.p = rr.required<double>("p", "in [0, 1]", probability);
+      on_grid("p", values.has_p(*s.p), canonical_number(*s.p));
+    }
+    if (rr.has("bias")) {
+      s.bias = rr.required<bool>("bias", "true or false");
+      on_grid("bias", values.biases.contains(*s.bias), *s.bias ? "true" : "false");
+    }
+    if (rr.has("activation")) {
+      s.activation = *parse_activation(
+          rr.required<std::string>("activation", "relu, tanh or identity", activation_name));
+      on_grid("activation", values.activations.contains(*s.activation),
+              std::string(name(*s.activation)));
     }
     rules.push_back(std::move(s));
   }

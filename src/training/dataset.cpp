@@ -29,9 +29,9 @@ struct Part {
 };
 
 // Refuses, before reading, a dataset whose declared shape the file cannot back or this machine
-// cannot hold: `bytes_per_value` as read, against the memory limit; and against the bytes the
-// file stores for it (deflate compresses at most about 1000:1, so a file storing less than
-// 1/2048 of the values' bytes declared a shape it never wrote).
+// cannot hold: `bytes_per_value` as read, against the memory limit; and the values' bytes as the
+// file types them against the bytes it stores (deflate compresses at most 1032:1, so a file
+// storing less than 1/2048 of them declared a shape it never wrote).
 void require_plausible_size(const h5::Group& root, const std::filesystem::path& file,
                             std::string_view name, double bytes_per_value, double max_bytes) {
   const h5::Shape shape = root.shape(name);
@@ -43,7 +43,7 @@ void require_plausible_size(const h5::Group& root, const std::filesystem::path& 
   }
   const double bytes = values * bytes_per_value;
   const double stored = static_cast<double>(root.storage_size(name));
-  if (bytes > 0 && stored * 2048.0 < bytes) {
+  if (values > 0 && stored * 2048.0 < values * static_cast<double>(root.element_size(name))) {
     throw DatasetError(where(file, name) + ": declares shape " + dims + " but the file stores " +
                        std::to_string(root.storage_size(name)) +
                        " bytes of its values (never written, or truncated)");

@@ -8,10 +8,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "dropperc/core/budget.hpp"
 #include "dropperc/core/percolation.hpp"
 #include "dropperc/io/schema.hpp"
 
 namespace dropperc {
+
+// The memory budget of a run (core/budget.hpp) counts this much per step.
+static_assert(sizeof(StepRecord) + sizeof(Evaluation) <= 88);
 
 namespace {
 

@@ -242,6 +242,8 @@ TEST(Cli, NonFiniteOrOutOfRangeNumbersAreRefused) {
            {"theory " + net + " --p-grid 0:nan:3", "--p-grid", "nan"},
            {"theory " + net + " --p-grid inf:1:3", "--p-grid", "inf"},
            {"theory " + net + " --p-grid 0:1:nan", "--p-grid", "nan"},
+           {"theory " + net + " --p-grid 0:1:1e300", "--p-grid", "1e300"},
+           {"theory --width 4 --depth 2147483646 --model bond --p 0.5", "--depth", "2147483646"},
            {"sample " + net + " --p nan", "--p", "nan"},
            {"sample " + net + " --p 0.5 --seed " + too_big, "--seed", too_big},
            {"sample " + net + " --p 0.5 --seed 1e3", "--seed", "1e3"},
@@ -328,6 +330,12 @@ TEST(Cli, WorkBeyondTheMachineIsRefusedBeforeItStarts) {
                             << "models = [\"bond\"]\nwidths = [30000]\ndepths = [11]\n"
                             << "p = [0.3]\n[training]\nsteps = 10\nbatch = 10000\n"
                             << "[training.teacher]\nfeatures = 4\noutputs = 2\n";
+  // A teacher of 3 x 50000^2 weights, 60 GB.
+  const std::string teacher_job = (dir / "teacher.toml").string();
+  std::ofstream(teacher_job) << "[job]\nname = \"teacher\"\noutput = \"out\"\n[grid]\n"
+                             << "models = [\"bond\"]\nwidths = [4]\ndepths = [1]\np = [0.3]\n"
+                             << "[training]\nsteps = 10\n[training.teacher]\nwidth = 50000\n"
+                             << "depth = 4\n";
   for (const auto& [arguments, option] : std::vector<std::pair<std::string, std::string>>{
            {"theory " + huge, "--max-memory"},
            {"theory " + huge + " --format csv", "--max-memory"},
@@ -338,6 +346,13 @@ TEST(Cli, WorkBeyondTheMachineIsRefusedBeforeItStarts) {
             "--max-memory"},
            {"train --model bond --width 512 --depth 4 --p 0.5 --batch 256 --steps 1000000000",
             "--max-hours"},
+           // Beyond 16 GB (not every machine's memory): an 80 GB teacher, 176 GB of records.
+           {"train --model bond --width 8 --depth 2 --p 0.5 --teacher-width 100000 "
+            "--teacher-depth 2 --max-memory 16",
+            "--max-memory"},
+           {"train --model bond --width 1 --depth 1 --p 0.5 --steps 1000000000 --max-memory 16",
+            "--max-memory"},
+           {"status " + teacher_job + " --max-memory 16", "--max-memory"},
            {"run " + samples_job, "--max-hours"},
            {"status " + samples_job, "--max-hours"},
            {"run " + memory_job, "--max-memory"},
@@ -372,6 +387,9 @@ TEST(Cli, WorkBeyondTheMachineIsRefusedBeforeItStarts) {
   EXPECT_EQ(run("run " + job + " --quiet --max-hours 1e-15").exit_code, 2);
   EXPECT_FALSE(std::filesystem::exists(dir / "lattice" / "out"));
   EXPECT_EQ(run("run " + job + " --quiet").exit_code, 0);
+  // The time limit holds the work left: a finished job is not refused for the work it has done.
+  EXPECT_EQ(run("status " + job + " --max-hours 1e-15").exit_code, 0);
+  EXPECT_EQ(run("run " + job + " --quiet --max-hours 1e-15").exit_code, 0);
 }
 
 // Every bad job of the corpus (tests/data/bad-jobs, whose first lines name the expected message
@@ -529,6 +547,10 @@ thresholds = true
       EXPECT_EQ(std::stod(row.at("error")), 0.0) << options << " " << row.at("parameter");
     }
     EXPECT_EQ(collapses, 2) << options;
+    // The text says which values were held, not fitted.
+    const std::string text = run("analyze " + file + " --resamples 5 " + options).out;
+    EXPECT_EQ(text.find("0.35 (held)") != std::string::npos, !std::isnan(p_c)) << text;
+    EXPECT_EQ(text.find("0.8 (held)") != std::string::npos, !std::isnan(b)) << text;
   }
   for (const char* bad : {"--fix-p-c 1.5", "--fix-p-c nan", "--fix-b inf", "--fix-b nan"}) {
     const Outcome refused = run("analyze " + file + " " + bad);
@@ -630,6 +652,13 @@ TEST(Cli, RunStopsDivergedReplicasAndMergesThem) {
   const Outcome status = run("status " + job);
   EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
   EXPECT_NE(status.out.find("3 of 3 units done"), std::string::npos) << status.out;
+  // analyze counts the diverged replicas and averages the one that did not diverge.
+  const Outcome analysis = run("analyze " + (dir / "out" / "diverge.h5").string());
+  ASSERT_EQ(analysis.exit_code, 0) << analysis.err;
+  const std::size_t at = analysis.out.find("train_bond_W8_L3_p0.400_nobias_relu");
+  ASSERT_NE(at, std::string::npos) << analysis.out;
+  const std::string row = analysis.out.substr(at, analysis.out.find('\n', at) - at);
+  EXPECT_NE(row.find("2 of 3"), std::string::npos) << row;
   const auto merged = dropperc::h5::File::open(dir / "out" / "diverge.h5");
   const auto task = merged.root().group("tasks/train_bond_W8_L3_p0.400_nobias_relu");
   const std::vector<double> diverged_at = task.read<double>("diverged_at");
@@ -638,6 +667,9 @@ TEST(Cli, RunStopsDivergedReplicasAndMergesThem) {
   EXPECT_GT(diverged_at[0], 0);
   EXPECT_EQ(diverged_at[1], 0);
   EXPECT_GT(diverged_at[2], 0);
+  char accuracy[32];
+  std::snprintf(accuracy, sizeof accuracy, "%.6g", task.read<double>("final_test_accuracy")[1]);
+  EXPECT_NE(row.find(accuracy), std::string::npos) << accuracy << " in " << row;
   EXPECT_EQ(task.shape("loss"), (dropperc::h5::Shape{3, 400}));
   const std::vector<double> loss = task.read<double>("loss");
   for (int replica : {0, 2}) {

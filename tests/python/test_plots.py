@@ -177,10 +177,10 @@ COLUMNS = {
     "collapse_points": ("fit", "task", "size", "p", "value", "x", "y", "error"),
     "kappa_slopes": ("fit", "width", "slope", "slope_error", "intercept", "ln_p_low",
                      "ln_p_high"),
-    "training": ("task", "model", "activation", "width", "depth", "bias", "replicas", "p",
-                 "theta", "test_loss", "test_loss_error", "test_accuracy", "test_accuracy_error",
-                 "zero_gradient_fraction", "zero_gradient_error", "steps_to_target",
-                 "steps_to_target_error"),
+    "training": ("task", "model", "activation", "width", "depth", "bias", "replicas", "diverged",
+                 "p", "theta", "test_loss", "test_loss_error", "test_accuracy",
+                 "test_accuracy_error", "zero_gradient_fraction", "zero_gradient_error",
+                 "steps_to_target", "steps_to_target_error"),
 }
 
 # Set by main() from the command line, and by setUpModule.
@@ -325,6 +325,16 @@ class PlotAllTest(unittest.TestCase):
         self.assertEqual(len(lines), 2, lines)
         self.assertIn("something_new (y)", lines[1])
         self.assertIn("collapse_something_new (x)", lines[0])
+
+    def test_fits_that_are_not_results_are_drawn_grey_or_hollow(self):
+        import plot_all as module
+        fits = np.array([("t/directed", 1), ("u/directed", 0)],
+                        dtype=[("fit", "U20"), ("valid", "i8")])
+        self.assertTrue(module.threshold_is_result(fits, "t", "directed"))
+        self.assertFalse(module.threshold_is_result(fits, "u", "directed"))
+        self.assertTrue(module.threshold_is_result(fits, "v", "directed"))  # no fits row
+        self.assertEqual(module.line_colour(fits[0], "tab:blue"), "tab:blue")
+        self.assertEqual(module.line_colour(fits[1], "tab:blue"), module.INVALID_COLOUR)
 
     def test_plot_all_reads_columns_and_never_fits(self):
         """Python only draws (docs/architecture.md): no regular expressions on fit names and no

@@ -189,7 +189,7 @@ TEST(Analysis, RerunReplacesOnlyTheAnalysisAndIsReproducible) {
   const auto file = merged_job("rerun");
   const auto tasks_before = [&] {
     const h5::File f = h5::File::open(file);
-    return f.root().read<double>("tasks/bond_W3_L16_thresholds/directed_thresholds");
+    return f.root().read<double>("tasks/bond_W3_L16_in4_out2_thresholds/directed_thresholds");
   }();
   analyze_file(file, with_resamples(20));
   h5::File first = h5::File::open(file);
@@ -204,7 +204,7 @@ TEST(Analysis, RerunReplacesOnlyTheAnalysisAndIsReproducible) {
   const h5::File second = h5::File::open(file);
   EXPECT_TRUE(same_bits(second.root().read_table("analysis/fits"), fits));
   EXPECT_EQ(second.root().read<double>("analysis/resamples/kappa_bond_directed"), resamples);
-  EXPECT_EQ(second.root().read<double>("tasks/bond_W3_L16_thresholds/directed_thresholds"),
+  EXPECT_EQ(second.root().read<double>("tasks/bond_W3_L16_in4_out2_thresholds/directed_thresholds"),
             tasks_before);
 }
 
@@ -557,14 +557,15 @@ TEST(Analysis, FitsSayWhatTheyAreAndWhetherTheyAreResults) {
   const FitRow& kappa = *first.at("kappa_site_directed");
   EXPECT_EQ(kappa.family, "kappa");
   EXPECT_EQ(kappa.dof, 1.0);  // 3 widths, 2 parameters
-  EXPECT_EQ(first.at("bond_W3_L16_thresholds/directed")->family, "threshold");
-  EXPECT_TRUE(std::isnan(first.at("bond_W3_L16_thresholds/directed")->dof));
+  EXPECT_EQ(first.at("bond_W3_L16_in4_out2_thresholds/directed")->family, "threshold");
+  EXPECT_TRUE(std::isnan(first.at("bond_W3_L16_in4_out2_thresholds/directed")->dof));
   std::set<std::string> tasks;
   for (const FitTaskRow& t : a.fit_tasks) {
     if (t.fit == "collapse_bond_directed_W_at_L16") tasks.insert(t.task);
   }
-  EXPECT_EQ(tasks, (std::set<std::string>{"bond_W2_L16_thresholds", "bond_W3_L16_thresholds",
-                                          "bond_W4_L16_thresholds"}));
+  EXPECT_EQ(tasks, (std::set<std::string>{"bond_W2_L16_in4_out2_thresholds",
+                                          "bond_W3_L16_in4_out2_thresholds",
+                                          "bond_W4_L16_in4_out2_thresholds"}));
   for (const FitRow& r : a.fits) {
     EXPECT_EQ(r.valid == 1, r.reason.empty()) << r.fit << ": " << r.reason;
     if (r.fit.find("collapse_") == 0 && std::abs(r.value) <= 1e-12 && r.parameter == "p_c") {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "dropperc/core/budget.hpp"
+#include "dropperc/core/rng.hpp"
 
 namespace dropperc {
 namespace {
@@ -52,7 +53,8 @@ TEST(Budget, AbsurdNetworksGiveAbsurdEstimates) {
     EXPECT_GT(sample_bytes(huge, DropoutModel::bond, method, false), 1e12);
     EXPECT_GT(sample_seconds(huge, DropoutModel::bond, method, false), 1e3);
   }
-  EXPECT_GT(training_bytes(huge, 32, 1000), 1e18);
+  EXPECT_GT(training_bytes(huge, 32, 1000, 1), 1e18);
+  EXPECT_GT(teacher_data_bytes(huge, 1), 8e18);
   EXPECT_GT(training_seconds(huge, DropoutModel::bond, 0.5, false, 1000, 32), 1e12);
 }
 
@@ -72,6 +74,18 @@ TEST(Budget, CostModelsFollowTheNetworkSize) {
   // The chain's tables: (W + 1)^2 doubles, three at once.
   EXPECT_DOUBLE_EQ(chain_bytes(a), 3 * 8 * 25);
   EXPECT_LT(chain_bytes({8, 8, 100, 8}), 1e4);
+}
+
+// A run keeps a record of every step: 10^9 steps of a tiny network need about 176 GB, and the
+// teacher's weights and activations count as the student's do.
+TEST(Budget, TrainingMemoryCountsTheRecordsOfEveryStepAndTheTeacher) {
+  const Architecture a{4, 4, 3, 4};
+  EXPECT_DOUBLE_EQ(training_bytes(a, 2, 0, 1e9) - training_bytes(a, 2, 0, 0),
+                   kTrainingRecordBytes * 1e9);
+  // Weights 8 x 64, and per example a stream, 12 x 4 (inputs) + 16 x 4 (activations) + 12 x 4
+  // (outputs).
+  EXPECT_DOUBLE_EQ(teacher_data_bytes(a, 10),
+                   8 * 64 + 10 * (static_cast<double>(sizeof(RandomStream)) + 48 + 64 + 48));
 }
 
 }  // namespace

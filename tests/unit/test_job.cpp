@@ -51,11 +51,12 @@ TEST(Job, ExpandsTheGridIntoNamedTasks) {
   EXPECT_EQ(counts[TaskKind::thresholds], 8);
   EXPECT_EQ(counts[TaskKind::percolation], 16);
   EXPECT_EQ(counts[TaskKind::training], 16);
-  const Task& point = by_name.at("bond_W4_L6_p0.600");
+  // Percolation tasks measure the trained networks: W_in and W_out are the teacher's 8 and 2.
+  const Task& point = by_name.at("bond_W4_L6_in8_out2_p0.600");
   EXPECT_EQ(point.kind, TaskKind::percolation);
-  EXPECT_EQ(point.arch, (Architecture{4, 4, 6, 4}));
+  EXPECT_EQ(point.arch, (Architecture{8, 4, 6, 2}));
   EXPECT_EQ(point.units, 4);
-  EXPECT_EQ(by_name.at("site_W2_L3_thresholds").units, 4);
+  EXPECT_EQ(by_name.at("site_W2_L3_in8_out2_thresholds").units, 4);
   const Task& training = by_name.at("train_site_W2_L3_p0.300_nobias_relu");
   EXPECT_EQ(training.units, 2);
   EXPECT_EQ(training.arch, (Architecture{8, 2, 3, 2}));  // W_in, W_out from the teacher
@@ -139,17 +140,38 @@ q = { start = 0.3, stop = 0.8, num = 51 }
   std::vector<std::string> names;
   for (const Task& t : expand(job))
     names.push_back(t.name);
-  const std::vector<std::string> expected{"bond_W4_L2_p0.100",
-                                          "bond_W4_L2_p0.200",
-                                          "bond_W4_L2_p0.400",
-                                          "bond_W4_L2_p0.500",
-                                          "bond_W4_L2_p0.600",
-                                          "bond_W4_L2_p0.700",
-                                          "train_bond_W4_L2_p0.700_nobias_relu",
-                                          "bond_W4_L2_p0.800",
-                                          "bond_W4_L2_p0.900",
-                                          "lattice_site_L4"};
+  // The percolation tasks describe the trained networks: the teacher's 16 features, 2 classes.
+  const std::vector<std::string> expected{
+      "bond_W4_L2_in16_out2_p0.100",         "bond_W4_L2_in16_out2_p0.200",
+      "bond_W4_L2_in16_out2_p0.400",         "bond_W4_L2_in16_out2_p0.500",
+      "bond_W4_L2_in16_out2_p0.600",         "bond_W4_L2_in16_out2_p0.700",
+      "train_bond_W4_L2_p0.700_nobias_relu", "bond_W4_L2_in16_out2_p0.800",
+      "bond_W4_L2_in16_out2_p0.900",         "lattice_site_L4"};
   EXPECT_EQ(names, expected);
+}
+
+// A rule matches only points that have every parameter it gives: a p rule never removes a
+// thresholds task (it has no p), a bias or activation rule never a percolation task.
+TEST(Job, RulesMatchOnlyPointsThatHaveTheirParameters) {
+  auto names = [](const std::string& skip) {
+    std::vector<std::string> out;
+    for (const Task& t : expand(parse_job_text("[job]\nname = \"rules\"\n[grid]\n"
+                                               "models = [\"bond\"]\nwidths = [4]\ndepths = [2]\n"
+                                               "p = [0.5]\nskip = [" +
+                                                   skip +
+                                                   "]\n[percolation]\nsamples = 10\n"
+                                                   "thresholds = true\n[training]\nsteps = 10\n",
+                                               "rules.toml")))
+      out.push_back(t.name);
+    return out;
+  };
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(names("{ p = 0.5 }"), (Names{"bond_W4_L2_in16_out2_thresholds"}));
+  EXPECT_EQ(names("{ activation = \"relu\" }"),
+            (Names{"bond_W4_L2_in16_out2_thresholds", "bond_W4_L2_in16_out2_p0.500"}));
+  EXPECT_EQ(names("{ bias = false, width = 4 }"),
+            (Names{"bond_W4_L2_in16_out2_thresholds", "bond_W4_L2_in16_out2_p0.500"}));
+  EXPECT_EQ(names("{ width = 4, depth = 2, p = 0.5 }"), (Names{"bond_W4_L2_in16_out2_thresholds"}));
 }
 
 // A rule's p matches a p that a law computes, written as the user would round it: here

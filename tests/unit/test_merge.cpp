@@ -78,21 +78,22 @@ TEST(Merge, WritesJobTasksAndSummary) {
   for (std::size_t t = 0; t < m.tasks.size(); ++t)
     EXPECT_EQ(names[t], m.tasks[t].name);
 
-  // A percolation point: theta within its interval, and within 4 sigma of exact theory.
-  const h5::Group point = root.group("tasks/bond_W3_L3_p0.600");
+  // A percolation point (of the trained 4 -> 3 -> 2 networks): theta within its interval, and
+  // within 4 sigma of exact theory.
+  const h5::Group point = root.group("tasks/bond_W3_L3_in4_out2_p0.600");
   EXPECT_EQ(point.string_attribute("kind"), "percolation");
   EXPECT_EQ(point.number_attribute("p"), 0.6);
   const double theta = point.read<double>("theta")[0];
   EXPECT_LE(point.read<double>("theta_low")[0], theta);
   EXPECT_LE(theta, point.read<double>("theta_high")[0]);
   const double exact =
-      spanning_probability({3, 3, 3, 3}, Dropout::of(DropoutModel::bond, 0.6)).theta;
+      spanning_probability({4, 3, 3, 2}, Dropout::of(DropoutModel::bond, 0.6)).theta;
   EXPECT_NEAR(theta, exact, 4 * std::sqrt(exact * (1 - exact) / 2000));
   EXPECT_EQ(point.read<double>("samples")[0], 2000);
   EXPECT_EQ(point.read<double>("reachable").size(), 5u);
 
   // Thresholds: every sample, and the curve on the job's grid.
-  const h5::Group thresholds = root.group("tasks/site_W3_L3_thresholds");
+  const h5::Group thresholds = root.group("tasks/site_W3_L3_in4_out2_thresholds");
   EXPECT_EQ(thresholds.read<double>("directed_thresholds").size(), 2000u);
   EXPECT_EQ(thresholds.read<double>("curve_p"), (std::vector<double>{0.3, 0.6}));
   EXPECT_EQ(thresholds.read<double>("curve_theta").size(), 2u);
@@ -207,7 +208,7 @@ TEST(Merge, SummaryLoadsInOneLineOfH5py) {
   const std::string check =
       "/usr/bin/python3 -c \"import h5py; s = h5py.File('" + m.file.string() +
       "')['summary'][:]; assert len(s) == " + std::to_string(m.tasks.size()) +
-      " and s['theta'].dtype.kind == 'f' and b'bond_W3_L3_p0.600' in s['name']\"";
+      " and s['theta'].dtype.kind == 'f' and b'bond_W3_L3_in4_out2_p0.600' in s['name']\"";
   EXPECT_EQ(std::system(check.c_str()), 0);
 }
 

@@ -56,6 +56,11 @@ TEST(Network, ValidateNamesTheBadField) {
   EXPECT_EQ(message({1, -3, 2, 1}), "width = -3: must be at least 1");
   EXPECT_EQ(message({0, 1, 2, 1}), "input width = 0: must be at least 1");
   EXPECT_EQ(message({1, 1, 2, 0}), "output width = 0: must be at least 1");
+  // L + 2 layers must be an int.
+  EXPECT_NO_THROW(validate({1, 1, kMaxArchitectureDepth, 1}));
+  EXPECT_EQ(
+      message({1, 1, kMaxArchitectureDepth + 1, 1}),
+      "depth = 2147483646: must be at most 2147483645, so that the layer count L + 2 is an int");
 }
 
 TEST(Network, PrintsItsShape) {

@@ -11,8 +11,11 @@
 namespace dropperc {
 namespace {
 
+// A file per test: ctest runs the tests of this suite concurrently.
 JobSpec small_job(const std::string& extra = "") {
-  const auto path = std::filesystem::path(::testing::TempDir()) / "dropperc_unit_job.toml";
+  const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  const auto path =
+      std::filesystem::path(::testing::TempDir()) / ("dropperc_unit_job_" + test + ".toml");
   std::ofstream(path) << R"([job]
 name = "unit"
 seed = 11

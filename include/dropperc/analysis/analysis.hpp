@@ -89,9 +89,10 @@ struct KappaSlope {
 
 /// Training at one grid point against the exact theta of its network (§6, §10.5): means and
 /// standard errors over replicas.
+/// Means are over the replicas that did not diverge (`diverged` counts the others).
 struct TrainingRow {
   std::string task, model, activation;
-  std::int64_t width = 0, depth = 0, bias = 0, replicas = 0;
+  std::int64_t width = 0, depth = 0, bias = 0, replicas = 0, diverged = 0;
   double p = 0, theta = 0;
   double test_loss = 0, test_loss_error = 0, test_accuracy = 0, test_accuracy_error = 0;
   double zero_gradient_fraction = 0, zero_gradient_error = 0;

@@ -58,8 +58,17 @@ double chain_seconds(const Architecture& arch);
 /// Seconds of `steps` SGD steps of `batch` examples (cost model of the training kind).
 double training_seconds(const Architecture& arch, DropoutModel model, double p, bool shared_mask,
                         double steps, double batch);
+/// Bytes a training run keeps per step: its StepRecord and, at most, an Evaluation (training.cpp
+/// checks that they fit in 88), twice over, as the vectors that hold them grow by doubling.
+inline constexpr double kTrainingRecordBytes = 2 * 88.0;
 /// Bytes of a training run: parameters, velocity and gradient (float32 or float64: `scalar`
-/// bytes), a batch's activations and masks, and the data set of `examples` examples.
-double training_bytes(const Architecture& arch, double batch, double examples, int scalar = 4);
+/// bytes), a batch's activations and masks, the data set of `examples` examples, and the records
+/// of `steps` steps.
+double training_bytes(const Architecture& arch, double batch, double examples, double steps,
+                      int scalar = 4);
+/// Bytes of generating teacher-student data with the teacher network `teacher` (its W_in, hidden
+/// width and depth, outputs): its weights, and for `examples` examples a random stream, the inputs
+/// and outputs in double and float, and two layers of hidden activations in double.
+double teacher_data_bytes(const Architecture& teacher, double examples);
 
 }  // namespace dropperc

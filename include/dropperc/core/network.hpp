@@ -10,8 +10,12 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <limits>
 
 namespace dropperc {
+
+/// The largest depth L whose layer count L + 2 is an int.
+inline constexpr int kMaxArchitectureDepth = std::numeric_limits<int>::max() - 2;
 
 struct Architecture {
   int input_width = 1;

@@ -102,6 +102,8 @@ class Group {
   /// values were never written, less than its shape implies if only some chunks were.
   std::uint64_t storage_size(std::string_view name) const;
   ElementKind element_kind(std::string_view name) const;
+  /// Bytes of one value as the file stores it (H5Tget_size of the dataset's type).
+  std::size_t element_size(std::string_view name) const;
 
   void set_attribute(std::string_view name, double value);
   void set_attribute(std::string_view name, std::int64_t value);

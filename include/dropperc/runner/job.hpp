@@ -52,10 +52,15 @@ inline constexpr std::int64_t kMaxEvaluations = 10'000'000;    ///< per task: re
 inline constexpr std::int64_t kMaxDataValues = 1'000'000'000;  ///< numbers of a teacher's data
 inline constexpr double kMaxSeconds = 1e8;                     ///< walltime, checkpoint interval
 
-/// Matches the grid points whose parameters equal every value the rule gives ("model",
-/// "width", "depth", "p", "bias", "activation"): [grid] skip rules and [training] only rules.
+/// Matches the grid points whose parameters equal every value the rule gives: [grid] skip rules
+/// and [training] only rules. p matches within 1e-9 (a value a range or a law computes, however
+/// the user rounded it), the others exactly.
 struct PointRule {
-  std::map<std::string, std::string> match;  ///< key -> the value as canonical text
+  std::optional<DropoutModel> model;
+  std::optional<int> width, depth;
+  std::optional<double> p;
+  std::optional<bool> bias;
+  std::optional<Activation> activation;
 };
 
 /// A grid parameter given at every width W by a power law, one value per scale:

@@ -69,9 +69,13 @@ double Training::cost(const JobSpec& job, const Task& task, std::int64_t) {
 double Training::memory(const JobSpec& job, const Task& task) {
   // A teacher's data are generated per replica; a file's were read (and checked) at parse time.
   const TrainingSpec& t = *job.training;
-  const double examples =
-      t.dataset ? 0.0 : static_cast<double>(t.teacher.train_size + t.teacher.test_size);
-  return training_bytes(task.arch, t.batch, examples);
+  const double steps = static_cast<double>(t.steps);
+  if (t.dataset) return training_bytes(task.arch, t.batch, 0.0, steps);
+  const TeacherSpec& teacher = t.teacher;
+  const double examples = static_cast<double>(teacher.train_size + teacher.test_size);
+  return training_bytes(task.arch, t.batch, examples, steps) +
+         teacher_data_bytes({teacher.input_width, teacher.width, teacher.depth, teacher.outputs},
+                            examples);
 }
 
 Settings Training::settings(const JobSpec& job, const Task& task) {
