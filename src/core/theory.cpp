@@ -1,8 +1,10 @@
 #include "dropperc/core/theory.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <string>
 
 #include <boost/math/tools/roots.hpp>
 
@@ -122,6 +124,70 @@ ReachableChain reachable_chain(const Architecture& arch, const Dropout& dropout)
 SpanningProbability spanning_probability(const Architecture& arch, const Dropout& dropout) {
   if (dropout.model == DropoutModel::site) return site_spanning_probability(arch, dropout.p_site);
   return reachable_chain(arch, dropout).spanning;
+}
+
+namespace {
+
+// Whether theta `s` reaches `level`: theta >= value, or 1 - theta <= value.
+bool reaches(const SpanningProbability& s, ThetaLevel level) {
+  return level.complement ? s.one_minus_theta <= level.value : s.theta >= level.value;
+}
+
+// The log of the side of theta the level is stated on, made finite at theta = 0 or 1 so that
+// the root search keeps finite brackets (every such point is far from any level in (0, 1)).
+double log_side(const SpanningProbability& s, bool complement) {
+  constexpr double kFloor = -1e300;
+  const double v = complement ? std::log(s.one_minus_theta) : s.log_theta;
+  return std::max(v, kFloor);
+}
+
+}  // namespace
+
+double solve_p(const Architecture& arch, const ScanLine& line, ThetaLevel level) {
+  if (!(level.value > 0.0 && level.value < 1.0))
+    throw std::invalid_argument("a level of theta must lie in (0, 1)");
+  // Increasing in p: log(1 - theta) - log value; otherwise log value - log theta.
+  const double log_value = std::log(level.value);
+  auto excess = [&](double p) {
+    const double side = log_side(spanning_probability(arch, line.at(p)), level.complement);
+    return level.complement ? side - log_value : log_value - side;
+  };
+  const double at_zero = excess(0.0);
+  const double at_one = excess(1.0);
+  if (at_zero > 0.0 || at_one < 0.0) {
+    throw std::domain_error(std::string(level.complement ? "1 - theta" : "theta") +
+                            " does not reach the level for p in [0, 1] on this scan line");
+  }
+  if (at_zero == 0.0) return 0.0;
+  if (at_one == 0.0) return 1.0;
+  std::uintmax_t iterations = 200;
+  const auto [low, high] = boost::math::tools::toms748_solve(
+      excess, 0.0, 1.0, at_zero, at_one, boost::math::tools::eps_tolerance<double>(), iterations);
+  return 0.5 * (low + high);
+}
+
+DepthSolution solve_depth(Architecture arch, const Dropout& dropout, ThetaLevel level,
+                          int max_depth) {
+  if (!(level.value > 0.0 && level.value < 1.0))
+    throw std::invalid_argument("a level of theta must lie in (0, 1)");
+  if (max_depth < 1) throw std::invalid_argument("the largest depth must be at least 1");
+  if (dropout.model != DropoutModel::site && arch.output_width != arch.width) {
+    throw std::invalid_argument(
+        "theta need not decrease with the depth when W_out != W (docs/theory.md §5.1): solve for "
+        "the depth only with W_out = W or site dropout");
+  }
+  auto holds = [&](int depth) {
+    arch.depth = depth;
+    return reaches(spanning_probability(arch, dropout), level);
+  };
+  if (!holds(1)) throw std::domain_error("theta is below the level already at L = 1");
+  if (holds(max_depth)) return {max_depth, true};
+  int good = 1, bad = max_depth;  // holds(good), !holds(bad)
+  while (bad - good > 1) {
+    const int middle = good + (bad - good) / 2;
+    (holds(middle) ? good : bad) = middle;
+  }
+  return {good, false};
 }
 
 double p_half(const Architecture& arch, const ScanLine& line) {

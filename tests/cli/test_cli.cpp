@@ -106,6 +106,54 @@ TEST(Cli, TheoryPrintsExactTheta) {
   EXPECT_NE(text.out.find("p_half"), std::string::npos);
 }
 
+// --solve: the p or the largest depth at a level of theta, one row with theta there; levels
+// outside (0, 1), other keys, a --p when solving for p, or a level never reached are refused.
+TEST(Cli, TheorySolvesForPAndForDepth) {
+  const std::string bond = "theory --model bond --width 8 --depth 16 ";
+  const Outcome half = run(bond + "--solve theta=0.5 --format csv");
+  ASSERT_EQ(half.exit_code, 0) << half.err;
+  const auto rows = parse_csv(half.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_NEAR(value(rows[0], "theta"), 0.5, 1e-12);
+  const Outcome text = run(bond + "--solve theta=0.5");
+  const std::size_t at = text.out.find("p_half = ");
+  ASSERT_NE(at, std::string::npos) << text.out;
+  EXPECT_NEAR(value(rows[0], "p"), std::stod(text.out.substr(at + 9)), 1e-11);
+  const Outcome rare = run(bond + "--solve one_minus_theta=1e-9 --format csv");
+  ASSERT_EQ(rare.exit_code, 0) << rare.err;
+  EXPECT_NEAR(value(parse_csv(rare.out)[0], "one_minus_theta") / 1e-9, 1.0, 1e-6);
+  const Outcome depth = run(bond + "--p 0.85 --solve theta=0.9 --for depth --format csv");
+  ASSERT_EQ(depth.exit_code, 0) << depth.err;
+  const auto depth_row = parse_csv(depth.out).at(0);
+  const int l = static_cast<int>(value(depth_row, "depth"));
+  EXPECT_GE(value(depth_row, "theta"), 0.9);
+  ASSERT_LT(l, 16);  // one more layer falls below the level
+  const Outcome deeper = run("theory --model bond --width 8 --depth " + std::to_string(l + 1) +
+                             " --p 0.85 --format csv");
+  EXPECT_LT(value(parse_csv(deeper.out).at(0), "theta"), 0.9);
+  const Outcome capped = run(bond + "--p 0.1 --solve theta=0.9 --for depth --format csv");
+  EXPECT_EQ(capped.exit_code, 0);
+  EXPECT_NE(capped.err.find("at least 16"), std::string::npos) << capped.err;
+  for (const auto& [arguments, fragment] : std::vector<std::pair<std::string, std::string>>{
+           {bond + "--solve theta=1.5", "theta=1.5"},
+           {bond + "--solve theta=0", "(0, 1)"},
+           {bond + "--solve theta=nan", "nan"},
+           {bond + "--solve p=0.5", "p=0.5"},
+           {bond + "--solve theta=0.5 --p 0.3", "--p"},
+           {bond + "--solve theta=0.5 --for q", "--for"},
+           {bond + "--solve theta=0.5 --for depth --p-grid 0:1:3", "--p-grid"},
+           {bond + "--solve theta=0.5 --for depth --p 0.3 --output-width 2", "W_out"},
+           {bond + "--solve theta=0.5 --profile", "--profile"},
+           {"theory --model site+bond --width 2 --depth 16 --p-bond 0.5 --solve theta=0.99",
+            "does not reach"},
+       }) {
+    const Outcome r = run(arguments);
+    EXPECT_EQ(r.exit_code, 2) << arguments << "\n" << r.err;
+    EXPECT_NE(r.err.find(fragment), std::string::npos) << arguments << "\n" << r.err;
+    EXPECT_TRUE(r.out.empty()) << arguments << "\n" << r.out;
+  }
+}
+
 TEST(Cli, TheoryGridHasOneRowPerPoint) {
   const Outcome r =
       run("theory --model site+bond --width 3 --depth 4 --p-grid 0:1:11 --format csv");

@@ -152,6 +152,60 @@ TEST(Theory, PHalfIsWhereThetaIsOneHalf) {
                std::domain_error);
 }
 
+// The p at a level of theta (docs/theory.md §5.1): the site closed form inverted by hand, and
+// theta or 1 - theta at the solution equal to the level for the chain, near 1 as well.
+TEST(Theory, SolvePFindsWhereThetaReachesTheLevel) {
+  const Architecture site{5, 4, 6, 3};
+  // (1 - p^W)^L = 0.9: p = (1 - 0.9^(1/L))^(1/W).
+  EXPECT_NEAR(solve_p(site, ScanLine::of(DropoutModel::site), {0.9}),
+              std::pow(1 - std::pow(0.9, 1.0 / 6), 0.25), 1e-14);
+  const Architecture bond = Architecture::uniform(8, 16);
+  const ScanLine line = ScanLine::of(DropoutModel::bond);
+  EXPECT_NEAR(spanning_probability(bond, line.at(solve_p(bond, line, {0.999}))).theta, 0.999,
+              1e-13);
+  for (double level : {1e-3, 1e-12, 1e-100}) {
+    const double p = solve_p(bond, line, {level, true});
+    EXPECT_NEAR(spanning_probability(bond, line.at(p)).one_minus_theta / level, 1.0, 1e-8) << level;
+  }
+  EXPECT_NEAR(solve_p(bond, line, {0.5}), p_half(bond, line), 1e-14);
+  // With p_bond = 0.5 fixed, theta stays below 0.99 at every p_site.
+  const ScanLine site_only{DropoutModel::site_bond, true, false, 0.0, 0.5};
+  EXPECT_THROW(solve_p(Architecture::uniform(2, 16), site_only, {0.99}), std::domain_error);
+}
+
+// The largest depth at a level: bisection against a scan of every depth; capped at the largest
+// depth searched; refused where theta need not decrease with L.
+TEST(Theory, SolveDepthIsTheLargestDepthAtTheLevel) {
+  const Dropout bond = Dropout::of(DropoutModel::bond, 0.7);
+  for (const ThetaLevel level :
+       {ThetaLevel{0.5}, ThetaLevel{0.9}, ThetaLevel{1e-6}, ThetaLevel{0.999, true}}) {
+    int largest = 0;
+    for (int l = 1; l <= 300; ++l) {
+      const SpanningProbability s = spanning_probability(Architecture::uniform(4, l), bond);
+      if (level.complement ? s.one_minus_theta <= level.value : s.theta >= level.value) largest = l;
+    }
+    ASSERT_GT(largest, 1);
+    ASSERT_LT(largest, 300);
+    const DepthSolution found = solve_depth(Architecture::uniform(4, 1), bond, level, 300);
+    EXPECT_EQ(found.depth, largest) << level.value;
+    EXPECT_FALSE(found.capped);
+  }
+  const DepthSolution capped = solve_depth(Architecture::uniform(4, 1), bond, {0.5}, 3);
+  EXPECT_EQ(capped.depth, 3);
+  EXPECT_TRUE(capped.capped);
+  EXPECT_THROW(
+      solve_depth(Architecture::uniform(4, 1), Dropout::of(DropoutModel::bond, 0.95), {0.999}, 100),
+      std::domain_error);
+  EXPECT_THROW(solve_depth({4, 4, 1, 2}, bond, {0.5}, 100), std::invalid_argument);
+  // Why (§5.1, with its rounded values): one input unit, W = 100, one output unit, DropConnect at
+  // 0.98: theta grows with L.
+  const Dropout sparse = Dropout::of(DropoutModel::bond, 0.98);
+  EXPECT_NEAR(spanning_probability({1, 100, 1, 1}, sparse).theta, 0.0392, 5e-5);
+  EXPECT_NEAR(spanning_probability({1, 100, 2, 1}, sparse).theta, 0.0742, 5e-5);
+  EXPECT_NEAR(spanning_probability({1, 100, 10, 1}, sparse).theta, 0.618, 5e-4);
+  EXPECT_NO_THROW(solve_depth({4, 4, 1, 2}, Dropout::of(DropoutModel::site, 0.5), {0.5}, 100));
+}
+
 TEST(Theory, EndpointsAreCertain) {
   const Architecture arch{2, 3, 4, 2};
   for (auto model : {DropoutModel::site, DropoutModel::bond, DropoutModel::site_bond}) {

@@ -42,4 +42,29 @@ SpanningProbability spanning_probability(const Architecture& arch, const Dropout
 /// [0, 1] (theta is nonincreasing in p). Throws std::domain_error if theta does not cross 1/2.
 double p_half(const Architecture& arch, const ScanLine& line);
 
+/// A level of theta: theta = value or, with `complement`, 1 - theta = value (a level near 1 such
+/// as 1 - theta = 1e-9 keeps its digits so). The value lies in (0, 1).
+struct ThetaLevel {
+  double value = 0.5;
+  bool complement = false;
+};
+
+/// The line parameter p at which theta(line.at(p)) reaches `level` (docs/theory.md §5.1): theta
+/// is nonincreasing in p, so the root is bracketed on [0, 1] and found by TOMS 748 on
+/// log theta - log value (or log(1 - theta) - log value), which keeps relative precision at
+/// levels near 0 and near 1. Throws std::domain_error if theta does not reach the level on [0, 1].
+double solve_p(const Architecture& arch, const ScanLine& line, ThetaLevel level);
+
+/// The largest depth L in [1, max_depth] at which theta still reaches `level` (theta >= value,
+/// or 1 - theta <= value), by bisection over L: theta is nonincreasing in L for site dropout and
+/// for networks with W_out = W (docs/theory.md §5.1), and other networks are refused with
+/// std::invalid_argument. `capped`: the level holds up to max_depth, so the answer is at least
+/// that. Throws std::domain_error if theta is below the level already at L = 1.
+struct DepthSolution {
+  int depth = 1;
+  bool capped = false;
+};
+DepthSolution solve_depth(Architecture arch, const Dropout& dropout, ThetaLevel level,
+                          int max_depth);
+
 }  // namespace dropperc
