@@ -17,15 +17,15 @@ namespace dropperc::cli {
 
 namespace {
 
-// Exact thetas a root search in p evaluates, at most about (TOMS 748 to full precision), with
-// the 30 of the text header's p_half.
+// Exact thetas that solving for p evaluates, at most about: TOMS 748 to full precision for the
+// level and again for the text header's p_half.
 constexpr double kSolveChains = 100.0;
 
 struct TheoryOptions {
   NetworkOptions network;
   bool profile = false;
-  std::optional<std::string> solve;  ///< theta=V or one_minus_theta=V
-  std::string solve_for = "p";
+  std::optional<std::string> solve;      ///< theta=V or one_minus_theta=V
+  std::optional<std::string> solve_for;  ///< p (the default) or depth
 };
 
 // The network, and p_half where the line scans something and `with_p_half`.
@@ -150,12 +150,13 @@ int solve_for_depth(const TheoryOptions& options, ThetaLevel level, const Limits
 }
 
 int run_theory(const TheoryOptions& options) {
+  if (options.solve_for && !options.solve) throw UsageError("--for: needs --solve");
   if (options.solve) {
     if (options.profile) throw UsageError("--profile and --solve exclude each other: give one");
     const ThetaLevel level = parse_level(*options.solve);
     const Limits limits = limits_of(options.network.budget, kCommandCoreHours);
-    return options.solve_for == "p" ? solve_for_p(options, level, limits)
-                                    : solve_for_depth(options, level, limits);
+    return options.solve_for.value_or("p") == "p" ? solve_for_p(options, level, limits)
+                                                  : solve_for_depth(options, level, limits);
   }
   const NetworkRequest request = resolve(options.network);
   // Every row runs the reachable-count chain (the extinction depth needs it even for site).
@@ -206,9 +207,8 @@ Command add_theory_command(CLI::App& app) {
   command
       ->add_option("--for", options->solve_for,
                    "With --solve: p (on the scan line; no --p) or depth (the largest L up to "
-                   "--depth, at --p)")
-      ->check(CLI::IsMember({"p", "depth"}))
-      ->capture_default_str();
+                   "--depth, at --p); default p")
+      ->check(CLI::IsMember({"p", "depth"}));
   return {command, [options] { return run_theory(*options); }};
 }
 

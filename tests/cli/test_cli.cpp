@@ -144,6 +144,7 @@ TEST(Cli, TheorySolvesForPAndForDepth) {
            {bond + "--solve theta=0.5 --for depth --p-grid 0:1:3", "--p-grid"},
            {bond + "--solve theta=0.5 --for depth --p 0.3 --output-width 2", "W_out"},
            {bond + "--solve theta=0.5 --profile", "--profile"},
+           {bond + "--p 0.5 --for depth", "--solve"},
            {"theory --model site+bond --width 2 --depth 16 --p-bond 0.5 --solve theta=0.99",
             "does not reach"},
        }) {
