@@ -21,10 +21,10 @@ Run with Debian's /usr/bin/python3 (h5py, numpy). The layout (docs/hdf5-layout.m
                        p_half_low, p_half_high, transition_width, transition_width_error,
                        p_half_exact, deviation
       fits             fit, model, observable, parameter, value, error, low, high, exact, quality,
-                       failures (one row per fitted parameter); what the fit is: family, spanning,
-                       scaling, fixed_size, depth_scale, keep_scale, input_width, min_size ("" or
-                       NaN where not applicable); its verdict: valid (0/1), reason, dof,
-                       chi2_per_dof (docs/theory.md §10.8)
+                       failures, held (one row per fitted parameter); what the fit is: family,
+                       spanning, scaling, fixed_size, depth_scale, keep_scale, input_width,
+                       min_size ("" or NaN where not applicable); its verdict: valid (0/1),
+                       reason, dof, chi2_per_dof (docs/theory.md §10.8)
       fit_tasks        fit, task: the tasks each fit used
       collapse_points  fit, task, size, p, value, x, y, error: every collapse's points on its
                        master curve at the fitted parameters (kappa fits: the collapse in x)

@@ -76,6 +76,7 @@ void write_analysis(h5::Group& root, const Analysis& a, const Fits& fits, int re
                  {"exact", column(a.fits, &F::exact)},
                  {"quality", column(a.fits, &F::quality)},
                  {"failures", column(a.fits, &F::failures)},
+                 {"held", column(a.fits, &F::held)},
                  {"family", column(a.fits, &F::family)},
                  {"spanning", column(a.fits, &F::spanning)},
                  {"scaling", column(a.fits, &F::scaling)},

@@ -102,6 +102,7 @@ void Fits::add_rows(const FitSpec& spec, const std::vector<double>& values,
     row.exact = k < exact.size() ? exact[k] : kNaN;
     row.quality = quality;
     row.failures = failures[k];
+    row.held = k < spec.held.size() && spec.held[k] ? 1 : 0;
     row.valid = verdict.valid ? 1 : 0;
     row.reason = verdict.reason;
     row.dof = verdict.dof;

@@ -29,6 +29,9 @@ struct FitSpec {
   bool chi2 = false;
   /// The search interval of each parameter (±infinity where none, also for fixed ones).
   std::vector<double> lower, upper;
+  /// Per parameter: held at a value given by the user (--fix-p-c, --fix-b), not fitted; empty:
+  /// none.
+  std::vector<bool> held;
 };
 
 /// A spec with the first columns set and no other.

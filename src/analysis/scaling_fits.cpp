@@ -201,6 +201,7 @@ void lattice_collapse(const std::vector<const LatticeTask*>& family, const std::
   about.about.min_size = static_cast<double>(family.front()->size);
   about.tasks = tasks;
   collapse_bounds(spec, about);
+  about.held[2] = about.held[1];  // nu = 1/b
   auto curves_of = [&](const Resample& r) {
     std::vector<SizeCurve> curves;
     for (std::size_t k = 0; k < family.size(); ++k) {
@@ -240,6 +241,11 @@ void collapse_bounds(const CollapseSpec& spec, FitSpec& fit) {
   const double upper[] = {spec.upper.p_c, spec.upper.b, spec.upper.a};
   fit.lower.assign(fit.parameters.size(), -kInfinity);
   fit.upper.assign(fit.parameters.size(), kInfinity);
+  // p_c and b are fitted unless the options hold them (Fits::collapse); the third is a or a
+  // derived parameter, never held by the user.
+  fit.held.assign(fit.parameters.size(), false);
+  for (std::size_t k = 0; k < 2 && k < fit.parameters.size(); ++k)
+    fit.held[k] = !free[k];
   for (std::size_t k = 0; k < 3 && k < fit.parameters.size(); ++k) {
     if (!free[k]) continue;
     fit.lower[k] = lower[k];

@@ -71,16 +71,9 @@ std::string shown(double value, int digits) {
   return std::isfinite(value) ? number(value, digits) : "";
 }
 
-// Whether the row's value was held at --fix-p-c or --fix-b (nu = 1/b with b) rather than fitted.
-bool held(const FitRow& r, const AnalyzeOptions& o) {
-  if (r.family != "collapse" && r.family != "lattice_collapse") return false;
-  return (o.fixed_p_c && r.parameter == "p_c") ||
-         (o.fixed_b && (r.parameter == "b" || r.parameter == "nu"));
-}
-
 // A fitted value with its error, or a held one marked so.
-std::string value_text(const FitRow& r, const AnalyzeOptions& o) {
-  return held(r, o) ? number(r.value, 6) + " (held)" : with_error(r.value, r.error);
+std::string value_text(const FitRow& r) {
+  return r.held ? number(r.value, 6) + " (held)" : with_error(r.value, r.error);
 }
 
 // Whether the fit named `fit` is a result (docs/theory.md §10.8).
@@ -90,7 +83,7 @@ bool is_result(const Analysis& a, const std::string& fit) {
 }
 
 // Fits that are not results, one line each: their values and why (never in the tables above).
-void print_not_results(const Analysis& a, const AnalyzeOptions& o) {
+void print_not_results(const Analysis& a) {
   std::vector<std::pair<std::string, std::string>> lines;  // fit, values; in table order
   std::map<std::string, std::string> reasons;
   for (const FitRow& r : a.fits) {
@@ -98,7 +91,7 @@ void print_not_results(const Analysis& a, const AnalyzeOptions& o) {
     if (!reasons.contains(r.fit)) lines.push_back({r.fit, ""});
     reasons[r.fit] = r.reason;
     std::string& values = lines.back().second;
-    values += (values.empty() ? "" : ", ") + r.parameter + " = " + value_text(r, o);
+    values += (values.empty() ? "" : ", ") + r.parameter + " = " + value_text(r);
   }
   if (lines.empty()) return;
   std::printf("Not results: fits that fail a rule of docs/theory.md §10.8, with the reason\n");
@@ -109,7 +102,7 @@ void print_not_results(const Analysis& a, const AnalyzeOptions& o) {
   std::printf("\n");
 }
 
-void print_text(const Analysis& a, const AnalyzeOptions& o) {
+void print_text(const Analysis& a) {
   if (!a.thresholds.empty()) {
     std::printf("Thresholds: p_half (theta = 1/2) and the width from theta = 0.9 to 0.1\n");
     Table t({"task", "spanning", "samples", "p_half", "exact", "deviation", "width"});
@@ -132,15 +125,15 @@ void print_text(const Analysis& a, const AnalyzeOptions& o) {
       if (r.fit.find('/') != std::string::npos) continue;  // thresholds, shown above
       if (r.valid == 0) continue;                          // under "Not results"
       const double deviation = (r.value - r.exact) / r.error;
-      t.add_row({r.fit, r.parameter, value_text(r, o),
-                 held(r, o) ? "" : "[" + number(r.low, 5) + ", " + number(r.high, 5) + "]",
+      t.add_row({r.fit, r.parameter, value_text(r),
+                 r.held ? "" : "[" + number(r.low, 5) + ", " + number(r.high, 5) + "]",
                  shown(r.exact, 6), std::isfinite(deviation) ? number(deviation, 2) + " sigma" : "",
                  shown(r.quality, 3)});
     }
     t.print(stdout, false);
     std::printf("\n");
   }
-  print_not_results(a, o);
+  print_not_results(a);
   if (!a.training.empty()) {
     std::printf("Training against exact theta (means over the replicas that did not diverge)\n");
     Table t({"task", "theta", "diverged", "test_loss", "test_accuracy", "zero_gradient",
@@ -158,10 +151,10 @@ void print_text(const Analysis& a, const AnalyzeOptions& o) {
 }
 
 void print_csv(const Analysis& a) {
-  Table t({"fit",      "model",   "observable", "parameter",   "value",       "error",
-           "low",      "high",    "exact",      "quality",     "failures",    "family",
-           "spanning", "scaling", "fixed_size", "depth_scale", "keep_scale",  "input_width",
-           "min_size", "valid",   "reason",     "dof",         "chi2_per_dof"});
+  Table t({"fit",         "model",    "observable", "parameter",  "value",       "error",
+           "low",         "high",     "exact",      "quality",    "failures",    "held",
+           "family",      "spanning", "scaling",    "fixed_size", "depth_scale", "keep_scale",
+           "input_width", "min_size", "valid",      "reason",     "dof",         "chi2_per_dof"});
   for (const FitRow& r : a.fits) {
     t.add_row({r.fit,
                r.model,
@@ -174,6 +167,7 @@ void print_csv(const Analysis& a) {
                number(r.exact),
                number(r.quality),
                std::to_string(r.failures),
+               std::to_string(r.held),
                r.family,
                r.spanning,
                r.scaling,
@@ -201,7 +195,7 @@ int analyze(const AnalyzeOptions& o) {
     if (o.format == "csv")
       print_csv(a);
     else
-      print_text(a, o);
+      print_text(a);
     return 0;
   } catch (const AnalysisError& e) {
     throw UsageError(e.what());

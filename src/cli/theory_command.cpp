@@ -57,6 +57,11 @@ int print_profile(const NetworkRequest& request, bool csv) {
   return 0;
 }
 
+// Every command here runs the reachable-count chain of the network.
+void require_chain_memory(const Architecture& arch, const Limits& limits) {
+  require_memory(chain_bytes(arch), limits, "the exact theory of this network");
+}
+
 // "theta=V" or "one_minus_theta=V" with V in (0, 1).
 ThetaLevel parse_level(const std::string& text) {
   const std::size_t equals = text.find('=');
@@ -96,7 +101,7 @@ int solve_for_p(const TheoryOptions& options, ThetaLevel level, const Limits& li
   NetworkOptions line_options = options.network;
   line_options.p_grid = "0:1:2";
   const NetworkRequest request = resolve(line_options);
-  require_memory(chain_bytes(request.arch), limits, "the exact theory of this network");
+  require_chain_memory(request.arch, limits);
   require_time(kSolveChains * chain_seconds(request.arch) / 3600.0, limits, "solving for p");
   double p = 0.0;
   try {
@@ -122,7 +127,7 @@ int solve_for_depth(const TheoryOptions& options, ThetaLevel level, const Limits
   const NetworkRequest request = resolve(options.network);
   if (request.grid.size() != 1)
     throw UsageError("--solve --for depth: needs a single --p, not --p-grid");
-  require_memory(chain_bytes(request.arch), limits, "the exact theory of this network");
+  require_chain_memory(request.arch, limits);
   const double chains = 2.0 + std::ceil(std::log2(static_cast<double>(request.arch.depth) + 1.0));
   require_time(chains * chain_seconds(request.arch) / 3600.0, limits, "solving for the depth");
   const Dropout dropout = request.line.at(request.grid[0]);
@@ -161,7 +166,7 @@ int run_theory(const TheoryOptions& options) {
   const NetworkRequest request = resolve(options.network);
   // Every row runs the reachable-count chain (the extinction depth needs it even for site).
   const Limits limits = limits_of(options.network.budget, kCommandCoreHours);
-  require_memory(chain_bytes(request.arch), limits, "the exact theory of this network");
+  require_chain_memory(request.arch, limits);
   // The text header's p_half takes a root search of about 30 chains.
   const bool text = options.network.format != "csv";
   const double points = (options.profile ? 1.0 : static_cast<double>(request.grid.size())) +

@@ -130,14 +130,18 @@ DataSplit load_data(const TrainOptions& o, const NetworkOptions& net) {
     throw UsageError("--output-width: " + std::to_string(outputs) + " is too few outputs for " +
                      o.task);
   }
+  const TeacherSpec teacher{task,
+                            net.input_width.value_or(16),
+                            outputs,
+                            o.teacher_width,
+                            o.teacher_depth,
+                            o.train_size,
+                            o.test_size,
+                            o.noise};
   const double examples = static_cast<double>(o.train_size) + static_cast<double>(o.test_size);
-  require_memory(
-      teacher_data_bytes({net.input_width.value_or(16), o.teacher_width, o.teacher_depth, outputs},
-                         examples),
-      limits_of(net.budget, kCommandCoreHours), "the teacher-student data");
-  return teacher_student({task, net.input_width.value_or(16), outputs, o.teacher_width,
-                          o.teacher_depth, o.train_size, o.test_size, o.noise},
-                         o.seed);
+  require_memory(teacher_data_bytes(teacher.architecture(), examples),
+                 limits_of(net.budget, kCommandCoreHours), "the teacher-student data");
+  return teacher_student(teacher, o.seed);
 }
 
 TrainingConfig make_config(const TrainOptions& o, const DataSplit& data) {

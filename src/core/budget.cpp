@@ -109,7 +109,8 @@ double chain_bytes(const Architecture& arch) {
   }
   const int last = arch.gaps() - 1;
   largest = std::max(largest, (arch.layer_width(last) + 1.0) * (arch.layer_width(last + 1) + 1.0));
-  return 3.0 * 8.0 * largest;
+  const double profiles = 2.0 * 8.0 * arch.layers();  // E[N_k] and P(N_k >= 1) of every layer
+  return 3.0 * 8.0 * largest + profiles;
 }
 
 double chain_seconds(const Architecture& arch) {

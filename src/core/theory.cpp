@@ -141,6 +141,23 @@ double log_side(const SpanningProbability& s, bool complement) {
   return std::max(v, kFloor);
 }
 
+// The p in [0, 1] where `excess`, nondecreasing in p (theta is nonincreasing on a scan line),
+// changes sign, by TOMS 748 root bracketing; std::domain_error "<what> for p in [0, 1] ..." if
+// it does not.
+template <class Excess>
+double root_in_unit_interval(Excess excess, const char* what) {
+  const double at_zero = excess(0.0);
+  const double at_one = excess(1.0);
+  if (at_zero > 0.0 || at_one < 0.0)
+    throw std::domain_error(std::string(what) + " for p in [0, 1] on this scan line");
+  if (at_zero == 0.0) return 0.0;
+  if (at_one == 0.0) return 1.0;
+  std::uintmax_t iterations = 200;
+  const auto [low, high] = boost::math::tools::toms748_solve(
+      excess, 0.0, 1.0, at_zero, at_one, boost::math::tools::eps_tolerance<double>(), iterations);
+  return 0.5 * (low + high);
+}
+
 }  // namespace
 
 double solve_p(const Architecture& arch, const ScanLine& line, ThetaLevel level) {
@@ -148,22 +165,12 @@ double solve_p(const Architecture& arch, const ScanLine& line, ThetaLevel level)
     throw std::invalid_argument("a level of theta must lie in (0, 1)");
   // Increasing in p: log(1 - theta) - log value; otherwise log value - log theta.
   const double log_value = std::log(level.value);
-  auto excess = [&](double p) {
-    const double side = log_side(spanning_probability(arch, line.at(p)), level.complement);
-    return level.complement ? side - log_value : log_value - side;
-  };
-  const double at_zero = excess(0.0);
-  const double at_one = excess(1.0);
-  if (at_zero > 0.0 || at_one < 0.0) {
-    throw std::domain_error(std::string(level.complement ? "1 - theta" : "theta") +
-                            " does not reach the level for p in [0, 1] on this scan line");
-  }
-  if (at_zero == 0.0) return 0.0;
-  if (at_one == 0.0) return 1.0;
-  std::uintmax_t iterations = 200;
-  const auto [low, high] = boost::math::tools::toms748_solve(
-      excess, 0.0, 1.0, at_zero, at_one, boost::math::tools::eps_tolerance<double>(), iterations);
-  return 0.5 * (low + high);
+  return root_in_unit_interval(
+      [&](double p) {
+        const double side = log_side(spanning_probability(arch, line.at(p)), level.complement);
+        return level.complement ? side - log_value : log_value - side;
+      },
+      level.complement ? "1 - theta does not reach the level" : "theta does not reach the level");
 }
 
 DepthSolution solve_depth(Architecture arch, const Dropout& dropout, ThetaLevel level,
@@ -191,16 +198,9 @@ DepthSolution solve_depth(Architecture arch, const Dropout& dropout, ThetaLevel 
 }
 
 double p_half(const Architecture& arch, const ScanLine& line) {
-  auto excess = [&](double p) { return spanning_probability(arch, line.at(p)).theta - 0.5; };
-  const double at_zero = excess(0.0);
-  const double at_one = excess(1.0);
-  if (at_zero < 0.0 || at_one > 0.0) {
-    throw std::domain_error("theta does not cross 1/2 for p in [0, 1] on this scan line");
-  }
-  std::uintmax_t iterations = 200;
-  const auto [low, high] = boost::math::tools::toms748_solve(
-      excess, 0.0, 1.0, at_zero, at_one, boost::math::tools::eps_tolerance<double>(), iterations);
-  return 0.5 * (low + high);
+  return root_in_unit_interval(
+      [&](double p) { return 0.5 - spanning_probability(arch, line.at(p)).theta; },
+      "theta does not cross 1/2");
 }
 
 }  // namespace dropperc

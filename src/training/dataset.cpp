@@ -214,10 +214,7 @@ void Dataset::batch(std::span<const std::int64_t> indices, Matrix<Scalar>& x_out
 }
 
 DataSplit teacher_student(const TeacherSpec& spec, std::uint64_t seed) {
-  const MlpSpec teacher{{spec.input_width, spec.width, spec.depth, spec.outputs},
-                        Activation::tanh,
-                        false,
-                        Initialisation::he};
+  const MlpSpec teacher{spec.architecture(), Activation::tanh, false, Initialisation::he};
   RandomStream init({seed, stream_id(StreamDomain::teacher, 0), 0, 0});
   const Parameters<double> weights = initial_parameters<double>(teacher, init);
 

@@ -14,8 +14,9 @@
 
 namespace dropperc {
 
-// The memory budget of a run (core/budget.hpp) counts this much per step.
-static_assert(sizeof(StepRecord) + sizeof(Evaluation) <= 88);
+// The memory budget of a run (core/budget.hpp) counts this much per step: a record and an
+// evaluation, twice over for the growth of their vectors.
+static_assert(2 * (sizeof(StepRecord) + sizeof(Evaluation)) <= kTrainingRecordBytes);
 
 namespace {
 

@@ -402,6 +402,12 @@ TEST(Cli, WorkBeyondTheMachineIsRefusedBeforeItStarts) {
            {"train --model bond --width 1 --depth 1 --p 0.5 --steps 1000000000 --max-memory 16",
             "--max-memory"},
            {"status " + teacher_job + " --max-memory 16", "--max-memory"},
+           // 2 x 10^9 layers: 32 GB of reachable profiles, in theory and in solving for depth.
+           {"theory --model bond --width 1 --depth 2000000000 --p 0.5 --max-memory 16",
+            "--max-memory"},
+           {"theory --model bond --width 1 --depth 2000000000 --p 0.5 --solve theta=0.5 --for "
+            "depth --max-memory 16",
+            "--max-memory"},
            {"run " + samples_job, "--max-hours"},
            {"status " + samples_job, "--max-hours"},
            {"run " + memory_job, "--max-memory"},
@@ -591,9 +597,13 @@ thresholds = true
       if (row.at("fit") != "collapse_site_directed_W_at_L4") continue;
       ++collapses;
       const double fixed = row.at("parameter") == "p_c" ? p_c : b;
-      if (std::isnan(fixed)) continue;
+      if (std::isnan(fixed)) {
+        EXPECT_EQ(row.at("held"), "0") << options << " " << row.at("parameter");
+        continue;
+      }
       EXPECT_EQ(std::stod(row.at("value")), fixed) << options << " " << row.at("parameter");
       EXPECT_EQ(std::stod(row.at("error")), 0.0) << options << " " << row.at("parameter");
+      EXPECT_EQ(row.at("held"), "1") << options << " " << row.at("parameter");
     }
     EXPECT_EQ(collapses, 2) << options;
     // The text says which values were held, not fitted.

@@ -71,8 +71,9 @@ TEST(Budget, CostModelsFollowTheNetworkSize) {
   // Training: 0.3 ns per weight with a shared mask, plus 15 per unit, per example.
   EXPECT_DOUBLE_EQ(training_seconds(a, DropoutModel::bond, 0.5, true, 10, 2),
                    1e-9 * 20 * (64 * 0.3 + 15 * 20));
-  // The chain's tables: (W + 1)^2 doubles, three at once.
-  EXPECT_DOUBLE_EQ(chain_bytes(a), 3 * 8 * 25);
+  // The chain's tables: (W + 1)^2 doubles, three at once; and two profiles over the 5 layers.
+  EXPECT_DOUBLE_EQ(chain_bytes(a), 3 * 8 * 25 + 2 * 8 * 5);
+  EXPECT_GT(chain_bytes({1, 1, 2'000'000'000, 1}), 3.2e10);  // 2 x 10^9 layers: the profiles
   EXPECT_LT(chain_bytes({8, 8, 100, 8}), 1e4);
 }
 

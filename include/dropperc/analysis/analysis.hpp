@@ -47,6 +47,7 @@ struct FitRow {
   double exact = 0;
   double quality = 0;         ///< collapse quality, or NaN
   std::int64_t failures = 0;  ///< resamples where the fit was undefined
+  std::int64_t held = 0;      ///< 1: held at --fix-p-c / --fix-b (nu with b), not fitted
   // What the fit is, as columns (docs/hdf5-layout.md): "" or NaN where one does not apply.
   /// threshold, collapse, lattice_collapse, kappa, keep_collapse, theta_at_keep_1,
   /// extinction_depth or steps_to_target
@@ -88,8 +89,7 @@ struct KappaSlope {
 };
 
 /// Training at one grid point against the exact theta of its network (§6, §10.5): means and
-/// standard errors over replicas.
-/// Means are over the replicas that did not diverge (`diverged` counts the others).
+/// standard errors over the replicas that did not diverge (`diverged` counts the others).
 struct TrainingRow {
   std::string task, model, activation;
   std::int64_t width = 0, depth = 0, bias = 0, replicas = 0, diverged = 0;

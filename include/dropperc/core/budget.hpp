@@ -50,7 +50,8 @@ double threshold_sample_seconds(const Architecture& arch, DropoutModel model, Me
 double sample_bytes(const Architecture& arch, DropoutModel model, Method method, bool undirected);
 
 /// Bytes of the exact theory's Markov chain over reachable counts (theory.hpp): its transition
-/// tables, (W_k + 1) x (W_{k+1} + 1) doubles, at most three alive at once.
+/// tables, (W_k + 1) x (W_{k+1} + 1) doubles, at most three alive at once, and the two profiles
+/// of one double per layer it returns.
 double chain_bytes(const Architecture& arch);
 /// Seconds of one chain: the tables' exponentials and a (W + 1)^2 product per gap.
 double chain_seconds(const Architecture& arch);
@@ -58,8 +59,8 @@ double chain_seconds(const Architecture& arch);
 /// Seconds of `steps` SGD steps of `batch` examples (cost model of the training kind).
 double training_seconds(const Architecture& arch, DropoutModel model, double p, bool shared_mask,
                         double steps, double batch);
-/// Bytes a training run keeps per step: its StepRecord and, at most, an Evaluation (training.cpp
-/// checks that they fit in 88), twice over, as the vectors that hold them grow by doubling.
+/// Bytes a training run keeps per step: its StepRecord and, at most, an Evaluation, twice over, as
+/// the vectors that hold them grow by doubling (training.cpp checks that they fit).
 inline constexpr double kTrainingRecordBytes = 2 * 88.0;
 /// Bytes of a training run: parameters, velocity and gradient (float32 or float64: `scalar`
 /// bytes), a batch's activations and masks, the data set of `examples` examples, and the records

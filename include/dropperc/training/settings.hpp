@@ -7,6 +7,8 @@
 #include <optional>
 #include <string_view>
 
+#include "dropperc/core/network.hpp"
+
 namespace dropperc {
 
 enum class Activation { relu, tanh, identity };  ///< all have sigma(0) = 0
@@ -39,6 +41,9 @@ struct TeacherSpec {
   std::int64_t train_size = 4096;
   std::int64_t test_size = 1024;
   double noise = 0.0;  ///< regression only
+
+  /// The teacher's network: W_in = input_width, its hidden layers, W_out = outputs.
+  Architecture architecture() const { return {input_width, width, depth, outputs}; }
 };
 
 }  // namespace dropperc

@@ -71,11 +71,9 @@ double Training::memory(const JobSpec& job, const Task& task) {
   const TrainingSpec& t = *job.training;
   const double steps = static_cast<double>(t.steps);
   if (t.dataset) return training_bytes(task.arch, t.batch, 0.0, steps);
-  const TeacherSpec& teacher = t.teacher;
-  const double examples = static_cast<double>(teacher.train_size + teacher.test_size);
+  const double examples = static_cast<double>(t.teacher.train_size + t.teacher.test_size);
   return training_bytes(task.arch, t.batch, examples, steps) +
-         teacher_data_bytes({teacher.input_width, teacher.width, teacher.depth, teacher.outputs},
-                            examples);
+         teacher_data_bytes(t.teacher.architecture(), examples);
 }
 
 Settings Training::settings(const JobSpec& job, const Task& task) {
