@@ -11,12 +11,11 @@ namespace dropperc::detail {
 namespace {
 
 Architecture architecture_of(const h5::Group& g) {
-  Architecture a;
-  a.input_width = static_cast<int>(g.integer_attribute(schema::kInputWidth));
-  a.width = static_cast<int>(g.integer_attribute(schema::kWidth));
-  a.depth = static_cast<int>(g.integer_attribute(schema::kDepth));
-  a.output_width = static_cast<int>(g.integer_attribute(schema::kOutputWidth));
-  return a;
+  auto attribute = [&](std::string_view name) {
+    return static_cast<int>(g.integer_attribute(name));
+  };
+  return {attribute(schema::kInputWidth), attribute(schema::kWidth), attribute(schema::kDepth),
+          attribute(schema::kOutputWidth)};
 }
 
 std::vector<double> optional_vector(const h5::Group& g, std::string_view name) {

@@ -26,7 +26,7 @@ SizeCurve keep_curve(const ThresholdTask& t, std::vector<double> thresholds) {
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::sort(order.begin(), order.end(),
             [&](std::size_t a, std::size_t b) { return t.curve_keep[a] < t.curve_keep[b]; });
-  SizeCurve curve{static_cast<double>(t.arch.width), {}, {}, {}};
+  SizeCurve curve{static_cast<double>(t.arch.width()), {}, {}, {}};
   for (std::size_t j : order) {
     const auto above = static_cast<double>(
         thresholds.end() - std::upper_bound(thresholds.begin(), thresholds.end(), t.curve_p[j]));
@@ -40,7 +40,7 @@ SizeCurve keep_curve(const ThresholdTask& t, std::vector<double> thresholds) {
 
 // "_in<k>" for networks fed by k input units when k differs from the width, else "".
 std::string input_suffix(const Architecture& arch) {
-  return arch.input_width == arch.width ? "" : "_in" + std::to_string(arch.input_width);
+  return arch.input_width == arch.width() ? "" : "_in" + std::to_string(arch.input_width);
 }
 
 // The family's theta at c = 1 (a keep scale of the job) against W: theta ~ W^-exponent, on the
@@ -60,7 +60,7 @@ std::vector<double> theta_at_critical(const std::vector<const ThresholdTask*>& f
                    n;
     if (exact)
       value = spanning_probability(t.arch, Dropout::of(*parse_dropout_model(t.model), p)).theta;
-    widths.push_back(static_cast<double>(t.arch.width));
+    widths.push_back(static_cast<double>(t.arch.width()));
     theta.push_back(value);
     errors.push_back(std::sqrt(value * (1 - value) / n));
   }
@@ -88,7 +88,7 @@ void critical_fits(const Contents& c, Fits& fits) {
     const int s = std::get<1>(key);
     const double scale = std::get<3>(key);
     std::sort(family.begin(), family.end(),
-              [](auto* a, auto* b) { return a->arch.width < b->arch.width; });
+              [](auto* a, auto* b) { return a->arch.width() < b->arch.width(); });
     if (!tied(family)) continue;
     const std::string base =
         std::string("_") + model + "_" + kSpanning[s] + "_keep_a" + canonical_number(scale) + input;
@@ -104,7 +104,7 @@ void critical_fits(const Contents& c, Fits& fits) {
       spec.about.scaling = "width";
       spec.about.depth_scale = scale;
       spec.about.input_width = shared_input_width(tasks);
-      spec.about.min_size = tasks.front()->arch.width;
+      spec.about.min_size = tasks.front()->arch.width();
       spec.tasks = task_names(tasks);
       spec.chi2 = true;
       return spec;
@@ -118,7 +118,7 @@ void critical_fits(const Contents& c, Fits& fits) {
       spec.fit_a = true;
       spec.lower.p_c = 0.0;  // a keep scale
       const std::string fit =
-          "collapse" + base + "_Wmin" + std::to_string(sizes.front()->arch.width);
+          "collapse" + base + "_Wmin" + std::to_string(sizes.front()->arch.width());
       FitSpec about = describe_family(fit, "keep_collapse", sizes, {"c_c", "b", "a"});
       collapse_bounds(spec, about);
       auto curves_of = [&](const Resample& r) {
@@ -172,11 +172,11 @@ void extinction_fits(const Contents& c, Fits& fits) {
     const auto& [model, input, keep, scale] = key;
     std::set<int> widths;
     for (const KeepLawTask* t : family)
-      widths.insert(t->arch.width);
+      widths.insert(t->arch.width());
     if (widths.size() < 3 || widths.size() != family.size()) continue;
     std::vector<double> x, y, sigma, y_exact;
     for (const KeepLawTask* t : family) {
-      x.push_back(std::log(t->arch.width));
+      x.push_back(std::log(t->arch.width()));
       y.push_back(std::log(t->extinction_depth));
       sigma.push_back(t->extinction_depth_error / t->extinction_depth);
       const ReachableChain chain =

@@ -33,7 +33,7 @@ std::vector<LayeredPoint> layered_points(const std::vector<const ThresholdTask*>
         theta = spanning_probability(t.arch, Dropout::of(model, curve.p[j])).theta;
         error = std::sqrt(theta * (1 - theta) / n);
       }
-      points.push_back({static_cast<double>(t.arch.width), static_cast<double>(t.arch.depth),
+      points.push_back({static_cast<double>(t.arch.width()), static_cast<double>(t.arch.depth()),
                         curve.p[j], theta, error});
     }
   }
@@ -82,7 +82,7 @@ void kappa_fit(const std::vector<const ThresholdTask*>& tasks, const std::string
                Fits& fits) {
   std::set<int> widths;
   for (const ThresholdTask* t : tasks)
-    widths.insert(t->arch.width);
+    widths.insert(t->arch.width());
   if (widths.size() < 2) return;
   std::vector<std::string> names{"kappa", "c"};
   for (auto a = widths.begin(), b = std::next(a); b != widths.end(); ++a, ++b)
@@ -120,7 +120,7 @@ void kappa_fit(const std::vector<const ThresholdTask*>& tasks, const std::string
   if (!std::isfinite(f.kappa)) return;
   for (const ThresholdTask* t : tasks) {  // x = ln L + c W^kappa ln p
     const SizeCurve curve = threshold_curve(t->thresholds[s], 0, true);
-    const double depth = t->arch.depth, width = t->arch.width;
+    const double depth = t->arch.depth(), width = t->arch.width();
     for (std::size_t j = 0; j < curve.p.size(); ++j) {
       fits.points.push_back(
           {fit, t->name, width, curve.p[j], curve.value[j],
@@ -136,7 +136,7 @@ void collapse_fit(const std::vector<const ThresholdTask*>& family, bool by_width
                   const std::string& fit, const std::string& model, int s, double fixed,
                   double depth_scale, Fits& fits) {
   auto size = [by_width](const ThresholdTask& t) {
-    return static_cast<double>(by_width ? t.arch.width : t.arch.depth);
+    return static_cast<double>(by_width ? t.arch.width() : t.arch.depth());
   };
   const ThresholdTask& largest = **std::max_element(
       family.begin(), family.end(), [&](auto* a, auto* b) { return size(*a) < size(*b); });
@@ -286,10 +286,10 @@ void lattice_fits(const Contents& c, Fits& fits) {
 bool tied(std::vector<const ThresholdTask*> tasks) {
   if (tasks.size() < 3) return false;
   std::sort(tasks.begin(), tasks.end(),
-            [](auto* a, auto* b) { return a->arch.width < b->arch.width; });
+            [](auto* a, auto* b) { return a->arch.width() < b->arch.width(); });
   for (std::size_t k = 1; k < tasks.size(); ++k) {
-    if (tasks[k]->arch.width == tasks[k - 1]->arch.width ||
-        tasks[k]->arch.depth <= tasks[k - 1]->arch.depth)
+    if (tasks[k]->arch.width() == tasks[k - 1]->arch.width() ||
+        tasks[k]->arch.depth() <= tasks[k - 1]->arch.depth())
       return false;
   }
   return true;
@@ -308,8 +308,8 @@ void layered_fits(const Contents& c, Fits& fits) {
       kappa_fit(tasks, model, s, fits);
       std::map<int, std::vector<const ThresholdTask*>> by_depth, by_width;
       for (const ThresholdTask* t : tasks) {
-        by_depth[t->arch.depth].push_back(t);
-        by_width[t->arch.width].push_back(t);
+        by_depth[t->arch.depth()].push_back(t);
+        by_width[t->arch.width()].push_back(t);
       }
       const std::string base = std::string("collapse_") + model + "_" + kSpanning[s];
       for (const auto& [depth, family] : by_depth) {

@@ -10,8 +10,8 @@
 namespace dropperc::detail {
 
 bool exact_is_affordable(const Architecture& arch, const std::string& model) {
-  const double w = std::max({arch.input_width, arch.width, arch.output_width});
-  return model == "site" || (arch.depth + 1.0) * w * w <= 1e8;
+  const double w = std::max({arch.input_width, arch.width(), arch.output_width});
+  return model == "site" || (arch.depth() + 1.0) * w * w <= 1e8;
 }
 
 namespace {
@@ -67,7 +67,7 @@ std::vector<ThresholdRow> threshold_rows(const Contents& c, Fits& fits) {
         const ThresholdSummary summary = summarize_thresholds(pick(values, r[0]));
         return std::vector<double>{summary.p_half, summary.width};
       });
-      rows.push_back(threshold_row(t.name, t.model, kSpanning[s], t.arch.width, t.arch.depth,
+      rows.push_back(threshold_row(t.name, t.model, kSpanning[s], t.arch.width(), t.arch.depth(),
                                    values.size(), fits,
                                    s == 0 && exact_is_affordable(t.arch, t.model)
                                        ? p_half(t.arch, ScanLine::of(*parse_dropout_model(t.model)))
@@ -94,7 +94,7 @@ std::vector<CurveRow> curve_rows(const Contents& c) {
             s == 0 && exact_known
                 ? spanning_probability(t.arch, Dropout::of(model, curve.p[j])).theta
                 : kNaN;
-        rows.push_back({t.name, t.model, kSpanning[s], t.arch.width, t.arch.depth, curve.p[j],
+        rows.push_back({t.name, t.model, kSpanning[s], t.arch.width(), t.arch.depth(), curve.p[j],
                         curve.value[j], ci.low, ci.high, exact});
       }
     }

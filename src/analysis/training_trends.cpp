@@ -59,8 +59,8 @@ std::vector<TrainingRow> training_rows(const Contents& c) {
     TrainingRow row{t.name,
                     t.model,
                     t.activation,
-                    t.arch.width,
-                    t.arch.depth,
+                    t.arch.width(),
+                    t.arch.depth(),
                     t.bias,
                     static_cast<std::int64_t>(t.test_loss.size())};
     row.p = t.p;

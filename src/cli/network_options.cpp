@@ -1,5 +1,6 @@
 #include "network_options.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -116,10 +117,15 @@ Limits limits_of(const BudgetOptions& o, double default_hours) {
 }
 
 void add_network_options(CLI::App& command, NetworkOptions& o) {
-  command.add_option("--width", o.width, "Width W of every hidden layer")->required();
-  command.add_option("--depth", o.depth, "Number L of hidden layers")->required();
-  command.add_option("--input-width", o.input_width, "Input width W_in (default: --width)");
-  command.add_option("--output-width", o.output_width, "Output width W_out (default: --width)");
+  command.add_option("--width", o.width, "Width W of every hidden layer (with --depth)");
+  command.add_option("--depth", o.depth, "Number L of hidden layers (with --width)");
+  command.add_option("--widths", o.widths,
+                     "Widths W_1,...,W_L of the hidden layers, e.g. 512,256,128 (instead of "
+                     "--width and --depth)");
+  command.add_option("--input-width", o.input_width,
+                     "Input width W_in (default: --width, or the first of --widths)");
+  command.add_option("--output-width", o.output_width,
+                     "Output width W_out (default: --width, or the last of --widths)");
   command.add_option("--model", o.model, "Dropout model: site, bond or site+bond")->required();
   command.add_option("--p", o.p, "Drop probability (site+bond: both probabilities)");
   command.add_option("--p-site", o.p_site, "site+bond only: fixed unit drop probability");
@@ -153,17 +159,53 @@ std::vector<double> parse_grid(const std::string& text) {
   return evenly_spaced(start, stop, static_cast<int>(count));
 }
 
+std::vector<int> parse_widths(const std::string& text) {
+  std::vector<int> widths;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    const std::string field = text.substr(start, end - start);
+    int width = 0;
+    const auto [stop, error] = std::from_chars(field.data(), field.data() + field.size(), width);
+    if (error != std::errc{} || stop != field.data() + field.size() || width < 1) {
+      throw UsageError("--widths: '" + field + "' in '" + text +
+                       "' is not a width (a whole number from 1 to 2147483647)");
+    }
+    widths.push_back(width);
+    if (end == text.size()) return widths;
+    start = end + 1;
+  }
+}
+
+Architecture resolve_architecture(const NetworkOptions& o) {
+  if (o.widths && (o.width || o.depth)) {
+    throw UsageError("--widths lists every hidden layer: give it or --width and --depth");
+  }
+  if (o.widths) {
+    const std::vector<int> widths = parse_widths(*o.widths);
+    const int inputs = require_width(o.input_width, widths.front(), "--input-width");
+    const int outputs = require_width(o.output_width, widths.back(), "--output-width");
+    try {
+      Architecture arch = Architecture::layered(inputs, widths, outputs);
+      validate(arch);
+      return arch;
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--widths: ") + e.what());
+    }
+  }
+  if (!o.width || !o.depth) throw UsageError("give --width and --depth, or --widths");
+  const int width = require_width(o.width, 0, "--width");
+  if (*o.depth < 1 || *o.depth > kMaxArchitectureDepth) {
+    throw UsageError("--depth: must be from 1 to " + show(kMaxArchitectureDepth) +
+                     " hidden layers, got " + show(*o.depth));
+  }
+  return {require_width(o.input_width, width, "--input-width"), width, *o.depth,
+          require_width(o.output_width, width, "--output-width")};
+}
+
 NetworkRequest resolve(const NetworkOptions& o) {
   NetworkRequest request;
-  Architecture& arch = request.arch;
-  arch.width = require_width(o.width, 0, "--width");
-  if (o.depth < 1 || o.depth > kMaxArchitectureDepth) {
-    throw UsageError("--depth: must be from 1 to " + show(kMaxArchitectureDepth) +
-                     " hidden layers, got " + show(o.depth));
-  }
-  arch.depth = o.depth;
-  arch.input_width = require_width(o.input_width, arch.width, "--input-width");
-  arch.output_width = require_width(o.output_width, arch.width, "--output-width");
+  request.arch = resolve_architecture(o);
 
   const auto model = parse_dropout_model(o.model);
   if (!model) {

@@ -34,8 +34,9 @@ void add_budget_options(CLI::App& command, BudgetOptions& options, double defaul
 Limits limits_of(const BudgetOptions& options, double default_hours);
 
 struct NetworkOptions {
-  int width = 0;
-  int depth = 0;
+  std::optional<int> width;
+  std::optional<int> depth;
+  std::optional<std::string> widths;  ///< "512,256,128"
   std::optional<int> input_width;
   std::optional<int> output_width;
   std::string model;
@@ -56,6 +57,10 @@ struct NetworkRequest {
 
 void add_network_options(CLI::App& command, NetworkOptions& options);
 NetworkRequest resolve(const NetworkOptions& options);
+/// The network of --width/--depth or --widths with --input-width/--output-width, validated.
+Architecture resolve_architecture(const NetworkOptions& options);
+/// "512,256,128" -> {512, 256, 128}: every field a whole number >= 1, else a UsageError.
+std::vector<int> parse_widths(const std::string& text);
 
 /// Bounds of a floating option: low <= value <= high, an end excluded when marked open.
 struct Bounds {

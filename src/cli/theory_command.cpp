@@ -127,13 +127,15 @@ int solve_for_depth(const TheoryOptions& options, ThetaLevel level, const Limits
   const NetworkRequest request = resolve(options.network);
   if (request.grid.size() != 1)
     throw UsageError("--solve --for depth: needs a single --p, not --p-grid");
+  if (!request.arch.is_uniform())
+    throw UsageError("--solve --for depth: needs --width and --depth, not --widths");
   require_chain_memory(request.arch, limits);
-  const double chains = 2.0 + std::ceil(std::log2(static_cast<double>(request.arch.depth) + 1.0));
+  const double chains = 2.0 + std::ceil(std::log2(static_cast<double>(request.arch.depth()) + 1.0));
   require_time(chains * chain_seconds(request.arch) / 3600.0, limits, "solving for the depth");
   const Dropout dropout = request.line.at(request.grid[0]);
   DepthSolution solution;
   try {
-    solution = solve_depth(request.arch, dropout, level, request.arch.depth);
+    solution = solve_depth(request.arch, dropout, level, request.arch.depth());
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("--solve --for depth: ") + e.what());
   } catch (const std::domain_error& e) {
@@ -145,8 +147,7 @@ int solve_for_depth(const TheoryOptions& options, ThetaLevel level, const Limits
                  "depth sought is at least %d (raise --depth)\n",
                  solution.depth, solution.depth);
   }
-  Architecture arch = request.arch;
-  arch.depth = solution.depth;
+  const Architecture arch = request.arch.with_depth(solution.depth);
   const bool csv = options.network.format == "csv";
   if (!csv) print_header(request, false);
   print_solution({"depth"}, {std::to_string(solution.depth)}, spanning_probability(arch, dropout),

@@ -21,14 +21,22 @@ std::string show(double value) {
   return buffer;
 }
 
+// Edges and units in double: no overflow for absurd networks.
 double edges_of(const Architecture& a) {
-  // W_in W + (L - 1) W^2 + W W_out, in double: no overflow for absurd networks.
-  const double w = a.width;
-  return a.input_width * w + (a.depth - 1) * w * w + w * a.output_width;
+  if (!a.is_uniform()) return static_cast<double>(a.edges());  // bounded by layered()
+  // W_in W + (L - 1) W^2 + W W_out
+  const double w = a.width();
+  return a.input_width * w + (a.depth() - 1) * w * w + w * a.output_width;
 }
 
 double units_of(const Architecture& a) {
-  return a.input_width + static_cast<double>(a.width) * a.depth + a.output_width;
+  if (!a.is_uniform()) return static_cast<double>(a.units());
+  return a.input_width + static_cast<double>(a.width()) * a.depth() + a.output_width;
+}
+
+// (W_g + 1)(W_{g+1} + 1): the entries of gap g's transition table.
+double table_entries(const Architecture& arch, int gap) {
+  return (arch.layer_width(gap) + 1.0) * (arch.layer_width(gap + 1) + 1.0);
 }
 
 }  // namespace
@@ -103,20 +111,26 @@ double sample_bytes(const Architecture& arch, DropoutModel model, Method method,
 }
 
 double chain_bytes(const Architecture& arch) {
-  double largest = 0.0;
-  for (int g = 0; g < std::min(arch.gaps(), 3); ++g) {
-    largest = std::max(largest, (arch.layer_width(g) + 1.0) * (arch.layer_width(g + 1) + 1.0));
-  }
-  const int last = arch.gaps() - 1;
-  largest = std::max(largest, (arch.layer_width(last) + 1.0) * (arch.layer_width(last + 1) + 1.0));
+  // A uniform network's gaps have at most three shapes: the first, the middle, the last.
+  const int gaps = arch.gaps();
+  double largest = table_entries(arch, gaps - 1);
+  for (int g = 0; g < (arch.is_uniform() ? std::min(gaps, 3) : gaps); ++g)
+    largest = std::max(largest, table_entries(arch, g));
   const double profiles = 2.0 * 8.0 * arch.layers();  // E[N_k] and P(N_k >= 1) of every layer
   return 3.0 * 8.0 * largest + profiles;
 }
 
 double chain_seconds(const Architecture& arch) {
-  const double w = std::max({arch.width, arch.input_width, arch.output_width}) + 1.0;
-  // Three tables of exponentials (about 20 ns each), then one product per gap (about 1 ns a term).
-  return 1e-9 * (3.0 * 20.0 * w * w + (arch.depth + 1.0) * w * w);
+  // A table of exponentials (about 20 ns an entry) per shape of gap, then one product per gap
+  // (about 1 ns a term).
+  if (!arch.is_uniform()) {
+    double entries = 0.0;
+    for (int g = 0; g < arch.gaps(); ++g)
+      entries += table_entries(arch, g);
+    return 1e-9 * 21.0 * entries;
+  }
+  const double w = arch.max_width() + 1.0;
+  return 1e-9 * (3.0 * 20.0 * w * w + (arch.depth() + 1.0) * w * w);
 }
 
 double training_seconds(const Architecture& arch, DropoutModel model, double p, bool shared_mask,
@@ -139,7 +153,7 @@ double training_bytes(const Architecture& arch, double batch, double examples, d
 
 double teacher_data_bytes(const Architecture& teacher, double examples) {
   const double per_example = static_cast<double>(sizeof(RandomStream)) +
-                             12.0 * teacher.input_width + 16.0 * teacher.width +
+                             12.0 * teacher.input_width + 16.0 * teacher.layer_width(1) +
                              12.0 * teacher.output_width;
   return 8.0 * edges_of(teacher) + examples * per_example;
 }

@@ -56,12 +56,11 @@ void draw_next_layer(std::span<const double> y, int width, std::span<const doubl
 // calling on_layer(k, min Y of hidden layer k) for k = 1..L.
 template <class OnLayer>
 double output_min_log_threshold(const Architecture& arch, RandomStream& rng, OnLayer on_layer) {
-  const std::vector<double> inverse =
-      reciprocals(std::max({arch.input_width, arch.width, arch.output_width}));
+  const std::vector<double> inverse = reciprocals(arch.max_width());
   std::vector<double> y(arch.input_width, 0.0);  // b = 1 at the input
   std::vector<double> next;
-  for (int k = 1; k <= arch.depth; ++k) {
-    draw_next_layer(y, arch.width, inverse, next, rng);
+  for (int k = 1; k <= arch.depth(); ++k) {
+    draw_next_layer(y, arch.layer_width(k), inverse, next, rng);
     on_layer(k, next.front());
     y.swap(next);
   }
@@ -74,11 +73,11 @@ double output_min_log_threshold(const Architecture& arch, RandomStream& rng, OnL
 
 ExtinctionThresholds fast_site_thresholds(const Architecture& arch, RandomStream& rng) {
   ExtinctionThresholds result;
-  result.alive.resize(arch.depth);
+  result.alive.resize(arch.depth());
   double alive = kInf;
-  for (int k = 1; k <= arch.depth; ++k) {
-    // max of W uniforms ~ u^(1/W): P(max <= x) = x^W (docs/theory.md §7.1).
-    alive = std::min(alive, std::pow(rng.uniform(), 1.0 / arch.width));
+  for (int k = 1; k <= arch.depth(); ++k) {
+    // max of W_k uniforms ~ u^(1/W_k): P(max <= x) = x^W_k (docs/theory.md §7.1).
+    alive = std::min(alive, std::pow(rng.uniform(), 1.0 / arch.layer_width(k)));
     result.alive[k - 1] = alive;
   }
   result.directed = alive;
@@ -87,7 +86,7 @@ ExtinctionThresholds fast_site_thresholds(const Architecture& arch, RandomStream
 
 ExtinctionThresholds fast_bond_thresholds(const Architecture& arch, RandomStream& rng) {
   ExtinctionThresholds result;
-  result.alive.resize(arch.depth);
+  result.alive.resize(arch.depth());
   // b never grows along a path, so a layer's max b is already the running min over layers.
   const double y_out = output_min_log_threshold(
       arch, rng, [&](int k, double y_min) { result.alive[k - 1] = std::exp(-y_min); });

@@ -205,11 +205,11 @@ Mask Mask::draw(const Architecture& arch, const Dropout& dropout, RandomStream& 
 void Mask::redraw(const Dropout& dropout, RandomStream& rng, MaskDraw how) {
   // Hidden units, edges, then input units (docs/theory.md §8).
   const auto draw_row = how == MaskDraw::canonical ? &dropperc::draw_row : &draw_row_packed;
-  for (int k = 1; k <= arch_.depth; ++k) {
+  for (int k = 1; k <= arch_.depth(); ++k) {
     if (drops_units(dropout.model)) {
-      draw_row(units_.layer(k), arch_.width, KeepThreshold(dropout.p_site), rng);
+      draw_row(units_.layer(k), arch_.layer_width(k), KeepThreshold(dropout.p_site), rng);
     } else {
-      fill_row(units_.layer(k), arch_.width);
+      fill_row(units_.layer(k), arch_.layer_width(k));
     }
   }
   if (drops_edges(dropout.model)) {

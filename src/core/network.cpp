@@ -1,11 +1,62 @@
 #include "dropperc/core/network.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <ostream>
 #include <stdexcept>
 #include <string>
 
 namespace dropperc {
+
+Architecture::Architecture(int inputs, int width, int depth, int outputs)
+    : input_width(inputs), output_width(outputs), width_(width), depth_(depth) {}
+
+Architecture Architecture::layered(int inputs, std::vector<int> hidden_widths, int outputs) {
+  const bool equal =
+      !hidden_widths.empty() && std::all_of(hidden_widths.begin(), hidden_widths.end(),
+                                            [&](int w) { return w == hidden_widths.front(); });
+  if (equal) {
+    return {inputs, hidden_widths.front(), static_cast<int>(hidden_widths.size()), outputs};
+  }
+  // The prefix sums below are exact in int64 while the edges, summed in double, stay below 2^62.
+  double edges = 0.0;
+  for (std::size_t k = 0; k + 1 < hidden_widths.size(); ++k)
+    edges += std::abs(static_cast<double>(hidden_widths[k]) * hidden_widths[k + 1]);
+  if (edges > 0x1p62) {
+    throw std::invalid_argument("the hidden layers have about " + std::to_string(edges) +
+                                " edges, more than 2^62");
+  }
+  Architecture arch(inputs, 0, static_cast<int>(hidden_widths.size()), outputs);
+  arch.units_before_.assign(hidden_widths.size() + 1, 0);
+  arch.inner_before_.assign(hidden_widths.size(), 0);
+  for (std::size_t k = 0; k < hidden_widths.size(); ++k) {
+    arch.units_before_[k + 1] = arch.units_before_[k] + hidden_widths[k];
+    if (k + 1 < hidden_widths.size()) {
+      arch.inner_before_[k + 1] =
+          arch.inner_before_[k] + std::int64_t{hidden_widths[k]} * hidden_widths[k + 1];
+    }
+  }
+  arch.listed_ = std::move(hidden_widths);
+  return arch;
+}
+
+int Architecture::width() const {
+  if (!is_uniform()) throw std::logic_error("width() of a network with per-layer widths");
+  return width_;
+}
+
+Architecture Architecture::with_depth(int depth) const {
+  return {input_width, width(), depth, output_width};
+}
+
+int Architecture::max_width() const {
+  const int hidden = is_uniform() ? width_ : *std::max_element(listed_.begin(), listed_.end());
+  return std::max({input_width, hidden, output_width});
+}
+
+std::int64_t Architecture::inner_edges_before(int gap) const {
+  return is_uniform() ? std::int64_t{gap - 1} * width_ * width_ : inner_before_[gap - 1];
+}
 
 std::int64_t Architecture::edges() const {
   return gap_edge_offset(gaps());
@@ -13,30 +64,40 @@ std::int64_t Architecture::edges() const {
 
 std::int64_t Architecture::gap_edge_offset(int gap) const {
   if (gap == 0) return 0;
-  // W_in W + (g - 1) W^2 edges precede gap g in [1, L]; all of them precede gap L + 1.
-  const std::int64_t w = width;
-  const std::int64_t inner = std::min(gap, depth) - 1;
-  const std::int64_t before = input_width * w + inner * w * w;
-  return gap <= depth ? before : before + w * output_width;
+  // W_in W_1 + the inner gaps before g precede gap g in [1, L]; all of them precede gap L + 1.
+  const std::int64_t before =
+      std::int64_t{input_width} * layer_width(1) + inner_edges_before(std::min(gap, depth_));
+  return gap <= depth_ ? before : before + std::int64_t{layer_width(depth_)} * output_width;
 }
 
 void validate(const Architecture& arch) {
-  auto require = [](bool ok, const char* field, int value, const char* rule) {
-    if (!ok) {
-      throw std::invalid_argument(std::string(field) + " = " + std::to_string(value) + ": " + rule);
-    }
+  auto require = [](bool ok, const std::string& field, std::int64_t value, const char* rule) {
+    if (!ok) throw std::invalid_argument(field + " = " + std::to_string(value) + ": " + rule);
   };
   require(arch.input_width >= 1, "input width", arch.input_width, "must be at least 1");
-  require(arch.width >= 1, "width", arch.width, "must be at least 1");
-  require(arch.depth >= 1, "depth", arch.depth, "must be at least 1 (hidden layers)");
-  require(arch.depth <= kMaxArchitectureDepth, "depth", arch.depth,
+  require(arch.depth() >= 1, "depth", arch.depth(), "must be at least 1 (hidden layers)");
+  require(arch.depth() <= kMaxArchitectureDepth, "depth", arch.depth(),
           "must be at most 2147483645, so that the layer count L + 2 is an int");
+  if (arch.is_uniform()) {
+    require(arch.width() >= 1, "width", arch.width(), "must be at least 1");
+  } else {
+    for (int k = 1; k <= arch.depth(); ++k) {
+      require(arch.layer_width(k) >= 1, "width of hidden layer " + std::to_string(k),
+              arch.layer_width(k), "must be at least 1");
+    }
+  }
   require(arch.output_width >= 1, "output width", arch.output_width, "must be at least 1");
 }
 
 std::ostream& operator<<(std::ostream& out, const Architecture& arch) {
-  return out << "W_in=" << arch.input_width << " W=" << arch.width << " L=" << arch.depth
-             << " W_out=" << arch.output_width;
+  out << "W_in=" << arch.input_width << " W=";
+  if (arch.is_uniform()) {
+    out << arch.width();
+  } else {
+    for (int k = 1; k <= arch.depth(); ++k)
+      out << (k > 1 ? "," : "") << arch.layer_width(k);
+  }
+  return out << " L=" << arch.depth() << " W_out=" << arch.output_width;
 }
 
 }  // namespace dropperc

@@ -355,7 +355,7 @@ Backbone backbone(const Mask& mask) {
     if (kept[k] == 0) return result;
   }
   result.directed_spanning = true;
-  for (int k = 1; k <= arch.depth; ++k)
+  for (int k = 1; k <= arch.depth(); ++k)
     result.units += kept[k];
   for (int g = 0; g < arch.gaps(); ++g)
     result.weights += std::int64_t{kept[g]} * kept[g + 1];
@@ -371,7 +371,7 @@ Observation observe(const Mask& mask, bool undirected) {
     result.reachable.push_back(forward.count(k));
   result.directed_spanning = result.reachable.back() > 0;
   result.extinction_depth = extinction_depth(result.reachable);
-  for (int k = 1; k <= arch.depth; ++k) {
+  for (int k = 1; k <= arch.depth(); ++k) {
     result.backbone_units += common_count(forward.layer(k), backward.layer(k));
   }
   // Edge i -> j is on a directed input-output path iff i is forward-reachable and j reaches
@@ -474,9 +474,9 @@ std::vector<Observation> observe_on_grid(const ElementThresholds& t, std::span<c
   // Extinction depth at p: 1 + the number of leading hidden layers with a reachable unit,
   // i.e. 1 + #{l in 1..L : min over layers 1..l of (max forward in the layer) > p}.
   double running = kInf;
-  for (int l = 1; l <= arch.depth; ++l) {
+  for (int l = 1; l <= arch.depth(); ++l) {
     const double* b = path.forward.data() + arch.unit_offset(l);
-    running = std::min(running, *std::max_element(b, b + arch.width));
+    running = std::min(running, *std::max_element(b, b + arch.layer_width(l)));
     count.add(running);
   }
   const auto alive = count.take();
@@ -545,9 +545,9 @@ double directed_threshold(const Architecture& arch, DropoutModel model, RandomSt
   if (!drops_edges(model)) {
     // Site: p* = min over hidden layers of the max over the layer's units (docs/theory.md §2).
     double threshold = kInf;
-    for (int l = 0; l < arch.depth; ++l) {
-      const auto layer = unit.begin() + std::int64_t{l} * arch.width;
-      threshold = std::min(threshold, *std::max_element(layer, layer + arch.width));
+    for (int l = 1; l <= arch.depth(); ++l) {
+      const auto layer = unit.begin() + (arch.unit_offset(l) - arch.input_width);
+      threshold = std::min(threshold, *std::max_element(layer, layer + arch.layer_width(l)));
     }
     return threshold;
   }
@@ -561,14 +561,14 @@ double directed_threshold(const Architecture& arch, DropoutModel model, RandomSt
     const int heads = arch.layer_width(g + 1);
     next.assign(heads, -kInf);
     row.resize(tails);
+    const auto head_units = unit.begin() + (arch.unit_offset(g + 1) - arch.input_width);
     for (int j = 0; j < heads; ++j) {
       for (double& u : row)
         u = rng.uniform();
       double best = -kInf;
       for (int i = 0; i < tails; ++i)
         best = std::max(best, std::min(b[i], row[i]));
-      next[j] =
-          arch.is_hidden(g + 1) ? std::min(unit[std::int64_t{g} * arch.width + j], best) : best;
+      next[j] = arch.is_hidden(g + 1) ? std::min(head_units[j], best) : best;
     }
     b.swap(next);
   }

@@ -50,7 +50,7 @@ void add(PointEstimate& estimate, const Observation& o, const SamplingPlan& plan
   put(Observable::undirected_spanning, o.undirected_spanning);
   put(Observable::extinction_depth, o.extinction_depth);
   std::int64_t reachable_hidden = 0;
-  for (int k = 1; k <= arch.depth; ++k)
+  for (int k = 1; k <= arch.depth(); ++k)
     reachable_hidden += o.reachable[k];
   const auto hidden = static_cast<double>(arch.hidden_units());
   put(Observable::reachable_fraction, static_cast<double>(reachable_hidden) / hidden);

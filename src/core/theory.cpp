@@ -1,6 +1,7 @@
 #include "dropperc/core/theory.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -56,8 +57,17 @@ std::vector<double> transition(const Dropout& dropout, int tails, int heads, boo
 }  // namespace
 
 SpanningProbability site_spanning_probability(const Architecture& arch, double p_site) {
-  // theta = (1 - p^W)^L: every hidden layer keeps a unit (docs/theory.md §2).
-  const double log_theta = arch.depth * std::log1p(-std::pow(p_site, arch.width));
+  // theta = prod_k (1 - p^W_k), = (1 - p^W)^L when uniform: every hidden layer keeps a unit
+  // (docs/theory.md §2).
+  double log_theta = 0.0;
+  if (arch.is_uniform()) {
+    log_theta = arch.depth() * std::log1p(-std::pow(p_site, arch.width()));
+  } else {
+    CompensatedSum sum;
+    for (int k = 1; k <= arch.depth(); ++k)
+      sum.add(std::log1p(-std::pow(p_site, arch.layer_width(k))));
+    log_theta = sum.value();
+  }
   return {std::exp(log_theta), -std::expm1(log_theta), log_theta};
 }
 
@@ -72,18 +82,20 @@ ReachableChain reachable_chain(const Architecture& arch, const Dropout& dropout)
   pi[arch.input_width] = 1.0;
   CompensatedSum log_survival;
   double expected_depth = 1.0;  // the k = 0 term: P(N_0 >= 1) = 1
-  std::vector<double> middle;   // the hidden -> hidden table, shared by gaps 1..L-1
+  // The last gap's table, reused while consecutive gaps have the same shape (every hidden ->
+  // hidden gap of a uniform network).
+  std::vector<double> table;
+  std::array<int, 3> shape{-1, -1, -1};
   std::vector<double> next;
 
   for (int g = 0; g < arch.gaps(); ++g) {
     const int tails = arch.layer_width(g);
     const int heads = arch.layer_width(g + 1);
     const bool hidden_target = arch.is_hidden(g + 1);
-    const bool is_middle = g >= 1 && hidden_target;
-    if (is_middle && middle.empty()) middle = transition(dropout, tails, heads, true);
-    const std::vector<double> own =
-        is_middle ? std::vector<double>{} : transition(dropout, tails, heads, hidden_target);
-    const std::vector<double>& table = is_middle ? middle : own;
+    if (shape != std::array{tails, heads, int{hidden_target}}) {
+      table = transition(dropout, tails, heads, hidden_target);
+      shape = {tails, heads, int{hidden_target}};
+    }
 
     next.assign(heads + 1, 0.0);
     for (int n = 1; n <= tails; ++n) {
@@ -113,7 +125,7 @@ ReachableChain reachable_chain(const Architecture& arch, const Dropout& dropout)
     const double survival = std::exp(log_survival.value());
     result.expected_reachable[g + 1] = survival * mean;
     result.survival[g + 1] = survival;
-    if (g + 1 <= arch.depth) expected_depth += survival;
+    if (g + 1 <= arch.depth()) expected_depth += survival;
   }
   const double log_theta = log_survival.value();
   result.spanning = {std::exp(log_theta), -std::expm1(log_theta), log_theta};
@@ -178,13 +190,16 @@ DepthSolution solve_depth(Architecture arch, const Dropout& dropout, ThetaLevel 
   if (!(level.value > 0.0 && level.value < 1.0))
     throw std::invalid_argument("a level of theta must lie in (0, 1)");
   if (max_depth < 1) throw std::invalid_argument("the largest depth must be at least 1");
-  if (dropout.model != DropoutModel::site && arch.output_width != arch.width) {
+  if (!arch.is_uniform()) {
+    throw std::invalid_argument("solving for the depth needs a uniform network (one hidden width)");
+  }
+  if (dropout.model != DropoutModel::site && arch.output_width != arch.width()) {
     throw std::invalid_argument(
         "theta need not decrease with the depth when W_out != W (docs/theory.md §5.1): solve for "
         "the depth only with W_out = W or site dropout");
   }
   auto holds = [&](int depth) {
-    arch.depth = depth;
+    arch = arch.with_depth(depth);
     return reaches(spanning_probability(arch, dropout), level);
   };
   if (!holds(1)) throw std::domain_error("theta is below the level already at L = 1");

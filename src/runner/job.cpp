@@ -65,9 +65,9 @@ void check_tasks(const JobSpec& job, const std::vector<Task>& tasks, const std::
       samples += job.percolation->samples;
     if (t.kind == TaskKind::lattice) samples += job.lattice->samples;
     if (t.kind != TaskKind::lattice && t.arch.edges() > kMaxEdges) {
-      throw JobError(file + ": task " + t.name + ": a network of W_in = " +
-                     std::to_string(t.arch.input_width) + ", W = " + std::to_string(t.arch.width) +
-                     ", L = " + std::to_string(t.arch.depth) +
+      throw JobError(file + ": task " + t.name +
+                     ": a network of W_in = " + std::to_string(t.arch.input_width) + ", W = " +
+                     std::to_string(t.arch.width()) + ", L = " + std::to_string(t.arch.depth()) +
                      ", W_out = " + std::to_string(t.arch.output_width) + " has " +
                      std::to_string(t.arch.edges()) + " edges, above the limit " +
                      std::to_string(kMaxEdges) + Reader::kLimitsSection);

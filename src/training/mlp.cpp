@@ -313,7 +313,7 @@ const BatchGradient<Scalar>& Backpropagation<Scalar>::run(
     h_[g + 1] = z;
     activate(spec.activation, h_[g + 1]);
     if (drops_hidden(m)) {
-      unit_mask_[g + 1] = unit_multipliers(m, g + 1, arch.width, batch, site_scale);
+      unit_mask_[g + 1] = unit_multipliers(m, g + 1, arch.layer_width(g + 1), batch, site_scale);
       h_[g + 1].array() *= unit_mask_[g + 1].array();
     }
   }

@@ -155,6 +155,42 @@ TEST(Cli, TheorySolvesForPAndForDepth) {
   }
 }
 
+// --widths lists the hidden layers: theory and sample take it, a list of equal widths prints what
+// --width/--depth print, and a bad list is refused naming the field.
+TEST(Cli, TheoryAndSampleTakePerLayerWidths) {
+  const Outcome cut =
+      run("theory --model site --widths 3,1,4 --input-width 2 --p 0.6 --format csv");
+  ASSERT_EQ(cut.exit_code, 0) << cut.err;
+  const double expected = (1 - std::pow(0.6, 3)) * (1 - 0.6) * (1 - std::pow(0.6, 4));
+  EXPECT_NEAR(value(parse_csv(cut.out).at(0), "theta") / expected, 1.0, 1e-14);
+  EXPECT_EQ(run("theory --model bond --widths 5,5,5 --p-grid 0:1:5").out,
+            run("theory --model bond --width 5 --depth 3 --p-grid 0:1:5").out);
+  const Outcome sampled =
+      run("sample --model bond --widths 6,3,6 --p 0.6 --samples 20000 --seed 3 --format csv");
+  ASSERT_EQ(sampled.exit_code, 0) << sampled.err;
+  const double theta = value(parse_csv(run("theory --model bond --widths 6,3,6 --p 0.6 "
+                                           "--format csv")
+                                           .out)
+                                 .at(0),
+                             "theta");
+  EXPECT_NEAR(value(parse_csv(sampled.out).at(0), "theta"), theta,
+              4 * std::sqrt(theta * (1 - theta) / 20000));
+  for (const auto& [arguments, fragment] : std::vector<std::pair<std::string, std::string>>{
+           {"--widths 8,x", "'x' in '8,x'"},
+           {"--widths 8,,4", "'' in '8,,4'"},
+           {"--widths 0", "'0'"},
+           {"--widths 99999999999", "'99999999999'"},
+           {"--widths 8,4 --width 8", "--widths"},
+           {"--widths 8,4 --input-width 0", "--input-width"},
+           {"--widths 8,4 --solve theta=0.5 --for depth", "--widths"},
+       }) {
+    const Outcome r = run("theory --model bond --p 0.5 " + arguments);
+    EXPECT_EQ(r.exit_code, 2) << arguments << "\n" << r.err;
+    EXPECT_NE(r.err.find(fragment), std::string::npos) << arguments << "\n" << r.err;
+    EXPECT_TRUE(r.out.empty()) << arguments << "\n" << r.out;
+  }
+}
+
 TEST(Cli, TheoryGridHasOneRowPerPoint) {
   const Outcome r =
       run("theory --model site+bond --width 3 --depth 4 --p-grid 0:1:11 --format csv");

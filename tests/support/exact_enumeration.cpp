@@ -27,8 +27,8 @@ ExactObservables enumerate_masks(const Architecture& arch, const Dropout& dropou
       return !dropped;
     };
     if (drops_units(dropout.model)) {
-      for (int k = 1; k <= arch.depth; ++k) {
-        for (int i = 0; i < arch.width; ++i)
+      for (int k = 1; k <= arch.depth(); ++k) {
+        for (int i = 0; i < arch.layer_width(k); ++i)
           mask.set_unit(k, i, decide(dropout.p_site));
       }
     }

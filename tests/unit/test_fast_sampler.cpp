@@ -31,7 +31,7 @@ void expect_thresholds_follow_theory(const Architecture& arch, DropoutModel mode
     RandomStream rng({21, 0, s, 0});
     const ExtinctionThresholds t = model == DropoutModel::site ? fast_site_thresholds(arch, rng)
                                                                : fast_bond_thresholds(arch, rng);
-    ASSERT_EQ(t.alive.size(), static_cast<std::size_t>(arch.depth));
+    ASSERT_EQ(t.alive.size(), static_cast<std::size_t>(arch.depth()));
     for (std::size_t k = 0; k < kGrid.size(); ++k) {
       spans[k] += kGrid[k] < t.directed;
       depth[k].add(1 + std::count_if(t.alive.begin(), t.alive.end(),

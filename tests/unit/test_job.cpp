@@ -263,7 +263,7 @@ thresholds = true
     }
   }
   EXPECT_EQ(tasks[1].p, 0.75);
-  EXPECT_EQ(tasks[1].arch.depth, 2);
+  EXPECT_EQ(tasks[1].arch.depth(), 2);
 }
 
 // A data set gives the networks its widths: W_in = its features, W_out = its classes (exact

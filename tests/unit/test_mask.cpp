@@ -100,7 +100,7 @@ TEST(Mask, DroppedFractionMatchesP) {
     RandomStream rng({5, 0, 0, 0});
     const Mask mask = Mask::draw(arch, Dropout::of(DropoutModel::site, p), rng);
     int kept = 0;
-    for (int k = 1; k <= arch.depth; ++k)
+    for (int k = 1; k <= arch.depth(); ++k)
       kept += mask.units().count(k);
     const double n = static_cast<double>(arch.hidden_units());
     EXPECT_LT(std::abs((n - kept) - n * p), 4 * std::sqrt(n * p * (1 - p))) << "p = " << p;
@@ -116,7 +116,7 @@ TEST(Mask, FixedProbabilitiesOnAScanLineDoNotMove) {
   const auto thresholds = element_thresholds(arch, uniforms, line);
   for (double p : {0.0, 0.3, 0.99}) {
     const Mask mask = Mask::at(thresholds, p);
-    for (int i = 0; i < arch.width; ++i)
+    for (int i = 0; i < arch.width(); ++i)
       EXPECT_EQ(mask.unit(1, i), uniforms.units[i] > 0.5);
   }
 }
@@ -136,7 +136,7 @@ TEST(Mask, InputDropoutComesLastAndHasItsFrequency) {
       for (int i = 0; i < arch.layer_width(k); ++i)
         ASSERT_EQ(plain.unit(k, i), input.unit(k, i));
     }
-    for (int j = 0; j < arch.width; ++j) {
+    for (int j = 0; j < arch.width(); ++j) {
       for (int i = 0; i < arch.input_width; ++i)
         ASSERT_EQ(plain.edge(0, i, j), input.edge(0, i, j));
     }

@@ -53,10 +53,17 @@ Parameters<double> random_parameters(const MlpSpec& spec, std::uint64_t seed) {
   return p;
 }
 
+void check_gradients(const Architecture& arch);
+
 // Central differences in double precision against the analytic gradient, every weight and
-// bias, for every dropout model (and none), activation, bias setting and loss.
+// bias, for every dropout model (and none), activation, bias setting and loss; uniform and
+// per-layer widths.
 TEST(Mlp, GradientMatchesFiniteDifferences) {
-  const Architecture arch{3, 4, 2, 3};
+  for (const Architecture& arch : {Architecture{3, 4, 2, 3}, Architecture::layered(3, {5, 2}, 4)})
+    check_gradients(arch);
+}
+
+void check_gradients(const Architecture& arch) {
   const int batch = 5;
   const std::vector<Dropout> dropouts = {
       {DropoutModel::site, 0.0, 0.0, 0.0},  // no masks at all: see below
@@ -83,8 +90,8 @@ TEST(Mlp, GradientMatchesFiniteDifferences) {
             const double down = loss_at();
             parameter = saved;
             EXPECT_NEAR((up - down) / (2 * h), expected, 1e-7 * std::max(1.0, std::abs(expected)))
-                << what << " dropout " << d << " " << name(activation) << " bias " << bias
-                << " loss " << static_cast<int>(loss);
+                << what << " " << arch << " dropout " << d << " " << name(activation) << " bias "
+                << bias << " loss " << static_cast<int>(loss);
           };
           for (int g = 0; g < arch.gaps(); ++g) {
             for (Eigen::Index j = 0; j < p.weights[g].rows(); ++j) {
@@ -107,7 +114,7 @@ TEST(Mlp, NoDirectedPathGivesExactlyZeroOutputAndGradient) {
   for (Activation activation : {Activation::relu, Activation::tanh, Activation::identity}) {
     const Architecture site_arch{3, 4, 3, 2};
     Mask site(site_arch);
-    for (int i = 0; i < site_arch.width; ++i)
+    for (int i = 0; i < site_arch.width(); ++i)
       site.set_unit(2, i, false);
     const Architecture bond_arch{1, 2, 2, 1};
     Mask bond(bond_arch);
@@ -178,7 +185,7 @@ TEST(Mlp, GradientSupportIsTheBackbone) {
 TEST(Mlp, BiasesStillLearnWithoutAPath) {
   const Architecture arch{3, 4, 3, 2};
   Mask mask(arch);
-  for (int i = 0; i < arch.width; ++i)
+  for (int i = 0; i < arch.width(); ++i)
     mask.set_unit(2, i, false);
   const MlpSpec spec{arch, Activation::relu, true, Initialisation::he};
   const auto r = forward_backward(spec, random_parameters(spec, 4), gaussian(3, 2, 1),

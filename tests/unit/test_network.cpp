@@ -1,3 +1,4 @@
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
@@ -33,6 +34,44 @@ TEST(Network, CountsUnitsAndEdgesLayerByLayer) {
     edges += arch.gap_edges(g);
   }
   EXPECT_EQ(edges, arch.edges());
+}
+
+TEST(Network, CountsUnitsAndEdgesOfPerLayerWidths) {
+  const Architecture arch = Architecture::layered(3, {4, 2, 5}, 2);
+  EXPECT_FALSE(arch.is_uniform());
+  EXPECT_EQ(arch.depth(), 3);
+  EXPECT_EQ(arch.layer_width(2), 2);
+  EXPECT_EQ(arch.max_width(), 5);
+  EXPECT_EQ(arch.hidden_units(), 11);
+  EXPECT_EQ(arch.units(), 16);
+  EXPECT_EQ(arch.edges(), 3 * 4 + 4 * 2 + 2 * 5 + 5 * 2);
+  EXPECT_EQ(arch.unit_offset(1), 3);
+  EXPECT_EQ(arch.unit_offset(3), 9);
+  EXPECT_EQ(arch.unit_offset(4), 14);
+  std::int64_t edges = 0;
+  for (int g = 0; g < arch.gaps(); ++g) {
+    EXPECT_EQ(arch.gap_edge_offset(g), edges);
+    edges += arch.gap_edges(g);
+  }
+  EXPECT_EQ(edges, arch.edges());
+  EXPECT_THROW((void)arch.width(), std::logic_error);
+  std::ostringstream out;
+  out << arch;
+  EXPECT_EQ(out.str(), "W_in=3 W=4,2,5 L=3 W_out=2");
+}
+
+TEST(Network, RefusesBadPerLayerWidths) {
+  try {
+    validate(Architecture::layered(1, {3, 0, 2}, 1));
+    FAIL() << "a width of 0 was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "width of hidden layer 2 = 0: must be at least 1");
+  }
+  EXPECT_THROW(validate(Architecture::layered(1, {}, 1)), std::invalid_argument);
+  // Edges beyond 2^62 would overflow the prefix sums.
+  const int most = std::numeric_limits<int>::max();
+  const std::vector<int> huge = {most, most, most - 1};
+  EXPECT_THROW((void)Architecture::layered(1, huge, 1), std::invalid_argument);
 }
 
 TEST(Network, SingleHiddenLayerHasTwoGaps) {

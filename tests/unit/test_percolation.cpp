@@ -67,7 +67,7 @@ TEST(Percolation, BackboneIsTheUnionOfDirectedPaths) {
 TEST(Percolation, SiteMaskWithAnEmptyLayerDiesThere) {
   const Architecture arch{2, 3, 4, 2};
   Mask mask(arch);
-  for (int i = 0; i < arch.width; ++i)
+  for (int i = 0; i < arch.width(); ++i)
     mask.set_unit(3, i, false);
   const Observation o = observe(mask);
   EXPECT_FALSE(o.directed_spanning);
@@ -120,7 +120,10 @@ std::vector<LineCase> line_cases() {
           {{1, 3, 2, 2}, ScanLine::of(DropoutModel::site_bond)},
           {{2, 3, 3, 1}, ScanLine{DropoutModel::site_bond, false, true, 0.3, 0.0}},
           {{2, 3, 3, 1}, ScanLine{DropoutModel::site_bond, true, false, 0.0, 0.4}},
-          {{70, 66, 2, 3}, ScanLine::of(DropoutModel::bond)}};
+          {{70, 66, 2, 3}, ScanLine::of(DropoutModel::bond)},
+          {Architecture::layered(3, {5, 1, 2, 4}, 2), ScanLine::of(DropoutModel::site)},
+          {Architecture::layered(2, {3, 6, 2}, 3), ScanLine::of(DropoutModel::bond)},
+          {Architecture::layered(1, {2, 4, 1}, 2), ScanLine::of(DropoutModel::site_bond)}};
 }
 
 // The whole-curve pass equals measuring the mask at each p, sample by sample, on a grid that
@@ -171,7 +174,8 @@ TEST(Percolation, ThresholdsAreWhereMasksStopSpanning) {
 // The streaming threshold draws the same uniforms in the same order as draw_uniforms.
 TEST(Percolation, StreamingDirectedThresholdEqualsStoredOne) {
   for (auto model : {DropoutModel::site, DropoutModel::bond, DropoutModel::site_bond}) {
-    for (Architecture arch : {Architecture{3, 5, 4, 2}, Architecture{1, 70, 2, 1}}) {
+    for (Architecture arch : {Architecture{3, 5, 4, 2}, Architecture{1, 70, 2, 1},
+                              Architecture::layered(3, {6, 1, 4, 70}, 2)}) {
       for (std::uint64_t s = 0; s < 20; ++s) {
         RandomStream streaming({2, 3, s, 0}), stored({2, 3, s, 0});
         const double expected =
@@ -184,9 +188,17 @@ TEST(Percolation, StreamingDirectedThresholdEqualsStoredOne) {
   }
 }
 
-// backbone() takes a shortcut for masks that keep every edge; both paths agree with observe().
+void check_backbone(const Architecture& arch);
+
+// backbone() takes a shortcut for masks that keep every edge; both paths agree with observe(),
+// for uniform and per-layer widths.
 TEST(Percolation, BackboneAgreesWithObserve) {
-  const Architecture arch{3, 4, 5, 2};
+  for (const Architecture& arch :
+       {Architecture{3, 4, 5, 2}, Architecture::layered(3, {4, 2, 6}, 2)})
+    check_backbone(arch);
+}
+
+void check_backbone(const Architecture& arch) {
   for (Dropout d : {Dropout::of(DropoutModel::site, 0.5), Dropout::of(DropoutModel::bond, 0.6),
                     Dropout{DropoutModel::site, 0.3, 0.0, 0.5},
                     Dropout{DropoutModel::site_bond, 0.2, 0.4, 0.0}}) {

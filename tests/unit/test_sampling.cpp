@@ -41,6 +41,9 @@ TEST(Sampling, EveryMethodMatchesExactEnumeration) {
       {{1, 2, 2, 2}, ScanLine::of(DropoutModel::bond), {0.35, 0.7}},
       {{2, 2, 2, 1}, ScanLine::of(DropoutModel::bond), {0.5}},
       {{1, 2, 2, 1}, ScanLine{DropoutModel::site_bond, false, true, 0.3, 0.0}, {0.25, 0.5}},
+      {Architecture::layered(2, {3, 1, 2}, 1), ScanLine::of(DropoutModel::site), {0.3, 0.6}},
+      {Architecture::layered(1, {2, 3}, 1), ScanLine::of(DropoutModel::bond), {0.4, 0.6}},
+      {Architecture::layered(2, {1, 3}, 2), ScanLine::of(DropoutModel::site_bond), {0.3}},
   };
   const std::int64_t samples = 20000;
   for (const auto& c : cases) {
@@ -95,6 +98,16 @@ TEST(Sampling, ThetaMatchesTheoryOnAGrid) {
       {{2, 6, 30, 7}, DropoutModel::bond, {Method::thresholds, Method::fast}},
       {{4, 16, 64, 4}, DropoutModel::bond, {Method::fast}},
       {{10, 5, 100, 10}, DropoutModel::bond, {Method::fast}},
+      {Architecture::layered(3, {8, 4, 2, 4, 8}, 2),
+       DropoutModel::site,
+       {Method::masks, Method::thresholds, Method::fast}},
+      {Architecture::layered(2, {6, 3, 6, 3}, 1),
+       DropoutModel::bond,
+       {Method::masks, Method::thresholds, Method::fast}},
+      {Architecture::layered(1, {4, 2, 5}, 3),
+       DropoutModel::site_bond,
+       {Method::masks, Method::thresholds, Method::fast}},
+      {Architecture::layered(16, {12, 8, 4, 2, 3}, 5), DropoutModel::bond, {Method::fast}},
   };
   const std::int64_t samples = 10000;
   for (const Case& c : cases) {
@@ -107,7 +120,7 @@ TEST(Sampling, ThetaMatchesTheoryOnAGrid) {
         const double theta = exact.spanning.theta;
         const double sigma = std::sqrt(theta * (1 - theta) / samples);
         EXPECT_NEAR(static_cast<double>(e.directed_spans) / samples, theta, 4 * sigma + 1e-12)
-            << name(method) << " " << name(c.model) << " W=" << c.arch.width << " p = " << e.p;
+            << name(method) << " " << name(c.model) << " " << c.arch << " p = " << e.p;
       }
     }
   }
@@ -171,7 +184,8 @@ TEST(Sampling, ValidateRejectsBadPlans) {
   EXPECT_THROW(validate(with([](auto& p) { p.grid = {0.5, 0.2}; })), std::invalid_argument);
   EXPECT_THROW(validate(with([](auto& p) { p.grid = {1.5}; })), std::invalid_argument);
   EXPECT_THROW(validate(with([](auto& p) { p.samples = 0; })), std::invalid_argument);
-  EXPECT_THROW(validate(with([](auto& p) { p.arch.depth = 0; })), std::invalid_argument);
+  EXPECT_THROW(validate(with([](auto& p) { p.arch = p.arch.with_depth(0); })),
+               std::invalid_argument);
   EXPECT_THROW(validate(with([](auto& p) {
                  p.arch = Architecture::uniform(4096, 4096);
                  p.method = Method::thresholds;

@@ -38,7 +38,12 @@ std::vector<TinyCase> tiny_cases() {
           {{2, 2, 3, 1}, Dropout::of(DropoutModel::bond, 0.3)},
           {{3, 2, 1, 2}, Dropout::of(DropoutModel::bond, 0.7)},
           {{1, 2, 2, 1}, Dropout{DropoutModel::site_bond, 0.3, 0.5}},
-          {{2, 2, 2, 1}, Dropout{DropoutModel::site_bond, 0.6, 0.2}}};
+          {{2, 2, 2, 1}, Dropout{DropoutModel::site_bond, 0.6, 0.2}},
+          // per-layer widths
+          {Architecture::layered(2, {3, 1, 4}, 1), Dropout::of(DropoutModel::site, 0.55)},
+          {Architecture::layered(1, {3, 2}, 2), Dropout::of(DropoutModel::bond, 0.5)},
+          {Architecture::layered(2, {1, 3, 1}, 1), Dropout::of(DropoutModel::bond, 0.35)},
+          {Architecture::layered(1, {2, 1, 2}, 1), Dropout{DropoutModel::site_bond, 0.4, 0.3}}};
 }
 
 // Theory equals the probability-weighted sum over every mask to 1e-12.
@@ -52,7 +57,7 @@ TEST(Theory, EqualsExactEnumeration) {
     EXPECT_NEAR(chain.spanning.theta, exact.directed_spanning.mean, 1e-12);
     EXPECT_NEAR(chain.expected_extinction_depth, exact.extinction_depth.mean, 1e-12);
     double depth_second_moment = 0.0;  // E[D^2] = sum_d (2d - 1) P(D >= d), P(D >= d) = s_{d-1}
-    for (int d = 1; d <= c.arch.depth + 1; ++d)
+    for (int d = 1; d <= c.arch.depth() + 1; ++d)
       depth_second_moment += (2 * d - 1) * chain.survival[d - 1];
     EXPECT_NEAR(depth_second_moment, exact.extinction_depth.second, 1e-12 * depth_second_moment);
     for (int k = 0; k < c.arch.layers(); ++k) {
@@ -63,7 +68,8 @@ TEST(Theory, EqualsExactEnumeration) {
 
 TEST(Theory, SiteClosedFormEqualsChain) {
   for (Architecture arch :
-       {Architecture{1, 4, 6, 1}, Architecture{7, 3, 50, 2}, Architecture{2, 9, 1, 5}}) {
+       {Architecture{1, 4, 6, 1}, Architecture{7, 3, 50, 2}, Architecture{2, 9, 1, 5},
+        Architecture::layered(784, {512, 256, 128}, 10), Architecture::layered(3, {1, 9, 2}, 4)}) {
     for (double p : {0.05, 0.5, 0.9, 0.999}) {
       const auto closed = site_spanning_probability(arch, p);
       const auto chain = reachable_chain(arch, Dropout::of(DropoutModel::site, p)).spanning;
@@ -74,16 +80,43 @@ TEST(Theory, SiteClosedFormEqualsChain) {
   }
 }
 
+// A list of equal widths is the uniform network itself: the same value, the same theta bits.
+TEST(Theory, EqualWidthsAreTheUniformNetwork) {
+  const Architecture listed = Architecture::layered(3, {5, 5, 5, 5}, 2);
+  EXPECT_TRUE(listed.is_uniform());
+  EXPECT_EQ(listed, (Architecture{3, 5, 4, 2}));
+  for (DropoutModel model : {DropoutModel::site, DropoutModel::bond, DropoutModel::site_bond}) {
+    const auto a = spanning_probability(listed, Dropout::of(model, 0.7));
+    const auto b = spanning_probability(Architecture{3, 5, 4, 2}, Dropout::of(model, 0.7));
+    EXPECT_EQ(a.theta, b.theta);
+    EXPECT_EQ(a.one_minus_theta, b.one_minus_theta);
+  }
+}
+
+// A layer of width 1 is a cut unit: theta = (1 - p) theta(the rest), exactly for site dropout
+// (docs/theory.md §2), and the taper 784 -> 512 -> 256 -> 128 -> 10 keeps 1 - theta to the
+// precision of its smallest factor, 1 - (1 - 0.5^128).
+TEST(Theory, PerLayerWidthsMultiplyTheSiteFactors) {
+  const double p = 0.6;
+  const auto with_cut = site_spanning_probability(Architecture::layered(2, {3, 1, 4}, 2), p);
+  const double expected = (1 - std::pow(p, 3)) * (1 - p) * (1 - std::pow(p, 4));
+  EXPECT_NEAR(with_cut.theta / expected, 1.0, 1e-15);
+  const auto taper =
+      site_spanning_probability(Architecture::layered(784, {512, 256, 128}, 10), 0.5);
+  const double sum = std::pow(0.5, 512) + std::pow(0.5, 256) + std::pow(0.5, 128);
+  EXPECT_NEAR(taper.one_minus_theta / sum, 1.0, 1e-14);
+}
+
 // (1 - p^W)^L (1 - p^W_out) <= theta_bond <= (1 - p^(W_in W)) (1 - p^(W^2))^(L-1) (1 - p^(W W_out))
 TEST(Theory, BondLiesWithinItsBounds) {
   for (Architecture a :
        {Architecture{1, 4, 6, 1}, Architecture{3, 3, 5, 3}, Architecture{2, 5, 40, 4}}) {
     for (double p : {0.2, 0.5, 0.75, 0.9}) {
       const double lower =
-          std::pow(1 - std::pow(p, a.width), a.depth) * (1 - std::pow(p, a.output_width));
-      const double upper = (1 - std::pow(p, a.input_width * a.width)) *
-                           std::pow(1 - std::pow(p, a.width * a.width), a.depth - 1) *
-                           (1 - std::pow(p, a.width * a.output_width));
+          std::pow(1 - std::pow(p, a.width()), a.depth()) * (1 - std::pow(p, a.output_width));
+      const double upper = (1 - std::pow(p, a.input_width * a.width())) *
+                           std::pow(1 - std::pow(p, a.width() * a.width()), a.depth() - 1) *
+                           (1 - std::pow(p, a.width() * a.output_width));
       const double t = theta(a, DropoutModel::bond, p);
       EXPECT_LE(lower, t * (1 + 1e-14));
       EXPECT_LE(t, upper * (1 + 1e-14));

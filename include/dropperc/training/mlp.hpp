@@ -1,5 +1,5 @@
 #pragma once
-// A multilayer perceptron W_in -> L hidden layers of width W -> W_out in Eigen, trained with
+// A multilayer perceptron W_in -> W_1 -> ... -> W_L -> W_out in Eigen, trained with
 // dropout masks from the percolation engine (docs/training.md; docs/theory.md §6).
 //
 // Layout: a batch is a matrix with one column per sample. weights[k] (W_{k+1} x W_k) and

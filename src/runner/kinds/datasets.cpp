@@ -58,8 +58,8 @@ void write_curve(h5::Group& g, std::string_view prefix, const std::vector<double
 }
 
 void write_network_parameters(h5::Group& g, const Task& t, bool with_p) {
-  g.set_attribute(schema::kWidth, std::int64_t{t.arch.width});
-  g.set_attribute(schema::kDepth, std::int64_t{t.arch.depth});
+  g.set_attribute(schema::kWidth, std::int64_t{t.arch.width()});
+  g.set_attribute(schema::kDepth, std::int64_t{t.arch.depth()});
   g.set_attribute(schema::kInputWidth, std::int64_t{t.arch.input_width});
   g.set_attribute(schema::kOutputWidth, std::int64_t{t.arch.output_width});
   if (!std::isnan(t.depth_scale)) g.set_attribute(schema::kDepthScale, t.depth_scale);
@@ -71,8 +71,8 @@ void write_network_parameters(h5::Group& g, const Task& t, bool with_p) {
 SummaryRow network_row(const Task& task, bool with_p) {
   SummaryRow row;
   row.model = std::string(name(task.model));
-  row.width = task.arch.width;
-  row.depth = task.arch.depth;
+  row.width = task.arch.width();
+  row.depth = task.arch.depth();
   if (with_p) row.p = task.p;
   return row;
 }

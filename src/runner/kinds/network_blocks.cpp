@@ -24,8 +24,8 @@ Settings network_block_settings(const JobSpec& job, const Task& task) {
   const PercolationSpec& p = *job.percolation;
   return {{"kind", std::string(name(task.kind))},
           {"model", std::string(name(task.model))},
-          {"width", std::to_string(task.arch.width)},
-          {"depth", std::to_string(task.arch.depth)},
+          {"width", std::to_string(task.arch.width())},
+          {"depth", std::to_string(task.arch.depth())},
           {"seed", std::to_string(job.seed)},
           {"input_width", std::to_string(task.arch.input_width)},
           {"output_width", std::to_string(task.arch.output_width)},

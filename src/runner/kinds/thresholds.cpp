@@ -77,7 +77,7 @@ SummaryRow Thresholds::merge(h5::Group& g, h5::Group&, const JobSpec& job, const
                              const std::vector<Result>& blocks) {
   write_network_parameters(g, task, false);
   std::vector<double> grid_p, keep;  // the task's width may tie p to W (a keep law)
-  for (const GridValue& p : p_at(job.grid, task.arch.width)) {
+  for (const GridValue& p : p_at(job.grid, task.arch.width())) {
     grid_p.push_back(p.value);
     keep.push_back(p.scale);
   }

@@ -28,11 +28,12 @@ Architecture replica_arch_of(const h5::Group& state, const Task& task) {
   const h5::Group weights =
       state.group(std::string(schema::kParameters) + "/" + std::string(schema::kWeights));
   const h5::Shape first = weights.shape("0");
-  const h5::Shape last = weights.shape(std::to_string(task.arch.depth));
+  const h5::Shape last = weights.shape(std::to_string(task.arch.depth()));
   if (first.size() != 2 || last.size() != 2) {
     throw h5::Error(state.file_name() + ": " + weights.path() + ": weights are not matrices");
   }
-  return {static_cast<int>(first[1]), task.arch.width, task.arch.depth, static_cast<int>(last[0])};
+  return {static_cast<int>(first[1]), task.arch.width(), task.arch.depth(),
+          static_cast<int>(last[0])};
 }
 
 }  // namespace
@@ -41,7 +42,8 @@ TrainingConfig replica_config(const JobSpec& job, const Task& task, const DataSp
                               std::int64_t index) {
   const TrainingSpec& spec = *job.training;
   TrainingConfig c;
-  c.network.arch = {data.train.features(), task.arch.width, task.arch.depth, data.train.outputs()};
+  c.network.arch = {data.train.features(), task.arch.width(), task.arch.depth(),
+                    data.train.outputs()};
   c.network.activation = task.activation;
   c.network.bias = task.bias;
   c.network.initialisation = spec.initialisation;
@@ -78,9 +80,9 @@ double Training::memory(const JobSpec& job, const Task& task) {
 
 Settings Training::settings(const JobSpec& job, const Task& task) {
   Settings s = {
-      {"kind", std::string(name(task.kind))},     {"model", std::string(name(task.model))},
-      {"width", std::to_string(task.arch.width)}, {"depth", std::to_string(task.arch.depth)},
-      {"seed", std::to_string(job.seed)},         {"p", canonical_number(task.p)}};
+      {"kind", std::string(name(task.kind))},       {"model", std::string(name(task.model))},
+      {"width", std::to_string(task.arch.width())}, {"depth", std::to_string(task.arch.depth())},
+      {"seed", std::to_string(job.seed)},           {"p", canonical_number(task.p)}};
   const TrainingSpec& t = *job.training;
   s.insert({{"bias", task.bias ? "true" : "false"},
             {"activation", std::string(name(task.activation))},
