@@ -132,6 +132,10 @@ void add_network_options(CLI::App& command, NetworkOptions& o) {
   command.add_option("--p-bond", o.p_bond, "site+bond only: fixed weight drop probability");
   command.add_option("--p-grid", o.p_grid,
                      "Scan p over START:STOP:NUM, NUM >= 2 equally spaced values, STOP included");
+  command
+      .add_option("--input-dropout", o.input_dropout,
+                  "Drop probability of input units, any model (held fixed by --p-grid)")
+      ->capture_default_str();
   command.add_option("--format", o.format, "Output format: text or csv")
       ->check(CLI::IsMember({"text", "csv"}));
   add_budget_options(command, o.budget, kCommandCoreHours);
@@ -225,6 +229,8 @@ NetworkRequest resolve(const NetworkOptions& o) {
     if (!o.p && !o.p_grid) throw UsageError("give the drop probability with --p or --p-grid");
     request.line = ScanLine::of(*model);
   }
+  require_in(o.input_dropout, "--input-dropout", {0.0, 1.0});
+  request.line.fixed_p_input = o.input_dropout;
   request.grid = o.p_grid ? parse_grid(*o.p_grid) : std::vector<double>{o.p.value_or(0.0)};
   return request;
 }

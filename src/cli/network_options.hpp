@@ -44,6 +44,7 @@ struct NetworkOptions {
   std::optional<double> p_site;
   std::optional<double> p_bond;
   std::optional<std::string> p_grid;
+  double input_dropout = 0.0;  ///< fixed, never scanned
   std::string format = "text";
   BudgetOptions budget;
 };

@@ -153,6 +153,7 @@ int run_sample(const SampleOptions& options) {
   }
   std::ostringstream arch;
   arch << plan.arch;
+  if (plan.line.fixed_p_input > 0.0) arch << ", input dropout " << plan.line.fixed_p_input;
   std::printf("# dropperc sample: %s dropout, %s; method %s, %lld samples, seed %llu\n",
               std::string(name(plan.line.model)).c_str(), arch.str().c_str(),
               options.method.c_str(), static_cast<long long>(plan.samples),

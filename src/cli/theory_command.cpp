@@ -32,6 +32,7 @@ struct TheoryOptions {
 void print_header(const NetworkRequest& request, bool with_p_half = true) {
   std::ostringstream arch;
   arch << request.arch;
+  if (request.line.fixed_p_input > 0.0) arch << ", input dropout " << request.line.fixed_p_input;
   std::printf("# dropperc theory: %s dropout, %s\n", std::string(name(request.line.model)).c_str(),
               arch.str().c_str());
   if (!request.line.scans() || !with_p_half) return;

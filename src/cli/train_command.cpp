@@ -30,7 +30,6 @@ struct TrainOptions {
   std::string bias = "false";
   std::string initialisation = "he";
   std::string precision = "float32";
-  double p_input = 0.0;
   bool shared_mask = false;
   std::int64_t steps = 2000;
   int batch = 32;
@@ -166,7 +165,6 @@ TrainingConfig make_config(const TrainOptions& o, const DataSplit& data) {
   c.network.initialisation = require_known(parse_initialisation(o.initialisation), "--init",
                                            o.initialisation, "he or glorot");
   c.dropout = request.line.at(request.grid[0]);
-  c.dropout.p_input = o.p_input;
   c.shared_mask = o.shared_mask;
   c.steps = o.steps;
   c.batch = o.batch;
@@ -243,7 +241,6 @@ std::string show_accuracy(double accuracy) {
 
 // The floating options, each finite and within its range (the network's are checked by resolve).
 void check_numbers(const TrainOptions& o) {
-  require_in(o.p_input, "--input-dropout", {0.0, 1.0});
   require_in(o.learning_rate, "--lr", {0.0, kInfinity, true});
   require_in(o.momentum, "--momentum", {0.0, 1.0, false, true});
   if (o.target_loss) require_in(*o.target_loss, "--target-loss", {0.0, kInfinity});
@@ -356,8 +353,6 @@ Command add_train_command(CLI::App& app) {
   c->add_option("--init", o->initialisation, "Initialisation: he or glorot")->capture_default_str();
   c->add_option("--precision", o->precision, "float32 or float64")
       ->check(CLI::IsMember({"float32", "float64"}))
-      ->capture_default_str();
-  c->add_option("--input-dropout", o->p_input, "Drop probability of input units")
       ->capture_default_str();
   c->add_flag("--shared-mask", o->shared_mask,
               "One mask for the whole batch instead of one per sample");

@@ -96,7 +96,7 @@ ScanLine ScanLine::of(DropoutModel model) {
 
 Dropout ScanLine::at(double p) const {
   return {model, drops_units(model) ? (scan_site ? p : fixed_p_site) : 0.0,
-          drops_edges(model) ? (scan_bond ? p : fixed_p_bond) : 0.0, 0.0};
+          drops_edges(model) ? (scan_bond ? p : fixed_p_bond) : 0.0, fixed_p_input};
 }
 
 ReachProbability reach_probability(const Dropout& dropout, int reachable, bool hidden_target) {
@@ -105,7 +105,8 @@ ReachProbability reach_probability(const Dropout& dropout, int reachable, bool h
   return {(1.0 - p_site) * (1.0 - all_edges_dropped), p_site + (1.0 - p_site) * all_edges_dropped};
 }
 
-SampleUniforms draw_uniforms(const Architecture& arch, DropoutModel model, RandomStream& rng) {
+SampleUniforms draw_uniforms(const Architecture& arch, const ScanLine& line, RandomStream& rng) {
+  const DropoutModel model = line.model;
   SampleUniforms uniforms;
   if (drops_units(model)) {
     uniforms.units.resize(arch.hidden_units());
@@ -115,6 +116,11 @@ SampleUniforms draw_uniforms(const Architecture& arch, DropoutModel model, Rando
   if (drops_edges(model)) {
     uniforms.edges.resize(arch.edges());
     for (double& u : uniforms.edges)
+      u = rng.uniform();
+  }
+  if (line.fixed_p_input > 0.0) {
+    uniforms.inputs.resize(arch.input_width);
+    for (double& u : uniforms.inputs)
       u = rng.uniform();
   }
   return uniforms;
@@ -128,6 +134,10 @@ ElementThresholds element_thresholds(const Architecture& arch, const SampleUnifo
     return u > fixed_p ? kAlwaysKept : -kAlwaysKept;
   };
   ElementThresholds result{arch, std::vector<double>(arch.units(), kAlwaysKept), {}};
+  if (line.fixed_p_input > 0.0 && uniforms.inputs.size() != std::size_t(arch.input_width))
+    throw std::logic_error("element_thresholds: input dropout without the inputs' uniforms");
+  for (std::size_t i = 0; i < uniforms.inputs.size(); ++i)
+    result.units[i] = threshold(uniforms.inputs[i], false, line.fixed_p_input);
   if (!uniforms.units.empty()) {
     const auto first_hidden = static_cast<std::size_t>(arch.unit_offset(1));
     for (std::size_t n = 0; n < uniforms.units.size(); ++n) {

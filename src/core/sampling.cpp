@@ -74,7 +74,7 @@ void sample_masks(const SamplingPlan& plan, std::int64_t s, std::vector<PointEst
 
 void sample_thresholds(const SamplingPlan& plan, std::int64_t s, std::vector<PointEstimate>& out) {
   RandomStream rng = stream(plan, kCoupledUniforms, s);
-  const SampleUniforms uniforms = draw_uniforms(plan.arch, plan.line.model, rng);
+  const SampleUniforms uniforms = draw_uniforms(plan.arch, plan.line, rng);
   const auto observations = observe_on_grid(element_thresholds(plan.arch, uniforms, plan.line),
                                             plan.grid, plan.undirected);
   for (std::size_t j = 0; j < plan.grid.size(); ++j)
@@ -87,8 +87,10 @@ void sample_fast(const SamplingPlan& plan, std::int64_t s, std::vector<PointEsti
   std::optional<ExtinctionThresholds> thresholds;
   if (plan.line.model != DropoutModel::site_bond && scans_whole_model(plan.line)) {
     RandomStream rng = stream(plan, kFastThresholds, s);
-    thresholds = plan.line.model == DropoutModel::site ? fast_site_thresholds(plan.arch, rng)
-                                                       : fast_bond_thresholds(plan.arch, rng);
+    const double p_input = plan.line.fixed_p_input;
+    thresholds = plan.line.model == DropoutModel::site
+                     ? fast_site_thresholds(plan.arch, rng, p_input)
+                     : fast_bond_thresholds(plan.arch, rng, p_input);
   }
   for (std::size_t j = 0; j < plan.grid.size(); ++j) {
     RandomStream rng = stream(plan, kChain, s, j);
@@ -228,17 +230,18 @@ SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first,
   SampleThresholds result;
   const bool fast = plan.method == Method::fast && plan.line.model != DropoutModel::site_bond &&
                     scans_whole_model(plan.line);
+  const double p_input = plan.line.fixed_p_input;
   for (std::int64_t s = first; s < last && !(stop && (*stop)()); ++s) {
     if (fast) {
       RandomStream rng = stream(plan, kFastThresholds, s);
       result.directed.push_back(plan.line.model == DropoutModel::site
-                                    ? fast_site_thresholds(plan.arch, rng).directed
-                                    : fast_bond_threshold(plan.arch, rng));
+                                    ? fast_site_thresholds(plan.arch, rng, p_input).directed
+                                    : fast_bond_threshold(plan.arch, rng, p_input));
       continue;
     }
     RandomStream rng = stream(plan, kCoupledUniforms, s);
     const auto t =
-        element_thresholds(plan.arch, draw_uniforms(plan.arch, plan.line.model, rng), plan.line);
+        element_thresholds(plan.arch, draw_uniforms(plan.arch, plan.line, rng), plan.line);
     result.directed.push_back(path_thresholds(t).directed);
     if (plan.undirected) result.undirected.push_back(undirected_threshold(t));
   }

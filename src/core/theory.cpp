@@ -36,29 +36,42 @@ double times_log(int m, double log_x) {
 // T[n][m] = P(N_{k+1} = m | N_k = n) for n = 1..tails, m = 0..heads, as a dense row-major
 // (tails + 1) x (heads + 1) table (row 0 unused). The Binomial pmf is evaluated in log space,
 // so entries far below 1e-308 underflow to 0 without disturbing the others.
-std::vector<double> transition(const Dropout& dropout, int tails, int heads, bool hidden_target) {
-  std::vector<double> log_choose(heads + 1, 0.0);
-  for (int m = 1; m <= heads; ++m) {
-    log_choose[m] = log_choose[m - 1] + std::log(static_cast<double>(heads - m + 1) / m);
+// log C(heads, m) for m = 0..heads.
+std::vector<double> log_choose(int heads) {
+  std::vector<double> result(heads + 1, 0.0);
+  for (int m = 1; m <= heads; ++m)
+    result[m] = result[m - 1] + std::log(static_cast<double>(heads - m + 1) / m);
+  return result;
+}
+
+// The Binomial(heads, success) pmf into row[0..heads], from log C and the logs of the success and
+// failure probabilities.
+void binomial_row(const std::vector<double>& log_choose, double log_success, double log_failure,
+                  double* row) {
+  const int heads = static_cast<int>(log_choose.size()) - 1;
+  for (int m = 0; m <= heads; ++m) {
+    row[m] =
+        std::exp(log_choose[m] + times_log(m, log_success) + times_log(heads - m, log_failure));
   }
+}
+
+std::vector<double> transition(const Dropout& dropout, int tails, int heads, bool hidden_target) {
+  const std::vector<double> choose = log_choose(heads);
   std::vector<double> table(static_cast<std::size_t>(tails + 1) * (heads + 1), 0.0);
   for (int n = 1; n <= tails; ++n) {
     const auto [success, failure] = reach_probability(dropout, n, hidden_target);
-    const double log_success = std::log(success);
-    const double log_failure = std::log(failure);
-    for (int m = 0; m <= heads; ++m) {
-      table[n * (heads + 1) + m] =
-          std::exp(log_choose[m] + times_log(m, log_success) + times_log(heads - m, log_failure));
-    }
+    binomial_row(choose, std::log(success), std::log(failure),
+                 table.data() + std::size_t(n) * (heads + 1));
   }
   return table;
 }
 
 }  // namespace
 
-SpanningProbability site_spanning_probability(const Architecture& arch, double p_site) {
-  // theta = prod_k (1 - p^W_k), = (1 - p^W)^L when uniform: every hidden layer keeps a unit
-  // (docs/theory.md §2).
+SpanningProbability site_spanning_probability(const Architecture& arch, double p_site,
+                                              double p_input) {
+  // theta = (1 - p_in^W_in) prod_k (1 - p^W_k), = (1 - p^W)^L when uniform without input
+  // dropout: the input and every hidden layer keep a unit (docs/theory.md §2).
   double log_theta = 0.0;
   if (arch.is_uniform()) {
     log_theta = arch.depth() * std::log1p(-std::pow(p_site, arch.width()));
@@ -68,20 +81,35 @@ SpanningProbability site_spanning_probability(const Architecture& arch, double p
       sum.add(std::log1p(-std::pow(p_site, arch.layer_width(k))));
     log_theta = sum.value();
   }
+  if (p_input > 0.0) log_theta += std::log1p(-std::pow(p_input, arch.input_width));
   return {std::exp(log_theta), -std::expm1(log_theta), log_theta};
 }
 
 ReachableChain reachable_chain(const Architecture& arch, const Dropout& dropout) {
   ReachableChain result;
   result.expected_reachable.assign(arch.layers(), 0.0);
-  result.expected_reachable[0] = arch.input_width;
   result.survival.assign(arch.layers(), 0.0);
-  result.survival[0] = 1.0;
   // pi[n] = P(N_k = n | N_k >= 1); log_survival = log P(N_k >= 1).
-  std::vector<double> pi(arch.input_width + 1, 0.0);
-  pi[arch.input_width] = 1.0;
+  std::vector<double> pi;
   CompensatedSum log_survival;
-  double expected_depth = 1.0;  // the k = 0 term: P(N_0 >= 1) = 1
+  if (dropout.p_input > 0.0) {
+    // N_0 ~ Binomial(W_in, 1 - p_input), conditioned on N_0 >= 1 (docs/theory.md §3).
+    const double q = 1.0 - dropout.p_input;
+    const double log_none = arch.input_width * std::log(dropout.p_input);
+    pi.assign(arch.input_width + 1, 0.0);
+    binomial_row(log_choose(arch.input_width), std::log(q), std::log(dropout.p_input), pi.data());
+    pi[0] = 0.0;
+    for (double& x : pi)
+      x /= -std::expm1(log_none);
+    log_survival.add(std::log1p(-std::exp(log_none)));
+    result.expected_reachable[0] = arch.input_width * q;
+  } else {
+    pi.assign(arch.input_width + 1, 0.0);
+    pi[arch.input_width] = 1.0;
+    result.expected_reachable[0] = arch.input_width;
+  }
+  result.survival[0] = std::exp(log_survival.value());
+  double expected_depth = 1.0;  // P(D >= 1) = 1
   // The last gap's table, reused while consecutive gaps have the same shape (every hidden ->
   // hidden gap of a uniform network).
   std::vector<double> table;
@@ -134,7 +162,8 @@ ReachableChain reachable_chain(const Architecture& arch, const Dropout& dropout)
 }
 
 SpanningProbability spanning_probability(const Architecture& arch, const Dropout& dropout) {
-  if (dropout.model == DropoutModel::site) return site_spanning_probability(arch, dropout.p_site);
+  if (dropout.model == DropoutModel::site)
+    return site_spanning_probability(arch, dropout.p_site, dropout.p_input);
   return reachable_chain(arch, dropout).spanning;
 }
 

@@ -191,6 +191,26 @@ TEST(Cli, TheoryAndSampleTakePerLayerWidths) {
   }
 }
 
+// --input-dropout multiplies site theta by 1 - P^W_in at every p of a grid, and is range-checked.
+TEST(Cli, InputDropoutIsHeldFixedAlongTheGrid) {
+  const Outcome r =
+      run("theory --model site --width 2 --depth 1 --input-width 1 --input-dropout 0.5 --p-grid "
+          "0.2:0.6:3 --format csv");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = parse_csv(r.out);
+  ASSERT_EQ(rows.size(), 3u);
+  for (const auto& row : rows) {
+    const double p = value(row, "p");
+    EXPECT_NEAR(value(row, "theta"), 0.5 * (1 - p * p), 1e-15) << p;
+  }
+  for (const std::string bad : {"nan", "1.5", "-0.1"}) {
+    const Outcome refused =
+        run("theory --model bond --width 2 --depth 2 --p 0.5 --input-dropout " + bad);
+    EXPECT_EQ(refused.exit_code, 2) << bad;
+    EXPECT_NE(refused.err.find("--input-dropout"), std::string::npos) << refused.err;
+  }
+}
+
 TEST(Cli, TheoryGridHasOneRowPerPoint) {
   const Outcome r =
       run("theory --model site+bond --width 3 --depth 4 --p-grid 0:1:11 --format csv");

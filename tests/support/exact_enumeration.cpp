@@ -6,13 +6,14 @@
 
 namespace dropperc::testing {
 
-int random_elements(const Architecture& arch, DropoutModel model) {
-  return static_cast<int>((drops_units(model) ? arch.hidden_units() : 0) +
-                          (drops_edges(model) ? arch.edges() : 0));
+int random_elements(const Architecture& arch, const Dropout& dropout) {
+  return static_cast<int>((drops_units(dropout.model) ? arch.hidden_units() : 0) +
+                          (drops_edges(dropout.model) ? arch.edges() : 0) +
+                          (dropout.p_input > 0.0 ? arch.input_width : 0));
 }
 
 ExactObservables enumerate_masks(const Architecture& arch, const Dropout& dropout) {
-  const int n = random_elements(arch, dropout.model);
+  const int n = random_elements(arch, dropout);
   if (n > 22) throw std::invalid_argument("too many random elements to enumerate");
   ExactObservables exact;
   exact.reachable.resize(arch.layers());
@@ -20,7 +21,7 @@ ExactObservables enumerate_masks(const Architecture& arch, const Dropout& dropou
     Mask mask(arch);
     double weight = 1.0;
     int element = 0;
-    // Element order: hidden units, then edges in canonical order; bit set = dropped.
+    // Element order: hidden units, edges in canonical order, input units; bit set = dropped.
     auto decide = [&](double p) {
       const bool dropped = (bits >> element++) & 1u;
       weight *= dropped ? p : 1.0 - p;
@@ -39,6 +40,10 @@ ExactObservables enumerate_masks(const Architecture& arch, const Dropout& dropou
             mask.set_edge(g, i, j, decide(dropout.p_bond));
         }
       }
+    }
+    if (dropout.p_input > 0.0) {
+      for (int i = 0; i < arch.input_width; ++i)
+        mask.set_unit(0, i, decide(dropout.p_input));
     }
     if (weight == 0.0) continue;
     const Observation o = observe(mask);

@@ -31,8 +31,9 @@ struct ExactObservables {
   std::vector<Moments> reachable;  ///< per layer
 };
 
-/// Number of random elements (hidden units if the model drops units, weights if it drops edges).
-int random_elements(const Architecture& arch, DropoutModel model);
+/// Number of random elements (hidden units if the model drops units, weights if it drops edges,
+/// input units with input dropout).
+int random_elements(const Architecture& arch, const Dropout& dropout);
 
 /// Sums observe(mask) over all 2^n masks weighted by their probabilities. n must be <= 22.
 ExactObservables enumerate_masks(const Architecture& arch, const Dropout& dropout);

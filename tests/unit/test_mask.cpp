@@ -26,26 +26,31 @@ void expect_equal_masks(const Mask& a, const Mask& b) {
 
 // A scan line through `dropout` whose parameter at `dropout`'s point is p_bond (or p_site).
 ScanLine line_through(const Dropout& d) {
-  if (d.model == DropoutModel::site_bond) return {d.model, false, true, d.p_site, 0.0};
-  return ScanLine::of(d.model);
+  ScanLine line = ScanLine::of(d.model);
+  if (d.model == DropoutModel::site_bond) line = {d.model, false, true, d.p_site, 0.0};
+  line.fixed_p_input = d.p_input;
+  return line;
 }
 double parameter(const Dropout& d) {
   return d.model == DropoutModel::site ? d.p_site : d.p_bond;
 }
 
 // Drawing a mask directly (integer thresholds on raw words) equals building it from the
-// sample's uniforms, bit for bit, for every model, with two words per row (width 70).
+// sample's uniforms, bit for bit, for every model and with input dropout, with two words per row
+// (width 70).
 TEST(Mask, DrawEqualsMaskBuiltFromUniforms) {
   const Architecture arch{3, 70, 3, 65};
-  for (Dropout d : {Dropout::of(DropoutModel::site, 0.4), Dropout::of(DropoutModel::bond, 0.7),
-                    Dropout{DropoutModel::site_bond, 0.3, 0.6},
-                    Dropout::of(DropoutModel::bond, 0.0), Dropout::of(DropoutModel::site, 1.0)}) {
+  for (Dropout d :
+       {Dropout::of(DropoutModel::site, 0.4), Dropout::of(DropoutModel::bond, 0.7),
+        Dropout{DropoutModel::site_bond, 0.3, 0.6}, Dropout::of(DropoutModel::bond, 0.0),
+        Dropout::of(DropoutModel::site, 1.0), Dropout{DropoutModel::site, 0.5, 0.0, 0.2},
+        Dropout{DropoutModel::site_bond, 0.3, 0.6, 0.5}}) {
     for (std::uint64_t sample = 0; sample < 3; ++sample) {
       RandomStream direct({1, 2, sample, 0});
       RandomStream coupled({1, 2, sample, 0});
       const Mask drawn = Mask::draw(arch, d, direct);
       const auto thresholds =
-          element_thresholds(arch, draw_uniforms(arch, d.model, coupled), line_through(d));
+          element_thresholds(arch, draw_uniforms(arch, line_through(d), coupled), line_through(d));
       expect_equal_masks(drawn, Mask::at(thresholds, parameter(d)));
       EXPECT_EQ(direct.position(), coupled.position());
     }
@@ -56,7 +61,7 @@ TEST(Mask, MasksAtIncreasingPAreNested) {
   const Architecture arch{2, 5, 4, 3};
   RandomStream rng({7, 0, 0, 0});
   const auto thresholds =
-      element_thresholds(arch, draw_uniforms(arch, DropoutModel::site_bond, rng),
+      element_thresholds(arch, draw_uniforms(arch, ScanLine::of(DropoutModel::site_bond), rng),
                          ScanLine::of(DropoutModel::site_bond));
   for (double low : {0.0, 0.2, 0.5}) {
     const Mask a = Mask::at(thresholds, low);
@@ -110,8 +115,8 @@ TEST(Mask, DroppedFractionMatchesP) {
 TEST(Mask, FixedProbabilitiesOnAScanLineDoNotMove) {
   const Architecture arch{2, 3, 2, 2};
   RandomStream rng({8, 0, 0, 0});
-  const auto uniforms = draw_uniforms(arch, DropoutModel::site_bond, rng);
   const ScanLine line{DropoutModel::site_bond, false, true, 0.5, 0.0};
+  const auto uniforms = draw_uniforms(arch, line, rng);
   EXPECT_EQ(line.at(0.25), (Dropout{DropoutModel::site_bond, 0.5, 0.25}));
   const auto thresholds = element_thresholds(arch, uniforms, line);
   for (double p : {0.0, 0.3, 0.99}) {

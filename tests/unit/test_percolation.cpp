@@ -132,7 +132,7 @@ TEST(Percolation, ThresholdsOnGridEqualMasksFromTheSameUniforms) {
   for (const LineCase& c : line_cases()) {
     for (std::uint64_t s = 0; s < 40; ++s) {
       RandomStream rng({4, 1, s, 0});
-      const auto uniforms = draw_uniforms(c.arch, c.line.model, rng);
+      const auto uniforms = draw_uniforms(c.arch, c.line, rng);
       const auto thresholds = element_thresholds(c.arch, uniforms, c.line);
       const PathThresholds path = path_thresholds(thresholds);
       std::vector<double> grid = {0.0, 0.1, 0.35, 0.6, 0.8, 1.0};
@@ -155,7 +155,7 @@ TEST(Percolation, ThresholdsAreWhereMasksStopSpanning) {
     for (std::uint64_t s = 0; s < 40; ++s) {
       RandomStream rng({6, 1, s, 0});
       const auto thresholds =
-          element_thresholds(c.arch, draw_uniforms(c.arch, c.line.model, rng), c.line);
+          element_thresholds(c.arch, draw_uniforms(c.arch, c.line, rng), c.line);
       const double directed = path_thresholds(thresholds).directed;
       const double undirected = undirected_threshold(thresholds);
       EXPECT_LE(directed, undirected);
@@ -179,8 +179,9 @@ TEST(Percolation, StreamingDirectedThresholdEqualsStoredOne) {
       for (std::uint64_t s = 0; s < 20; ++s) {
         RandomStream streaming({2, 3, s, 0}), stored({2, 3, s, 0});
         const double expected =
-            path_thresholds(
-                element_thresholds(arch, draw_uniforms(arch, model, stored), ScanLine::of(model)))
+            path_thresholds(element_thresholds(arch,
+                                               draw_uniforms(arch, ScanLine::of(model), stored),
+                                               ScanLine::of(model)))
                 .directed;
         EXPECT_EQ(directed_threshold(arch, model, streaming), expected) << name(model);
       }

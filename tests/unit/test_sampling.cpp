@@ -44,6 +44,10 @@ TEST(Sampling, EveryMethodMatchesExactEnumeration) {
       {Architecture::layered(2, {3, 1, 2}, 1), ScanLine::of(DropoutModel::site), {0.3, 0.6}},
       {Architecture::layered(1, {2, 3}, 1), ScanLine::of(DropoutModel::bond), {0.4, 0.6}},
       {Architecture::layered(2, {1, 3}, 2), ScanLine::of(DropoutModel::site_bond), {0.3}},
+      // input dropout, fixed while p is scanned
+      {{3, 2, 2, 1}, ScanLine{DropoutModel::site, true, false, 0.0, 0.0, 0.4}, {0.3, 0.6}},
+      {{2, 2, 2, 1}, ScanLine{DropoutModel::bond, false, true, 0.0, 0.0, 0.5}, {0.4}},
+      {{2, 1, 2, 2}, ScanLine{DropoutModel::site_bond, true, true, 0.0, 0.0, 0.3}, {0.35}},
   };
   const std::int64_t samples = 20000;
   for (const auto& c : cases) {

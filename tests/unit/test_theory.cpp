@@ -43,7 +43,11 @@ std::vector<TinyCase> tiny_cases() {
           {Architecture::layered(2, {3, 1, 4}, 1), Dropout::of(DropoutModel::site, 0.55)},
           {Architecture::layered(1, {3, 2}, 2), Dropout::of(DropoutModel::bond, 0.5)},
           {Architecture::layered(2, {1, 3, 1}, 1), Dropout::of(DropoutModel::bond, 0.35)},
-          {Architecture::layered(1, {2, 1, 2}, 1), Dropout{DropoutModel::site_bond, 0.4, 0.3}}};
+          {Architecture::layered(1, {2, 1, 2}, 1), Dropout{DropoutModel::site_bond, 0.4, 0.3}},
+          // input dropout
+          {{3, 2, 2, 1}, Dropout{DropoutModel::site, 0.5, 0.0, 0.4}},
+          {{2, 2, 2, 2}, Dropout{DropoutModel::bond, 0.0, 0.45, 0.3}},
+          {Architecture::layered(3, {2, 1}, 1), Dropout{DropoutModel::site_bond, 0.3, 0.4, 0.6}}};
 }
 
 // Theory equals the probability-weighted sum over every mask to 1e-12.
@@ -56,8 +60,9 @@ TEST(Theory, EqualsExactEnumeration) {
     EXPECT_NEAR(theta.one_minus_theta, 1 - exact.directed_spanning.mean, 1e-12);
     EXPECT_NEAR(chain.spanning.theta, exact.directed_spanning.mean, 1e-12);
     EXPECT_NEAR(chain.expected_extinction_depth, exact.extinction_depth.mean, 1e-12);
-    double depth_second_moment = 0.0;  // E[D^2] = sum_d (2d - 1) P(D >= d), P(D >= d) = s_{d-1}
-    for (int d = 1; d <= c.arch.depth() + 1; ++d)
+    // E[D^2] = sum_d (2d - 1) P(D >= d), P(D >= 1) = 1 and P(D >= d) = s_{d-1} for d >= 2.
+    double depth_second_moment = 1.0;
+    for (int d = 2; d <= c.arch.depth() + 1; ++d)
       depth_second_moment += (2 * d - 1) * chain.survival[d - 1];
     EXPECT_NEAR(depth_second_moment, exact.extinction_depth.second, 1e-12 * depth_second_moment);
     for (int k = 0; k < c.arch.layers(); ++k) {

@@ -37,8 +37,10 @@ struct Dropout {
   DropoutModel model = DropoutModel::bond;
   double p_site = 0.0;
   double p_bond = 0.0;
-  /// Input-unit dropout, a training knob of any model. Percolation sampling and theory keep
-  /// input units (it is 0 there); Mask::draw draws these decisions last, after the model's.
+  /// Input-unit dropout, of any model (the classic 0.2 of nn.Dropout on the inputs): each input
+  /// unit is removed with probability p_input. Its decisions are drawn last, after the model's
+  /// (Mask::draw, draw_uniforms), and not at all when it is 0, so that a network without input
+  /// dropout draws exactly what it drew before input dropout existed.
   double p_input = 0.0;
 
   /// Every probability the model uses set to p.
@@ -55,8 +57,9 @@ struct ScanLine {
   DropoutModel model = DropoutModel::bond;
   bool scan_site = false;
   bool scan_bond = true;
-  double fixed_p_site = 0.0;  ///< used when the model drops units and scan_site is false
-  double fixed_p_bond = 0.0;  ///< used when the model drops edges and scan_bond is false
+  double fixed_p_site = 0.0;   ///< used when the model drops units and scan_site is false
+  double fixed_p_bond = 0.0;   ///< used when the model drops edges and scan_bond is false
+  double fixed_p_input = 0.0;  ///< input dropout, never scanned
 
   /// Scans every probability the model uses.
   static ScanLine of(DropoutModel model);
@@ -78,18 +81,21 @@ struct ReachProbability {
 };
 ReachProbability reach_probability(const Dropout& dropout, int reachable, bool hidden_target);
 
-/// A sample's coupled uniforms: `units` holds one per hidden unit (layer-major) if the model
-/// drops units, else is empty; `edges` one per edge in canonical order if it drops edges.
+/// A sample's coupled uniforms: `units` holds one per hidden unit (layer-major) if the line's
+/// model drops units, else is empty; `edges` one per edge in canonical order if it drops edges;
+/// `inputs` one per input unit, drawn last, if the line has input dropout.
 struct SampleUniforms {
   std::vector<double> units;
   std::vector<double> edges;
+  std::vector<double> inputs;
 };
-SampleUniforms draw_uniforms(const Architecture& arch, DropoutModel model, RandomStream& rng);
+SampleUniforms draw_uniforms(const Architecture& arch, const ScanLine& line, RandomStream& rng);
 
 /// Element thresholds along a scan line: the element is kept at line parameter p iff its
 /// threshold exceeds p. A scanned element's threshold is its uniform; a fixed one's is +inf
 /// (kept) or -inf (dropped); elements the model never drops are +inf. `units` covers every
-/// layer (layer-major, input and output at +inf); an empty `edges` means every edge at +inf.
+/// layer (layer-major; input units fixed by the input dropout, output units at +inf); an empty
+/// `edges` means every edge at +inf.
 struct ElementThresholds {
   Architecture arch;
   std::vector<double> units;

@@ -17,16 +17,20 @@ struct SpanningProbability {
   double log_theta = 0.0;
 };
 
-/// Site model closed form theta = (1 - p^W)^L, whatever W_in and W_out (docs/theory.md §2).
-SpanningProbability site_spanning_probability(const Architecture& arch, double p_site);
+/// Site model closed form theta = (1 - p_input^W_in) prod_k (1 - p^W_k), whatever W_out
+/// (docs/theory.md §2).
+SpanningProbability site_spanning_probability(const Architecture& arch, double p_site,
+                                              double p_input = 0.0);
 
 /// The Markov chain of forward-reachable counts (docs/theory.md §3, §4):
-/// N_0 = W_in, N_{k+1} | N_k = n ~ Binomial(W_{k+1}, reach_probability(n)), 0 absorbing.
+/// N_0 = W_in (or ~ Binomial(W_in, 1 - p_input) with input dropout),
+/// N_{k+1} | N_k = n ~ Binomial(W_{k+1}, reach_probability(n)), 0 absorbing.
 struct ReachableChain {
   SpanningProbability spanning;            ///< P(N_{L+1} >= 1)
   std::vector<double> expected_reachable;  ///< E[N_k], k = 0..L+1
-  /// s_k = P(N_k >= 1), k = 0..L+1. The extinction depth D has P(D >= d) = s_{d-1} for
-  /// d in [1, L+1], hence E[D] = sum_{k=0}^{L} s_k (docs/theory.md §5).
+  /// s_k = P(N_k >= 1), k = 0..L+1. The extinction depth D has P(D >= 1) = 1 and
+  /// P(D >= d) = s_{d-1} for d in [2, L+1], hence E[D] = 1 + sum_{k=1}^{L} s_k
+  /// (docs/theory.md §5); s_0 < 1 only with input dropout.
   std::vector<double> survival;
   double expected_extinction_depth = 0;
 };
