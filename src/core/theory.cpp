@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <numbers>
 #include <stdexcept>
 #include <string>
 
@@ -33,9 +34,6 @@ double times_log(int m, double log_x) {
   return m == 0 ? 0.0 : m * log_x;
 }
 
-// T[n][m] = P(N_{k+1} = m | N_k = n) for n = 1..tails, m = 0..heads, as a dense row-major
-// (tails + 1) x (heads + 1) table (row 0 unused). The Binomial pmf is evaluated in log space,
-// so entries far below 1e-308 underflow to 0 without disturbing the others.
 // log C(heads, m) for m = 0..heads.
 std::vector<double> log_choose(int heads) {
   std::vector<double> result(heads + 1, 0.0);
@@ -45,7 +43,8 @@ std::vector<double> log_choose(int heads) {
 }
 
 // The Binomial(heads, success) pmf into row[0..heads], from log C and the logs of the success and
-// failure probabilities.
+// failure probabilities. Evaluated in log space, so entries far below 1e-308 underflow to 0
+// without disturbing the others.
 void binomial_row(const std::vector<double>& log_choose, double log_success, double log_failure,
                   double* row) {
   const int heads = static_cast<int>(log_choose.size()) - 1;
@@ -55,6 +54,8 @@ void binomial_row(const std::vector<double>& log_choose, double log_success, dou
   }
 }
 
+// T[n][m] = P(N_{k+1} = m | N_k = n) for n = 1..tails, m = 0..heads, as a dense row-major
+// (tails + 1) x (heads + 1) table (row 0 unused).
 std::vector<double> transition(const Dropout& dropout, int tails, int heads, bool hidden_target) {
   const std::vector<double> choose = log_choose(heads);
   std::vector<double> table(static_cast<std::size_t>(tails + 1) * (heads + 1), 0.0);
@@ -92,16 +93,24 @@ ReachableChain reachable_chain(const Architecture& arch, const Dropout& dropout)
   // pi[n] = P(N_k = n | N_k >= 1); log_survival = log P(N_k >= 1).
   std::vector<double> pi;
   CompensatedSum log_survival;
+  if (dropout.p_input == 1.0) {  // no input unit is ever kept
+    result.spanning = {0.0, 1.0, -std::numeric_limits<double>::infinity()};
+    result.expected_extinction_depth = 1.0;
+    return result;
+  }
   if (dropout.p_input > 0.0) {
-    // N_0 ~ Binomial(W_in, 1 - p_input), conditioned on N_0 >= 1 (docs/theory.md §3).
+    // N_0 ~ Binomial(W_in, 1 - p_input), conditioned on N_0 >= 1 (docs/theory.md §3); the
+    // survival P(N_0 >= 1) = 1 - p_input^W_in in the form exact at both ends.
     const double q = 1.0 - dropout.p_input;
     const double log_none = arch.input_width * std::log(dropout.p_input);
+    const double kept = -std::expm1(log_none);
     pi.assign(arch.input_width + 1, 0.0);
     binomial_row(log_choose(arch.input_width), std::log(q), std::log(dropout.p_input), pi.data());
     pi[0] = 0.0;
     for (double& x : pi)
-      x /= -std::expm1(log_none);
-    log_survival.add(std::log1p(-std::exp(log_none)));
+      x /= kept;
+    log_survival.add(log_none < -std::numbers::ln2 ? std::log1p(-std::exp(log_none))
+                                                   : std::log(kept));
     result.expected_reachable[0] = arch.input_width * q;
   } else {
     pi.assign(arch.input_width + 1, 0.0);

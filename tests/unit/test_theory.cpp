@@ -85,6 +85,23 @@ TEST(Theory, SiteClosedFormEqualsChain) {
   }
 }
 
+// Input dropout 1 keeps no input unit: theta = 0 exactly, nothing reached, D = 1 (the chain's
+// conditioning on N_0 >= 1 has nothing to condition on).
+TEST(Theory, InputDropoutOfOneReachesNothing) {
+  for (DropoutModel model : {DropoutModel::site, DropoutModel::bond, DropoutModel::site_bond}) {
+    Dropout dropout = Dropout::of(model, 0.3);
+    dropout.p_input = 1.0;
+    const auto theta = spanning_probability(Architecture{3, 4, 2, 2}, dropout);
+    EXPECT_EQ(theta.theta, 0.0) << name(model);
+    EXPECT_EQ(theta.one_minus_theta, 1.0) << name(model);
+    const ReachableChain chain = reachable_chain(Architecture{3, 4, 2, 2}, dropout);
+    EXPECT_EQ(chain.spanning.theta, 0.0) << name(model);
+    EXPECT_EQ(chain.expected_extinction_depth, 1.0) << name(model);
+    for (double n : chain.expected_reachable)
+      EXPECT_EQ(n, 0.0) << name(model);
+  }
+}
+
 // A list of equal widths is the uniform network itself: the same value, the same theta bits.
 TEST(Theory, EqualWidthsAreTheUniformNetwork) {
   const Architecture listed = Architecture::layered(3, {5, 5, 5, 5}, 2);
