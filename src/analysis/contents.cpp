@@ -2,6 +2,7 @@
 
 #include <numeric>
 #include <optional>
+#include <sstream>
 
 #include "dropperc/core/sampling.hpp"
 #include "dropperc/io/schema.hpp"
@@ -10,12 +11,27 @@ namespace dropperc::detail {
 
 namespace {
 
+// The task's network: uniform (width, depth), or layered (widths).
 Architecture architecture_of(const h5::Group& g) {
   auto attribute = [&](std::string_view name) {
     return static_cast<int>(g.integer_attribute(name));
   };
-  return {attribute(schema::kInputWidth), attribute(schema::kWidth), attribute(schema::kDepth),
-          attribute(schema::kOutputWidth)};
+  if (!g.has_attribute(schema::kHiddenWidths)) {
+    return {attribute(schema::kInputWidth), attribute(schema::kWidth), attribute(schema::kDepth),
+            attribute(schema::kOutputWidth)};
+  }
+  std::vector<int> widths;
+  std::istringstream text(g.string_attribute(schema::kHiddenWidths));
+  for (std::string field; std::getline(text, field, ',');)
+    widths.push_back(std::stoi(field));
+  Architecture arch = Architecture::layered(attribute(schema::kInputWidth), widths,
+                                            attribute(schema::kOutputWidth));
+  validate(arch);
+  return arch;
+}
+
+double input_dropout_of(const h5::Group& g) {
+  return g.has_attribute(schema::kInputDropout) ? g.number_attribute(schema::kInputDropout) : 0.0;
 }
 
 std::vector<double> optional_vector(const h5::Group& g, std::string_view name) {
@@ -37,7 +53,8 @@ std::optional<KeepLawTask> keep_law_task(const std::string& task, const h5::Grou
                 architecture_of(g),
                 g.number_attribute(schema::kP),
                 g.number_attribute(schema::kKeepScale),
-                depth_scale_of(g)};
+                depth_scale_of(g),
+                input_dropout_of(g)};
   t.extinction_depth = g.read<double>(depth).at(0);
   t.extinction_depth_error = g.read<double>(error).at(0);
   return t;
@@ -57,6 +74,7 @@ Contents read_contents(const h5::Group& root) {
       t.name = name;
       t.model = g.string_attribute(schema::kModel);
       t.arch = architecture_of(g);
+      t.p_input = input_dropout_of(g);
       t.thresholds[0] = g.read<double>(schema::kDirectedThresholds);
       t.thresholds[1] = optional_vector(g, schema::kUndirectedThresholds);
       t.depth_scale = depth_scale_of(g);
@@ -76,6 +94,7 @@ Contents read_contents(const h5::Group& root) {
       t.activation = g.string_attribute(schema::kActivation);
       t.arch = architecture_of(g);
       t.p = g.number_attribute(schema::kP);
+      t.p_input = input_dropout_of(g);
       t.bias = g.integer_attribute(schema::kBias);
       t.test_loss = g.read<double>(schema::kFinalTestLoss);
       t.test_accuracy = g.read<double>(schema::kFinalTestAccuracy);
@@ -88,6 +107,20 @@ Contents read_contents(const h5::Group& root) {
   return c;
 }
 
+bool in_families(const Architecture& arch, double p_input) {
+  return arch.is_uniform() && p_input == 0.0;
+}
+
+ScanLine scan_line(const std::string& model, double p_input) {
+  ScanLine line = ScanLine::of(*parse_dropout_model(model));
+  line.fixed_p_input = p_input;
+  return line;
+}
+
+std::int64_t table_width(const Architecture& arch) {
+  return arch.is_uniform() ? arch.width() : -1;
+}
+
 std::vector<double> pick(const std::vector<double>& values, const std::vector<std::size_t>& at) {
   std::vector<double> chosen;
   chosen.reserve(at.size());
@@ -98,7 +131,8 @@ std::vector<double> pick(const std::vector<double>& values, const std::vector<st
 std::vector<const ThresholdTask*> select(const Contents& c, const std::string& model, int s) {
   std::vector<const ThresholdTask*> chosen;
   for (const ThresholdTask& t : c.thresholds) {
-    if (t.model == model && !t.thresholds[s].empty()) chosen.push_back(&t);
+    if (t.model == model && !t.thresholds[s].empty() && in_families(t.arch, t.p_input))
+      chosen.push_back(&t);
   }
   return chosen;
 }

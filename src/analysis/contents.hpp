@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dropperc/analysis/bootstrap.hpp"
+#include "dropperc/core/mask.hpp"
 #include "dropperc/core/network.hpp"
 #include "dropperc/io/h5.hpp"
 
@@ -24,6 +25,7 @@ struct ThresholdTask {
   Architecture arch;
   std::vector<double> thresholds[2];        // directed, undirected (empty if not measured)
   double depth_scale = kNaN;                // a of the grid's law L = round(a W^power), if any
+  double p_input = 0;                       // input dropout
   std::vector<double> curve_p, curve_keep;  // with a keep law: c of each p of the job's grid
 };
 
@@ -31,7 +33,7 @@ struct ThresholdTask {
 struct KeepLawTask {
   std::string name, model;
   Architecture arch;
-  double p = 0, keep = 0, depth_scale = kNaN;
+  double p = 0, keep = 0, depth_scale = kNaN, p_input = 0;
   double extinction_depth = kNaN, extinction_depth_error = kNaN;
 };
 
@@ -39,7 +41,7 @@ struct KeepLawTask {
 struct TrainingTask {
   std::string name, model, activation;
   Architecture arch;
-  double p = 0;
+  double p = 0, p_input = 0;
   std::int64_t bias = 0;
   std::vector<double> test_loss, test_accuracy, zero_gradient, steps_to_target;
   std::vector<double> diverged_at;  ///< per replica, 0: never; empty in files before it existed
@@ -62,6 +64,14 @@ struct Contents {
 
 /// Reads every task of a merged file's /tasks that the analysis uses, and the job's seed.
 Contents read_contents(const h5::Group& root);
+
+/// Whether a task belongs to the scaling families (sizes W, L of one law, against the known
+/// exponents): uniform networks without input dropout. The others have per-task rows only.
+bool in_families(const Architecture& arch, double p_input);
+/// The scan line of a stored task: its model's probabilities scanned, its input dropout fixed.
+ScanLine scan_line(const std::string& model, double p_input);
+/// The width column of the tables: W, or -1 for a layered network (its name lists its widths).
+std::int64_t table_width(const Architecture& arch);
 
 /// values[at[0]], values[at[1]], ...: the samples a resample chose.
 std::vector<double> pick(const std::vector<double>& values, const std::vector<std::size_t>& at);

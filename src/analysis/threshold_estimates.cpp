@@ -10,7 +10,7 @@
 namespace dropperc::detail {
 
 bool exact_is_affordable(const Architecture& arch, const std::string& model) {
-  const double w = std::max({arch.input_width, arch.width(), arch.output_width});
+  const double w = arch.max_width();
   return model == "site" || (arch.depth() + 1.0) * w * w <= 1e8;
 }
 
@@ -67,10 +67,10 @@ std::vector<ThresholdRow> threshold_rows(const Contents& c, Fits& fits) {
         const ThresholdSummary summary = summarize_thresholds(pick(values, r[0]));
         return std::vector<double>{summary.p_half, summary.width};
       });
-      rows.push_back(threshold_row(t.name, t.model, kSpanning[s], t.arch.width(), t.arch.depth(),
-                                   values.size(), fits,
+      rows.push_back(threshold_row(t.name, t.model, kSpanning[s], table_width(t.arch),
+                                   t.arch.depth(), values.size(), fits,
                                    s == 0 && exact_is_affordable(t.arch, t.model)
-                                       ? p_half(t.arch, ScanLine::of(*parse_dropout_model(t.model)))
+                                       ? p_half(t.arch, scan_line(t.model, t.p_input))
                                        : kNaN));
     }
   }
@@ -81,7 +81,7 @@ std::vector<ThresholdRow> threshold_rows(const Contents& c, Fits& fits) {
 std::vector<CurveRow> curve_rows(const Contents& c) {
   std::vector<CurveRow> rows;
   for (const ThresholdTask& t : c.thresholds) {
-    const DropoutModel model = *parse_dropout_model(t.model);
+    const ScanLine line = scan_line(t.model, t.p_input);
     const bool exact_known = exact_is_affordable(t.arch, t.model);
     for (int s = 0; s < 2; ++s) {
       if (t.thresholds[s].empty()) continue;
@@ -91,11 +91,9 @@ std::vector<CurveRow> curve_rows(const Contents& c) {
         const auto spans = std::llround(curve.value[j] * static_cast<double>(n));
         const Interval ci = clopper_pearson(spans, n);
         const double exact =
-            s == 0 && exact_known
-                ? spanning_probability(t.arch, Dropout::of(model, curve.p[j])).theta
-                : kNaN;
-        rows.push_back({t.name, t.model, kSpanning[s], t.arch.width(), t.arch.depth(), curve.p[j],
-                        curve.value[j], ci.low, ci.high, exact});
+            s == 0 && exact_known ? spanning_probability(t.arch, line.at(curve.p[j])).theta : kNaN;
+        rows.push_back({t.name, t.model, kSpanning[s], table_width(t.arch), t.arch.depth(),
+                        curve.p[j], curve.value[j], ci.low, ci.high, exact});
       }
     }
   }

@@ -59,12 +59,12 @@ std::vector<TrainingRow> training_rows(const Contents& c) {
     TrainingRow row{t.name,
                     t.model,
                     t.activation,
-                    t.arch.width(),
+                    table_width(t.arch),
                     t.arch.depth(),
                     t.bias,
                     static_cast<std::int64_t>(t.test_loss.size())};
     row.p = t.p;
-    row.theta = spanning_probability(t.arch, Dropout::of(*parse_dropout_model(t.model), t.p)).theta;
+    row.theta = spanning_probability(t.arch, scan_line(t.model, t.p_input).at(t.p)).theta;
     const std::vector<std::size_t> kept = converged_replicas(t);
     row.diverged = row.replicas - static_cast<std::int64_t>(kept.size());
     std::tie(row.test_loss, row.test_loss_error) = mean_and_error(pick(t.test_loss, kept));

@@ -12,6 +12,8 @@
 #include "network_options.hpp"
 #include "table.hpp"
 
+#include "dropperc/core/budget.hpp"
+#include "dropperc/core/theory.hpp"
 #include "dropperc/io/schema.hpp"
 #include "dropperc/runner/scheduler.hpp"
 #include "dropperc/training/training.hpp"
@@ -57,6 +59,14 @@ struct TrainOptions {
 // Every setting that determines the run, as text: written to /config of the output file, and
 // compared on --resume so that a run never continues under other settings.
 using Settings = std::map<std::string, std::string>;
+
+// The exact theta of the trained network's masks (docs/theory.md §2-§3), beside the measured
+// spanning fraction; "-" where the chain would take more than a second (bond on wide layers).
+std::string exact_theta(const TrainingConfig& config) {
+  const Architecture& arch = config.network.arch;
+  if (drops_edges(config.dropout.model) && chain_seconds(arch) > 1.0) return "-";
+  return number(spanning_probability(arch, config.dropout).theta);
+}
 
 // A number of the settings: printf "%.15g", as files written by earlier versions hold them.
 std::string setting(double value) {
@@ -306,11 +316,11 @@ int train(const TrainOptions& o) {
   }
   const TrainingSummary s = trainer.summary();
   Table table({"steps", "final_train_loss", "final_train_accuracy", "test_loss", "test_accuracy",
-               "spanning_fraction", "zero_gradient_fraction", "steps_to_target",
+               "spanning_fraction", "theta_exact", "zero_gradient_fraction", "steps_to_target",
                "samples_per_second", "diverged_at"});
   table.add_row({std::to_string(s.steps), number(s.final.train_loss),
                  number(s.final.train_accuracy), number(s.final.test_loss),
-                 number(s.final.test_accuracy), number(s.spanning_fraction),
+                 number(s.final.test_accuracy), number(s.spanning_fraction), exact_theta(config),
                  number(s.zero_gradient_fraction),
                  s.steps_to_target ? std::to_string(*s.steps_to_target) : std::string("nan"),
                  number(s.samples_per_second, 6), std::to_string(s.diverged_at)});

@@ -49,6 +49,13 @@ Architecture Architecture::with_depth(int depth) const {
   return {input_width, width(), depth, output_width};
 }
 
+Architecture Architecture::with_ends(int inputs, int outputs) const {
+  Architecture arch = *this;
+  arch.input_width = inputs;
+  arch.output_width = outputs;
+  return arch;
+}
+
 int Architecture::max_width() const {
   const int hidden = is_uniform() ? width_ : *std::max_element(listed_.begin(), listed_.end());
   return std::max({input_width, hidden, output_width});
@@ -90,14 +97,16 @@ void validate(const Architecture& arch) {
 }
 
 std::ostream& operator<<(std::ostream& out, const Architecture& arch) {
-  out << "W_in=" << arch.input_width << " W=";
-  if (arch.is_uniform()) {
-    out << arch.width();
-  } else {
-    for (int k = 1; k <= arch.depth(); ++k)
-      out << (k > 1 ? "," : "") << arch.layer_width(k);
-  }
-  return out << " L=" << arch.depth() << " W_out=" << arch.output_width;
+  return out << "W_in=" << arch.input_width << " W=" << hidden_widths_text(arch)
+             << " L=" << arch.depth() << " W_out=" << arch.output_width;
+}
+
+std::string hidden_widths_text(const Architecture& arch) {
+  if (arch.is_uniform()) return std::to_string(arch.width());
+  std::string text;
+  for (int k = 1; k <= arch.depth(); ++k)
+    text += (k > 1 ? "," : "") + std::to_string(arch.layer_width(k));
+  return text;
 }
 
 }  // namespace dropperc

@@ -231,19 +231,22 @@ SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first,
   const bool fast = plan.method == Method::fast && plan.line.model != DropoutModel::site_bond &&
                     scans_whole_model(plan.line);
   const double p_input = plan.line.fixed_p_input;
+  // A sample that spans at no p (input dropout removed every input) has threshold -inf: stored
+  // as 0, which says the same of every p in [0, 1] and keeps the thresholds probabilities.
+  auto stored = [](double threshold) { return std::max(threshold, 0.0); };
   for (std::int64_t s = first; s < last && !(stop && (*stop)()); ++s) {
     if (fast) {
       RandomStream rng = stream(plan, kFastThresholds, s);
-      result.directed.push_back(plan.line.model == DropoutModel::site
-                                    ? fast_site_thresholds(plan.arch, rng, p_input).directed
-                                    : fast_bond_threshold(plan.arch, rng, p_input));
+      result.directed.push_back(stored(plan.line.model == DropoutModel::site
+                                           ? fast_site_thresholds(plan.arch, rng, p_input).directed
+                                           : fast_bond_threshold(plan.arch, rng, p_input)));
       continue;
     }
     RandomStream rng = stream(plan, kCoupledUniforms, s);
     const auto t =
         element_thresholds(plan.arch, draw_uniforms(plan.arch, plan.line, rng), plan.line);
-    result.directed.push_back(path_thresholds(t).directed);
-    if (plan.undirected) result.undirected.push_back(undirected_threshold(t));
+    result.directed.push_back(stored(path_thresholds(t).directed));
+    if (plan.undirected) result.undirected.push_back(stored(undirected_threshold(t)));
   }
   return result;
 }

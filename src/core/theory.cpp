@@ -73,7 +73,8 @@ SpanningProbability site_spanning_probability(const Architecture& arch, double p
                                               double p_input) {
   // theta = (1 - p_in^W_in) prod_k (1 - p^W_k), = (1 - p^W)^L when uniform without input
   // dropout: the input and every hidden layer keep a unit (docs/theory.md §2).
-  double log_theta = 0.0;
+  if (p_site == 1.0) return {0.0, 1.0, -std::numeric_limits<double>::infinity()};
+  double log_theta = 0.0;  // a finite sum below: every hidden layer keeps a unit with p_site < 1
   if (arch.is_uniform()) {
     log_theta = arch.depth() * std::log1p(-std::pow(p_site, arch.width()));
   } else {

@@ -49,62 +49,61 @@ GridSpec percolation_grid(const JobSpec& job) {
 
 }  // namespace
 
+ScanLine scan_line(const Task& task) {
+  ScanLine line = ScanLine::of(task.model);
+  line.fixed_p_input = task.p_input;
+  return line;
+}
+
 std::vector<Task> expand(const JobSpec& job) {
   const GridSpec& g = job.grid;
   const GridSpec percolation = percolation_grid(job);
   std::vector<Task> tasks;
-  auto arch_of = [&](int width, int depth) {
-    return Architecture{percolation.input_width.value_or(width), width, depth,
-                        percolation.output_width.value_or(width)};
+  auto add = [&](Task t, const GridShape& shape) {
+    t.p_input = g.input_dropout;
+    t.depth_scale = shape.depth_scale;
+    tasks.push_back(std::move(t));
   };
   for (DropoutModel m : g.models) {
-    for (int w : g.widths) {
-      for (const GridValue& depth : depths_at(g, w)) {
-        const int l = static_cast<int>(depth.value);
-        GridPoint point{m, w, l, std::nullopt, std::nullopt, std::nullopt};
-        if (job.percolation && job.percolation->thresholds && !matches_any(g.skip, point)) {
-          Task t{thresholds_task_name(percolation, m, w, l), TaskKind::thresholds, arch_of(w, l),
-                 m};
+    for (const GridShape& shape : shapes(g)) {
+      const Architecture arch =
+          shape.architecture(percolation.input_width, percolation.output_width);
+      GridPoint point{m, shape.width, shape.depth, std::nullopt, std::nullopt, std::nullopt};
+      if (job.percolation && job.percolation->thresholds && !matches_any(g.skip, point)) {
+        Task t{thresholds_task_name(percolation, m, shape), TaskKind::thresholds, arch, m};
+        t.units = blocks(job.percolation->samples, job.percolation->block);
+        add(t, shape);
+      }
+      for (const GridValue& drop : p_at(g, shape.width)) {
+        const double p = drop.value;
+        point.p = p;
+        if (job.percolation && job.percolation->per_p && !matches_any(g.skip, point)) {
+          Task t{percolation_task_name(percolation, m, shape, p), TaskKind::percolation, arch, m,
+                 p};
           t.units = blocks(job.percolation->samples, job.percolation->block);
-          t.depth_scale = depth.scale;
-          tasks.push_back(t);
+          t.keep = drop.scale;
+          add(t, shape);
         }
-        for (const GridValue& drop : p_at(g, w)) {
-          const double p = drop.value;
-          point.p = p;
-          if (job.percolation && job.percolation->per_p && !matches_any(g.skip, point)) {
-            Task t{percolation_task_name(percolation, m, w, l, p), TaskKind::percolation,
-                   arch_of(w, l), m, p};
-            t.units = blocks(job.percolation->samples, job.percolation->block);
-            t.depth_scale = depth.scale;
+        if (!job.training) continue;
+        for (bool bias : g.biases) {
+          for (Activation a : g.activations) {
+            point.bias = bias;
+            point.activation = a;
+            const std::vector<PointRule>& only = job.training->only;
+            if (matches_any(g.skip, point) || (!only.empty() && !matches_any(only, point)))
+              continue;
+            const TeacherSpec& teacher = job.training->teacher;
+            Task t{training_task_name(g, m, shape, p, bias, a), TaskKind::training,
+                   shape.architecture(teacher.input_width, teacher.outputs), m, p};
+            t.bias = bias;
+            t.activation = a;
+            t.units = job.training->replicas;
             t.keep = drop.scale;
-            tasks.push_back(t);
+            add(t, shape);
           }
-          if (!job.training) continue;
-          for (bool bias : g.biases) {
-            for (Activation a : g.activations) {
-              point.bias = bias;
-              point.activation = a;
-              const std::vector<PointRule>& only = job.training->only;
-              if (matches_any(g.skip, point) || (!only.empty() && !matches_any(only, point)))
-                continue;
-              const TeacherSpec& teacher = job.training->teacher;
-              Task t{training_task_name(g, m, w, l, p, bias, a),
-                     TaskKind::training,
-                     {teacher.input_width, w, l, teacher.outputs},
-                     m,
-                     p,
-                     bias,
-                     a,
-                     job.training->replicas};
-              t.depth_scale = depth.scale;
-              t.keep = drop.scale;
-              tasks.push_back(t);
-            }
-          }
-          point.bias.reset();
-          point.activation.reset();
         }
+        point.bias.reset();
+        point.activation.reset();
       }
     }
   }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <string>
 
 namespace dropperc {
 
@@ -35,14 +36,64 @@ std::vector<GridValue> p_at(const GridSpec& grid, int width) {
   return values;
 }
 
+std::vector<int> taper_widths(Taper taper, int first, int last, int depth) {
+  std::vector<int> widths;
+  for (int k = 0; k < depth; ++k) {
+    const double t = depth == 1 ? 0.0 : static_cast<double>(k) / (depth - 1);
+    const double a = first, b = last;
+    const double w = taper == Taper::geometric ? a * std::pow(b / a, t) : a + (b - a) * t;
+    widths.push_back(static_cast<int>(std::lround(w)));
+  }
+  return widths;
+}
+
+Architecture GridShape::architecture(std::optional<int> inputs, std::optional<int> outputs) const {
+  if (width > 0) return {inputs.value_or(width), width, depth, outputs.value_or(width)};
+  return Architecture::layered(inputs.value_or(layered.front()), layered,
+                               outputs.value_or(layered.back()));
+}
+
+std::int64_t network_shapes(const GridSpec& g) {
+  const auto depths =
+      static_cast<std::int64_t>(g.depth_law ? g.depth_law->scales.size() : g.depths.size());
+  return static_cast<std::int64_t>(g.widths.size()) * depths +
+         static_cast<std::int64_t>(g.layered.size());
+}
+
+std::string networks_text(const GridSpec& g) {
+  const auto depths = g.depth_law ? g.depth_law->scales.size() : g.depths.size();
+  std::string parts;
+  if (!g.widths.empty())
+    parts = std::to_string(g.widths.size()) + " widths x " + std::to_string(depths) + " depths";
+  if (!g.layered.empty())
+    parts += (parts.empty() ? "" : " + ") + std::to_string(g.layered.size()) + " listed";
+  return std::to_string(network_shapes(g)) + " (" + parts + ")";
+}
+
+std::vector<GridShape> shapes(const GridSpec& grid) {
+  std::vector<GridShape> all;
+  for (int w : grid.widths) {
+    for (const GridValue& l : depths_at(grid, w))
+      all.push_back({w, {}, static_cast<int>(l.value), l.scale});
+  }
+  for (const std::vector<int>& hidden : grid.layered) {
+    const auto depth = static_cast<int>(hidden.size());
+    if (std::adjacent_find(hidden.begin(), hidden.end(), std::not_equal_to<>()) == hidden.end()) {
+      all.push_back({hidden.front(), {}, depth});  // equal widths: the uniform network
+    } else {
+      all.push_back({0, hidden, depth});
+    }
+  }
+  return all;
+}
+
 GridValues grid_values(const GridSpec& g) {
   GridValues values;
   values.models.insert(g.models.begin(), g.models.end());
   values.widths.insert(g.widths.begin(), g.widths.end());
-  for (int w : g.widths) {
-    for (const GridValue& l : depths_at(g, w))
-      values.depths.insert(static_cast<int>(l.value));
-    for (const GridValue& p : p_at(g, w))
+  for (const GridShape& shape : shapes(g)) {
+    values.depths.insert(shape.depth);
+    for (const GridValue& p : p_at(g, shape.width))
       values.p.push_back(p.value);
   }
   std::sort(values.p.begin(), values.p.end());

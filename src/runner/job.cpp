@@ -10,6 +10,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "grid.hpp"
 #include "job_sections.hpp"
 #include "toml_reader.hpp"
 #include <toml++/toml.h>
@@ -29,28 +30,27 @@ std::string read_text(const std::filesystem::path& file) {
   return text.str();
 }
 
-// The grid's points: models x widths x depths x p, and x biases x activations with training.
-// Bounded before expand() makes a task of each.
+// The grid's points: models x networks x p, and x biases x activations with training. Bounded
+// before expand() makes a task of each.
 void check_grid_size(const JobSpec& job, const std::string& file) {
   const GridSpec& g = job.grid;
   const auto count = [](const auto& list) { return static_cast<std::int64_t>(list.size()); };
-  const std::int64_t depths = g.depth_law ? count(g.depth_law->scales) : count(g.depths);
+  const std::int64_t networks = network_shapes(g);
   const std::int64_t ps = g.keep_law ? count(g.keep_law->scales) : count(g.p);
-  const auto points = job.training ? product_at_most({count(g.models), count(g.widths), depths, ps,
-                                                      count(g.biases), count(g.activations)},
-                                                     kMaxGridPoints)
-                                   : product_at_most({count(g.models), count(g.widths), depths, ps},
-                                                     kMaxGridPoints);
+  const auto points =
+      job.training
+          ? product_at_most({count(g.models), networks, ps, count(g.biases), count(g.activations)},
+                            kMaxGridPoints)
+          : product_at_most({count(g.models), networks, ps}, kMaxGridPoints);
   if (!points) {
-    throw JobError(file + ": [grid]: models x widths x depths x p" +
-                   (job.training ? std::string(" x biases x activations") : "") + " = " +
-                   std::to_string(count(g.models)) + " x " + std::to_string(count(g.widths)) +
-                   " x " + std::to_string(depths) + " x " + std::to_string(ps) +
-                   (job.training ? " x " + std::to_string(count(g.biases)) + " x " +
-                                       std::to_string(count(g.activations))
-                                 : "") +
-                   " grid points, above the limit " + std::to_string(kMaxGridPoints) +
-                   Reader::kLimitsSection);
+    throw JobError(
+        file + ": [grid]: models x networks x p" +
+        (job.training ? std::string(" x biases x activations") : "") + " = " +
+        std::to_string(count(g.models)) + " x " + networks_text(g) + " x " + std::to_string(ps) +
+        (job.training ? " x " + std::to_string(count(g.biases)) + " x " +
+                            std::to_string(count(g.activations))
+                      : "") +
+        " grid points, above the limit " + std::to_string(kMaxGridPoints) + Reader::kLimitsSection);
   }
 }
 
@@ -65,10 +65,9 @@ void check_tasks(const JobSpec& job, const std::vector<Task>& tasks, const std::
       samples += job.percolation->samples;
     if (t.kind == TaskKind::lattice) samples += job.lattice->samples;
     if (t.kind != TaskKind::lattice && t.arch.edges() > kMaxEdges) {
-      throw JobError(file + ": task " + t.name +
-                     ": a network of W_in = " + std::to_string(t.arch.input_width) + ", W = " +
-                     std::to_string(t.arch.width()) + ", L = " + std::to_string(t.arch.depth()) +
-                     ", W_out = " + std::to_string(t.arch.output_width) + " has " +
+      std::ostringstream network;
+      network << t.arch;
+      throw JobError(file + ": task " + t.name + ": a network of " + network.str() + " has " +
                      std::to_string(t.arch.edges()) + " edges, above the limit " +
                      std::to_string(kMaxEdges) + Reader::kLimitsSection);
     }

@@ -126,6 +126,113 @@ WidthLaw read_width_law(const Reader& section, std::string_view key, std::string
   return law;
 }
 
+// One listed network: a non-empty list of hidden widths, each in [1, kMaxWidth], at most
+// kMaxDepth of them.
+std::vector<int> read_layered(const Reader& r, const toml::node& n) {
+  const toml::array& list = *n.as_array();
+  const std::string rule = "a list of hidden-layer widths, whole numbers >= 1";
+  if (list.empty())
+    r.fail(n, "widths", "an empty list of widths; give at least one (" + rule + ")");
+  if (static_cast<std::int64_t>(list.size()) > kMaxDepth) {
+    r.fail(n, "widths",
+           "a network of " + std::to_string(list.size()) + " hidden layers, above the limit " +
+               std::to_string(kMaxDepth) + Reader::kLimitsSection);
+  }
+  std::vector<int> widths;
+  for (const toml::node& w : list) {
+    if (!w.is_integer() || w.as_integer()->get() < 1 || w.as_integer()->get() > kMaxWidth) {
+      r.fail(w, "widths",
+             Reader::shown(w) + " is not a width (a whole number from 1 to " +
+                 std::to_string(kMaxWidth) + ")");
+    }
+    widths.push_back(static_cast<int>(w.as_integer()->get()));
+  }
+  return widths;
+}
+
+// A taper { first = <W or [W...]>, last = W, depths = [L...], law = "geometric" | "linear" }:
+// a layered network per (first, depth).
+void read_taper(const Reader& grid, GridSpec& g) {
+  const Reader r(*grid.node("widths")->as_table(), grid.key_path("widths"), grid.file());
+  r.only({"first", "last", "depths", "law"});
+  const std::string width_rule = "a width, a whole number from 1 to " + std::to_string(kMaxWidth);
+  auto width = [](const int& v) { return v >= 1 && v <= kMaxWidth; };
+  const std::vector<int> first =
+      r.node("first") != nullptr && r.node("first")->is_array()
+          ? r.distinct_list<int>("first", "widths of the first hidden layer", width)
+          : std::vector<int>{r.required<int>("first", width_rule, width)};
+  const int last =
+      r.required<int>("last", "the width of the last hidden layer, " + width_rule, width);
+  const std::vector<int> depths = r.distinct_list<int>(
+      "depths", "numbers of hidden layers, whole numbers from 1 to " + std::to_string(kMaxDepth),
+      [](const int& v) { return v >= 1 && v <= kMaxDepth; });
+  const std::string law = r.optional<std::string>(
+      "law", "geometric", "geometric or linear",
+      [](const std::string& v) { return v == "geometric" || v == "linear"; });
+  std::int64_t layers = 0;
+  for (int l : depths)
+    layers += l;
+  if (!product_at_most({static_cast<std::int64_t>(first.size()), layers}, kMaxListedLayers)) {
+    r.fail_table("first x depths list " + std::to_string(first.size()) + " x " +
+                 std::to_string(layers) + " hidden layers, above the limit " +
+                 std::to_string(kMaxListedLayers) + Reader::kLimitsSection);
+  }
+  for (int w : first) {
+    for (int l : depths)
+      g.layered.push_back(
+          taper_widths(law == "linear" ? Taper::linear : Taper::geometric, w, last, l));
+  }
+}
+
+// "widths": a list whose entries are widths W (uniform networks, at each of the depths) or lists
+// of hidden widths (layered networks), or a taper table. Each value at most once.
+void read_widths(const Reader& r, GridSpec& g) {
+  const toml::node* n = r.node("widths");
+  if (n != nullptr && n->is_table()) return read_taper(r, g);
+  const std::string rule =
+      "hidden-layer widths, whole numbers >= 1, or lists of them (a layered network)";
+  if (n == nullptr)
+    r.fail_table("missing key '" + r.key_path("widths") + "' (a list: " + rule + ")");
+  const toml::array* list = n->as_array();
+  if (list == nullptr)
+    r.fail(*n, "widths",
+           "expected a list ([...]) of " + rule + ", or a taper table, got " + Reader::shown(*n));
+  if (list->empty())
+    r.fail(*n, "widths", "the list is empty; give at least one value (" + rule + ")");
+  if (static_cast<std::int64_t>(list->size()) > kMaxListValues) {
+    r.fail(*n, "widths",
+           std::to_string(list->size()) + " values, above the limit " +
+               std::to_string(kMaxListValues) + " of a list" + Reader::kLimitsSection);
+  }
+  std::int64_t layers = 0;
+  for (const toml::node& entry : *list) {
+    if (entry.is_array()) {
+      std::vector<int> widths = read_layered(r, entry);
+      layers += static_cast<std::int64_t>(widths.size());
+      if (layers > kMaxListedLayers) {
+        r.fail(entry, "widths",
+               "the lists name more than " + std::to_string(kMaxListedLayers) +
+                   " hidden layers, the limit" + Reader::kLimitsSection);
+      }
+      if (std::find(g.layered.begin(), g.layered.end(), widths) != g.layered.end())
+        r.fail(entry, "widths", Reader::shown(entry) + " appears twice");
+      g.layered.push_back(std::move(widths));
+      continue;
+    }
+    if (!entry.is_integer() || entry.as_integer()->get() < 1)
+      r.fail(entry, "widths", Reader::shown(entry) + " is not allowed (" + rule + ")");
+    if (entry.as_integer()->get() > kMaxWidth) {
+      r.fail(entry, "widths",
+             Reader::shown(entry) + " is above the limit " + std::to_string(kMaxWidth) +
+                 Reader::kLimitsSection);
+    }
+    const int w = static_cast<int>(entry.as_integer()->get());
+    if (std::find(g.widths.begin(), g.widths.end(), w) != g.widths.end())
+      r.fail(entry, "widths", Reader::shown(entry) + " appears twice");
+    g.widths.push_back(w);
+  }
+}
+
 // A list of point rules under `key`, e.g. [{ model = "bond", width = 2 }]; none if absent. With
 // `within`, every value a rule gives must be one of that grid's (a rule that can match nothing
 // is a mistake).
@@ -326,19 +433,22 @@ void read_job_section(const toml::table& root, JobSpec& job) {
 
 GridSpec read_grid(const toml::table& root, const std::string& file) {
   const Reader r(section(root, "grid", file), "grid", file);
-  r.only({"models", "widths", "depths", "p", "input_width", "output_width", "biases", "activations",
-          "skip"});
+  r.only({"models", "widths", "depths", "p", "input_width", "output_width", "input_dropout",
+          "biases", "activations", "skip"});
   GridSpec g;
   for (const auto& m :
        r.distinct_list<std::string>("models", "site, bond or site+bond", model_name)) {
     g.models.push_back(*parse_dropout_model(m));
   }
-  g.widths =
-      r.distinct_list<int>("widths", "hidden-layer widths, whole numbers >= 1", positive_int);
-  for (int w : g.widths)
-    r.at_most("widths", w, kMaxWidth);
+  read_widths(r, g);
   const toml::node* depths = r.node("depths");
-  if (depths != nullptr && depths->is_table()) {
+  if (g.widths.empty()) {
+    if (depths != nullptr) {
+      r.fail(*depths, "depths",
+             "depths are those of whole-number widths, and every widths entry lists its layers "
+             "(its length is its depth): remove depths");
+    }
+  } else if (depths != nullptr && depths->is_table()) {
     g.depth_law = read_width_law(r, "depths", "scale", "depth scales a in L = round(a W^power)");
   } else {
     g.depths = r.distinct_list<int>("depths",
@@ -350,22 +460,25 @@ GridSpec read_grid(const toml::table& root, const std::string& file) {
   }
   const toml::node* p = r.node("p");
   if (p != nullptr && p->is_table() && p->as_table()->contains("keep")) {
+    if (!g.layered.empty()) {
+      r.fail(*p, "p",
+             "a keep law p = 1 - c W^power needs one width W, and the grid has layered networks: "
+             "give p as a list or a range");
+    }
     g.keep_law = read_width_law(r, "p", "keep", "keep scales c in p = 1 - c W^power");
   } else {
     g.p = read_probabilities(r, "p", "drop probabilities");
   }
   // Bounded before the laws are evaluated at every width (the rest in parse_job).
-  const std::int64_t depth_count =
-      static_cast<std::int64_t>(g.depth_law ? g.depth_law->scales.size() : g.depths.size());
+  const std::int64_t shape_count = network_shapes(g);
   const std::int64_t p_count =
       static_cast<std::int64_t>(g.keep_law ? g.keep_law->scales.size() : g.p.size());
-  if (!product_at_most({static_cast<std::int64_t>(g.models.size()),
-                        static_cast<std::int64_t>(g.widths.size()), depth_count, p_count},
+  if (!product_at_most({static_cast<std::int64_t>(g.models.size()), shape_count, p_count},
                        kMaxGridPoints)) {
-    r.fail_table("models x widths x depths x p = " + std::to_string(g.models.size()) + " x " +
-                 std::to_string(g.widths.size()) + " x " + std::to_string(depth_count) + " x " +
-                 std::to_string(p_count) + " grid points, above the limit " +
-                 std::to_string(kMaxGridPoints) + Reader::kLimitsSection);
+    r.fail_table("models x networks x p = " + std::to_string(g.models.size()) + " x " +
+                 networks_text(g) + " x " + std::to_string(p_count) +
+                 " grid points, above the limit " + std::to_string(kMaxGridPoints) +
+                 Reader::kLimitsSection);
   }
   check_width_laws(r, g);
   if (r.has("input_width")) {
@@ -376,6 +489,8 @@ GridSpec read_grid(const toml::table& root, const std::string& file) {
     g.output_width =
         r.at_most("output_width", r.required<int>("output_width", ">= 1", positive_int), kMaxWidth);
   }
+  g.input_dropout = r.optional<double>(
+      "input_dropout", 0.0, "the probability of dropping each input unit, in [0, 1]", probability);
   if (r.has("biases")) g.biases = r.distinct_list<bool>("biases", "true or false");
   if (r.has("activations")) {
     g.activations.clear();

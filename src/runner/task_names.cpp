@@ -4,30 +4,46 @@ namespace dropperc {
 
 namespace {
 
-// "sitebond_W16_L8", then "_in<W_in>" and "_out<W_out>" when the grid sets them.
-std::string shape_name(const GridSpec& grid, DropoutModel model, int width, int depth) {
+// "16", or a layered network's widths "512-256-128" with a run of equal widths as "64x3".
+std::string widths_name(const GridShape& shape) {
+  if (shape.width > 0) return std::to_string(shape.width);
+  std::string s;
+  const std::vector<int>& w = shape.layered;
+  for (std::size_t k = 0; k < w.size();) {
+    std::size_t run = 1;
+    while (k + run < w.size() && w[k + run] == w[k])
+      ++run;
+    s += (k > 0 ? "-" : "") + std::to_string(w[k]) + (run > 1 ? "x" + std::to_string(run) : "");
+    k += run;
+  }
+  return s;
+}
+
+// "sitebond_W16_L8", then "_in<W_in>", "_out<W_out>" and "_pin<p_input>" when the grid sets them.
+std::string shape_name(const GridSpec& grid, DropoutModel model, const GridShape& shape) {
   std::string s = std::string(model == DropoutModel::site_bond ? "sitebond" : name(model)) + "_W" +
-                  std::to_string(width) + "_L" + std::to_string(depth);
+                  widths_name(shape) + "_L" + std::to_string(shape.depth);
   if (grid.input_width) s += "_in" + std::to_string(*grid.input_width);
   if (grid.output_width) s += "_out" + std::to_string(*grid.output_width);
+  if (grid.input_dropout > 0.0) s += "_pin" + canonical_number(grid.input_dropout);
   return s;
 }
 
 }  // namespace
 
-std::string percolation_task_name(const GridSpec& grid, DropoutModel model, int width, int depth,
+std::string percolation_task_name(const GridSpec& grid, DropoutModel model, const GridShape& shape,
                                   double p) {
-  return shape_name(grid, model, width, depth) + "_p" + canonical_number(p);
+  return shape_name(grid, model, shape) + "_p" + canonical_number(p);
 }
 
-std::string thresholds_task_name(const GridSpec& grid, DropoutModel model, int width, int depth) {
-  return shape_name(grid, model, width, depth) + "_thresholds";
+std::string thresholds_task_name(const GridSpec& grid, DropoutModel model, const GridShape& shape) {
+  return shape_name(grid, model, shape) + "_thresholds";
 }
 
-std::string training_task_name(const GridSpec& grid, DropoutModel model, int width, int depth,
+std::string training_task_name(const GridSpec& grid, DropoutModel model, const GridShape& shape,
                                double p, bool bias, Activation activation) {
-  return "train_" + percolation_task_name(grid, model, width, depth, p) +
-         (bias ? "_bias_" : "_nobias_") + std::string(name(activation));
+  return "train_" + percolation_task_name(grid, model, shape, p) + (bias ? "_bias_" : "_nobias_") +
+         std::string(name(activation));
 }
 
 std::string lattice_task_name(LatticeModel model, int size) {

@@ -4,17 +4,20 @@
 
 #include <string>
 
+#include "grid.hpp"
+
 #include "dropperc/runner/job.hpp"
 
 namespace dropperc {
 
-/// "bond_W16_L8_p0.500".
-std::string percolation_task_name(const GridSpec& grid, DropoutModel model, int width, int depth,
+/// "bond_W16_L8_p0.5"; a layered network "bond_W512-256-128_L3_p0.5" (a run of equal widths
+/// as "64x3"); then "_in<W_in>", "_out<W_out>" and "_pin<p_input>" when the grid sets them.
+std::string percolation_task_name(const GridSpec& grid, DropoutModel model, const GridShape& shape,
                                   double p);
 /// "bond_W16_L8_thresholds".
-std::string thresholds_task_name(const GridSpec& grid, DropoutModel model, int width, int depth);
-/// "train_bond_W16_L8_p0.500_nobias_relu".
-std::string training_task_name(const GridSpec& grid, DropoutModel model, int width, int depth,
+std::string thresholds_task_name(const GridSpec& grid, DropoutModel model, const GridShape& shape);
+/// "train_bond_W16_L8_p0.5_nobias_relu".
+std::string training_task_name(const GridSpec& grid, DropoutModel model, const GridShape& shape,
                                double p, bool bias, Activation activation);
 /// "lattice_bond_L64".
 std::string lattice_task_name(LatticeModel model, int size);

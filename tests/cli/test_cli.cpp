@@ -722,6 +722,21 @@ TEST(Cli, TrainWritesSummaryAndResumableRuns) {
 // A learning rate far too large: train stops at the first step whose loss, gradient or parameters
 // are not finite, with exit 4, a message naming the step and --lr, and the step recorded in the
 // summary and the --out file.
+// train prints the exact theta of its masks beside the fraction that spanned: on a tapered
+// network with input dropout, steps x batch masks within 4 sigma of it.
+TEST(Cli, TrainPrintsTheExactThetaOfItsMasks) {
+  const Outcome r =
+      run("train --widths 6,3 --input-width 8 --output-width 2 --input-dropout 0.2 --model site "
+          "--p 0.5 --steps 250 --batch 16 --train-size 256 --test-size 64 --seed 3 --format csv");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = parse_csv(r.out);
+  ASSERT_EQ(rows.size(), 1u);
+  const double exact = (1 - std::pow(0.2, 8)) * (1 - std::pow(0.5, 6)) * (1 - std::pow(0.5, 3));
+  EXPECT_NEAR(value(rows[0], "theta_exact"), exact, 1e-7);
+  EXPECT_NEAR(value(rows[0], "spanning_fraction"), exact,
+              4 * std::sqrt(exact * (1 - exact) / (250 * 16)));
+}
+
 TEST(Cli, TrainStopsWhenItDiverges) {
   const std::string file = ::testing::TempDir() + "dropperc_cli_diverged.h5";
   const Outcome r =

@@ -414,6 +414,39 @@ per_p = false
     EXPECT_EQ(std::isnan(r.theta_exact), r.width == 4096) << r.task << " p = " << r.p;
 }
 
+// Layered networks and input dropout: per-task thresholds against the exact theory of that
+// network (width -1: the name lists the widths), and no scaling family made of them.
+TEST(Analysis, LayeredNetworksWithInputDropoutHaveTheirOwnExactThresholds) {
+  const auto dir = temporary("layered");
+  std::ofstream(dir / "job.toml") << R"([job]
+name = "layered"
+seed = 17
+[grid]
+models = ["site", "bond"]
+widths = [[6, 2, 4], [3, 5, 3], [4, 4, 4, 2]]
+input_width = 5
+input_dropout = 0.3
+p = [0.5]
+[percolation]
+method = "fast"
+undirected = false
+samples = 2000
+thresholds = true
+per_p = false
+)";
+  const Analysis a = analyze_file(run_in_process(parse_job(dir / "job.toml")), with_resamples(100));
+  ASSERT_EQ(a.thresholds.size(), 6u);
+  for (const ThresholdRow& r : a.thresholds) {
+    EXPECT_EQ(r.width, -1) << r.task;
+    ASSERT_TRUE(std::isfinite(r.p_half_exact)) << r.task;
+    EXPECT_LT(std::abs(r.deviation), 4.0) << r.task << ": " << r.p_half << " vs " << r.p_half_exact;
+  }
+  for (const FitRow& r : a.fits)
+    EXPECT_EQ(r.fit.rfind("collapse", 0), std::string::npos) << r.fit;
+  for (const CurveRow& r : a.curves)
+    EXPECT_TRUE(std::isfinite(r.theta_exact)) << r.task << " p = " << r.p;
+}
+
 TEST(Analysis, RefusesWhatIsNotAMergedJobFile) {
   const auto dir = temporary("bad");
   std::ofstream(dir / "text.h5") << "not hdf5";

@@ -496,6 +496,66 @@ TEST(Job, ExpandRefusesDuplicateTaskNames) {
   }
 }
 
+// widths entries may list a network's hidden layers (its length its depth); a list of equal
+// widths is the uniform network it equals, and a run of equal widths is named "64x2".
+TEST(Job, ListedWidthsAreLayeredNetworks) {
+  const auto tasks = expand(parse_job_text(
+      "[job]\nname = \"l\"\n[grid]\nmodels = [\"bond\"]\nwidths = [4, [8, 4, 2], [3, 3], "
+      "[64, 64, 32]]\ndepths = [2]\np = [0.5]\n[percolation]\nsamples = 10\n",
+      "l.toml"));
+  std::map<std::string, Architecture> arch;
+  for (const Task& t : tasks)
+    arch.emplace(t.name, t.arch);
+  ASSERT_EQ(arch.size(), 4u);
+  EXPECT_EQ(arch.at("bond_W4_L2_p0.500"), (Architecture{4, 4, 2, 4}));
+  EXPECT_EQ(arch.at("bond_W8-4-2_L3_p0.500"), Architecture::layered(8, {8, 4, 2}, 2));
+  EXPECT_EQ(arch.at("bond_W3_L2_p0.500"), (Architecture{3, 3, 2, 3}));
+  EXPECT_EQ(arch.at("bond_W64x2-32_L3_p0.500"), Architecture::layered(64, {64, 64, 32}, 32));
+}
+
+// A taper gives a network per (first, depth): geometric 64 -> 8 over 4 layers halves the width
+// at each layer; linear 10 -> 4 over 3 layers falls by 3; one layer is the first width.
+TEST(Job, TapersGiveLayeredNetworks) {
+  EXPECT_EQ(taper_widths(Taper::geometric, 64, 8, 4), (std::vector<int>{64, 32, 16, 8}));
+  EXPECT_EQ(taper_widths(Taper::linear, 10, 4, 3), (std::vector<int>{10, 7, 4}));
+  EXPECT_EQ(taper_widths(Taper::geometric, 5, 100, 1), (std::vector<int>{5}));
+  const JobSpec job = parse_job_text(
+      "[job]\nname = \"t\"\n[grid]\nmodels = [\"site\"]\n"
+      "widths = { first = [64, 16], last = 8, depths = [1, 4] }\ninput_width = 784\n"
+      "p = [0.5]\n[percolation]\nsamples = 10\nthresholds = true\nper_p = false\n",
+      "t.toml");
+  std::vector<std::string> names;
+  for (const Task& t : expand(job))
+    names.push_back(t.name);
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "site_W64_L1_in784_thresholds", "site_W64-32-16-8_L4_in784_thresholds",
+                       "site_W16_L1_in784_thresholds", "site_W16-13-10-8_L4_in784_thresholds"}));
+}
+
+// Input dropout is held fixed on every network task, named by "_pin", and absent from the names
+// and lines of a grid without it.
+TEST(Job, InputDropoutIsFixedOnEveryNetworkTask) {
+  const std::string grid =
+      "[job]\nname = \"i\"\n[grid]\nmodels = [\"site+bond\"]\nwidths = [3]\ndepths = [2]\n"
+      "p = [0.5]\n";
+  const std::string work =
+      "[percolation]\nsamples = 10\nthresholds = true\n[training]\nsteps = 5\n";
+  const auto tasks = expand(parse_job_text(grid + "input_dropout = 0.2\n" + work, "i.toml"));
+  ASSERT_EQ(tasks.size(), 3u);
+  for (const Task& t : tasks) {
+    EXPECT_NE(t.name.find("_pin0.200"), std::string::npos) << t.name;
+    EXPECT_EQ(t.p_input, 0.2) << t.name;
+    const Dropout d = scan_line(t).at(0.5);
+    EXPECT_EQ(d.p_input, 0.2);
+    EXPECT_EQ(d.p_site, 0.5);
+    EXPECT_EQ(d.p_bond, 0.5);
+  }
+  for (const Task& t : expand(parse_job_text(grid + "input_dropout = 0\n" + work, "i.toml"))) {
+    EXPECT_EQ(t.name.find("_pin"), std::string::npos) << t.name;
+    EXPECT_EQ(scan_line(t).at(0.5).p_input, 0.0);
+  }
+}
+
 TEST(Job, MissingFileIsAJobError) {
   EXPECT_THROW(parse_job("/nonexistent/job.toml"), JobError);
 }

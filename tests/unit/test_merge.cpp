@@ -212,6 +212,38 @@ TEST(Merge, SummaryLoadsInOneLineOfH5py) {
   EXPECT_EQ(std::system(check.c_str()), 0);
 }
 
+// A layered network with input dropout: its widths and input dropout stored with it, width -1
+// in the summary, theta within 4 sigma of the exact theory of that network.
+TEST(Merge, LayeredNetworksWithInputDropoutKeepTheirShape) {
+  const Merged m = run_and_merge("layered", R"([job]
+name = "layered"
+seed = 3
+[grid]
+models = ["bond"]
+widths = [[4, 2, 3]]
+input_dropout = 0.25
+p = [0.4]
+[percolation]
+samples = 3000
+block = 1000
+)");
+  const h5::File file = h5::File::open(m.file);
+  const h5::Group point = file.root().group("tasks/bond_W4-2-3_L3_pin0.250_p0.400");
+  EXPECT_EQ(point.string_attribute("widths"), "4,2,3");
+  EXPECT_EQ(point.integer_attribute("width"), -1);
+  EXPECT_EQ(point.integer_attribute("depth"), 3);
+  EXPECT_EQ(point.integer_attribute("input_width"), 4);
+  EXPECT_EQ(point.integer_attribute("output_width"), 3);
+  EXPECT_EQ(point.number_attribute("input_dropout"), 0.25);
+  Dropout dropout = Dropout::of(DropoutModel::bond, 0.4);
+  dropout.p_input = 0.25;
+  const double exact = spanning_probability(Architecture::layered(4, {4, 2, 3}, 3), dropout).theta;
+  EXPECT_NEAR(point.read<double>("theta")[0], exact, 4 * std::sqrt(exact * (1 - exact) / 3000));
+  const auto summary = file.root().read_table("summary");
+  EXPECT_EQ(std::get<std::vector<std::int64_t>>(summary[3].values),
+            (std::vector<std::int64_t>{-1}));
+}
+
 TEST(Merge, RefusesIncompleteJobs) {
   const auto dir = std::filesystem::path(::testing::TempDir()) / "dropperc_merge_incomplete";
   std::filesystem::remove_all(dir);

@@ -102,6 +102,23 @@ TEST(Theory, InputDropoutOfOneReachesNothing) {
   }
 }
 
+// Dropping everything (p = 1) reaches nothing on every network, layered and with input
+// dropout included: theta is 0, not the NaN of a sum with -inf terms.
+TEST(Theory, DropProbabilityOneReachesNothing) {
+  for (const Architecture& arch :
+       {Architecture{3, 4, 2, 2}, Architecture::layered(5, {6, 2, 4}, 3)}) {
+    for (double p_input : {0.0, 0.3}) {
+      for (DropoutModel model : {DropoutModel::site, DropoutModel::bond, DropoutModel::site_bond}) {
+        Dropout dropout = Dropout::of(model, 1.0);
+        dropout.p_input = p_input;
+        const SpanningProbability theta = spanning_probability(arch, dropout);
+        EXPECT_EQ(theta.theta, 0.0) << name(model) << " " << arch;
+        EXPECT_EQ(theta.one_minus_theta, 1.0) << name(model) << " " << arch;
+      }
+    }
+  }
+}
+
 // A list of equal widths is the uniform network itself: the same value, the same theta bits.
 TEST(Theory, EqualWidthsAreTheUniformNetwork) {
   const Architecture listed = Architecture::layered(3, {5, 5, 5, 5}, 2);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <limits>
+#include <string>
 #include <vector>
 
 namespace dropperc {
@@ -40,6 +41,8 @@ class Architecture {
   int width() const;
   /// The same uniform network with another depth; throws std::logic_error for a layered one.
   Architecture with_depth(int depth) const;
+  /// The same hidden layers between an input layer of `inputs` and an output layer of `outputs`.
+  Architecture with_ends(int inputs, int outputs) const;
   /// W_1..W_L of a layered network; empty for a uniform one.
   const std::vector<int>& hidden_widths() const { return listed_; }
   /// The largest width of any layer, input and output included.
@@ -93,5 +96,7 @@ void validate(const Architecture& arch);
 
 /// "W_in=3 W=4 L=6 W_out=1", or "W_in=784 W=512,256,128 L=3 W_out=10".
 std::ostream& operator<<(std::ostream& out, const Architecture& arch);
+/// The hidden widths as --widths takes them: "16" for a uniform network, "512,256,128".
+std::string hidden_widths_text(const Architecture& arch);
 
 }  // namespace dropperc

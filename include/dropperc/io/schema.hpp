@@ -103,10 +103,13 @@ inline constexpr std::string_view kRanks = "ranks";
 inline constexpr std::string_view kTaskName = "name";  ///< kSummary only: the group's name
 inline constexpr std::string_view kKind = "kind";      ///< percolation, thresholds, training
 inline constexpr std::string_view kModel = "model";
-inline constexpr std::string_view kWidth = "width";
+inline constexpr std::string_view kWidth = "width";  ///< -1 for a layered network
 inline constexpr std::string_view kDepth = "depth";
 inline constexpr std::string_view kInputWidth = "input_width";
 inline constexpr std::string_view kOutputWidth = "output_width";
+/// A layered network's hidden widths, "512,256,128" (absent for a uniform one).
+inline constexpr std::string_view kHiddenWidths = "widths";
+inline constexpr std::string_view kInputDropout = "input_dropout";  ///< absent: none
 inline constexpr std::string_view kWorkUnits = "work_units";
 inline constexpr std::string_view kP = "p";
 inline constexpr std::string_view kDepthScale = "depth_scale";  ///< a of L = round(a W^power)

@@ -45,6 +45,7 @@ inline constexpr std::int64_t kMaxGridPoints = 100'000;        ///< points of a 
 inline constexpr int kMaxWidth = 100'000;                      ///< W, W_in, W_out
 inline constexpr int kMaxDepth = 100'000;                      ///< L
 inline constexpr std::int64_t kMaxEdges = 10'000'000'000;      ///< edges of one network
+inline constexpr std::int64_t kMaxListedLayers = 10'000'000;   ///< hidden layers of listed widths
 inline constexpr std::int64_t kMaxSteps = 1'000'000'000;       ///< training steps
 inline constexpr int kMaxBatch = 1'000'000;                    ///< minibatch size
 inline constexpr int kMaxReplicas = 10'000;                    ///< replicas per grid point
@@ -70,16 +71,25 @@ struct WidthLaw {
   double power = 0.0;
 };
 
+/// How a taper's widths fall from the first hidden layer's to the last's (docs/job-file.md).
+enum class Taper { geometric, linear };
+
 struct GridSpec {
   std::vector<DropoutModel> models;
-  std::vector<int> widths;
-  std::vector<int> depths;             ///< empty with depth_law
-  std::vector<double> p;               ///< ascending, distinct; empty with keep_law
-  std::optional<WidthLaw> depth_law;   ///< L = max(1, round(scale W^power)) at every width
-  std::optional<WidthLaw> keep_law;    ///< p = 1 - scale W^power: a keep fraction scale W^power
-  std::optional<int> input_width;      ///< default: each task's width
-  std::optional<int> output_width;     ///< default: each task's width
-  std::vector<bool> biases = {false};  ///< training only
+  std::vector<int> widths;  ///< uniform networks: one width W at every hidden layer
+  /// Layered networks: the widths of their hidden layers, first to last, each list giving its
+  /// depth (a list of equal widths is the uniform network it equals). The file's lists and
+  /// tapers, in order.
+  std::vector<std::vector<int>> layered;
+  std::vector<int> depths;            ///< of the uniform widths; empty with depth_law
+  std::vector<double> p;              ///< ascending, distinct; empty with keep_law
+  std::optional<WidthLaw> depth_law;  ///< L = max(1, round(scale W^power)) at every width
+  std::optional<WidthLaw> keep_law;   ///< p = 1 - scale W^power: a keep fraction scale W^power
+  std::optional<int> input_width;     ///< default: each task's width
+  std::optional<int> output_width;    ///< default: each task's width
+  /// Input-unit dropout of every network task, held fixed while p is scanned; 0: none.
+  double input_dropout = 0.0;
+  std::vector<bool> biases = {false};                        ///< training only
   std::vector<Activation> activations = {Activation::relu};  ///< training only
   std::vector<PointRule> skip;  ///< points matching any rule are left out
 };
@@ -144,6 +154,11 @@ struct GridValue {
   double value = 0.0;
   double scale = std::numeric_limits<double>::quiet_NaN();
 };
+/// The widths of hidden layer k = 1..depth of a taper from `first` to `last`: geometric,
+/// round(first (last/first)^((k-1)/(depth-1))), or linear, round(first +
+/// (last-first)(k-1)/(depth-1)); [first] at depth 1 (docs/job-file.md, "Layered networks").
+std::vector<int> taper_widths(Taper taper, int first, int last, int depth);
+
 /// The grid's depths at width w (the list, or depth_law), in order.
 std::vector<GridValue> depths_at(const GridSpec& grid, int width);
 /// The grid's drop probabilities at width w (the list, or keep_law, ascending in p).
@@ -174,6 +189,7 @@ struct Task {
   Architecture arch;
   DropoutModel model = DropoutModel::bond;
   double p = 0.0;  ///< the grid's p (all probabilities of the model); unused by thresholds tasks
+  double p_input = 0.0;  ///< the grid's input dropout, fixed
   bool bias = false;
   Activation activation = Activation::relu;
   std::int64_t units = 0;                           ///< sample blocks or replicas
@@ -187,9 +203,14 @@ struct Task {
 /// model.
 std::string_view model_name(const Task& task);
 
-/// The job's tasks in a fixed order: the grid's (kind, model, W, L, p, bias, activation as in
-/// the file), then the lattice's (model, size as in the file). Names are unique: throws JobError
-/// if two tasks would share one (parse_job refuses the repeated values that would do that).
+/// The network task's scan line: every probability of its model scanned, its input dropout
+/// fixed; scan_line(task).at(task.p) is the dropout of a percolation or training task.
+ScanLine scan_line(const Task& task);
+
+/// The job's tasks in a fixed order: the grid's (kind, model, network, L, p, bias, activation
+/// as in the file, the uniform widths before the layered networks), then the lattice's (model, size
+/// as in the file). Names are unique: throws JobError if two tasks would share one (parse_job
+/// refuses the repeated values that would do that).
 std::vector<Task> expand(const JobSpec& job);
 
 /// Seconds from "HH:MM:SS", "MM:SS" or a number of seconds; nullopt if malformed or not positive.

@@ -57,11 +57,18 @@ void write_curve(h5::Group& g, std::string_view prefix, const std::vector<double
          "upper end of the 95% Clopper-Pearson interval");
 }
 
+std::int64_t summary_width(const Architecture& arch) {
+  return arch.is_uniform() ? arch.width() : -1;
+}
+
 void write_network_parameters(h5::Group& g, const Task& t, bool with_p) {
-  g.set_attribute(schema::kWidth, std::int64_t{t.arch.width()});
+  g.set_attribute(schema::kWidth, summary_width(t.arch));
+  if (!t.arch.is_uniform())
+    g.set_attribute(schema::kHiddenWidths, std::string_view(hidden_widths_text(t.arch)));
   g.set_attribute(schema::kDepth, std::int64_t{t.arch.depth()});
   g.set_attribute(schema::kInputWidth, std::int64_t{t.arch.input_width});
   g.set_attribute(schema::kOutputWidth, std::int64_t{t.arch.output_width});
+  if (t.p_input > 0.0) g.set_attribute(schema::kInputDropout, t.p_input);
   if (!std::isnan(t.depth_scale)) g.set_attribute(schema::kDepthScale, t.depth_scale);
   if (!with_p) return;
   g.set_attribute(schema::kP, t.p);
@@ -71,7 +78,7 @@ void write_network_parameters(h5::Group& g, const Task& t, bool with_p) {
 SummaryRow network_row(const Task& task, bool with_p) {
   SummaryRow row;
   row.model = std::string(name(task.model));
-  row.width = task.arch.width();
+  row.width = summary_width(task.arch);
   row.depth = task.arch.depth();
   if (with_p) row.p = task.p;
   return row;

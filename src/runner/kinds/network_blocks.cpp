@@ -10,7 +10,7 @@ SamplingPlan plan_for(const JobSpec& job, const Task& task) {
   const PercolationSpec& spec = *job.percolation;
   SamplingPlan plan;
   plan.arch = task.arch;
-  plan.line = ScanLine::of(task.model);
+  plan.line = scan_line(task);
   plan.grid = {task.p};
   plan.method = spec.method;
   plan.samples = spec.samples;
@@ -22,15 +22,17 @@ SamplingPlan plan_for(const JobSpec& job, const Task& task) {
 
 Settings network_block_settings(const JobSpec& job, const Task& task) {
   const PercolationSpec& p = *job.percolation;
-  return {{"kind", std::string(name(task.kind))},
-          {"model", std::string(name(task.model))},
-          {"width", std::to_string(task.arch.width())},
-          {"depth", std::to_string(task.arch.depth())},
-          {"seed", std::to_string(job.seed)},
-          {"input_width", std::to_string(task.arch.input_width)},
-          {"output_width", std::to_string(task.arch.output_width)},
-          {"method", std::string(name(p.method))},
-          {"undirected", p.undirected ? "true" : "false"}};
+  Settings s = {{"kind", std::string(name(task.kind))},
+                {"model", std::string(name(task.model))},
+                {"width", hidden_widths_text(task.arch)},
+                {"depth", std::to_string(task.arch.depth())},
+                {"seed", std::to_string(job.seed)},
+                {"input_width", std::to_string(task.arch.input_width)},
+                {"output_width", std::to_string(task.arch.output_width)},
+                {"method", std::string(name(p.method))},
+                {"undirected", p.undirected ? "true" : "false"}};
+  if (task.p_input > 0.0) s["input_dropout"] = canonical_number(task.p_input);
+  return s;
 }
 
 std::pair<std::int64_t, std::int64_t> network_block(const JobSpec& job, std::int64_t index) {

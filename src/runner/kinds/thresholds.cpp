@@ -76,8 +76,9 @@ ThresholdBlock Thresholds::load(const h5::Group& unit, const JobSpec& job, const
 SummaryRow Thresholds::merge(h5::Group& g, h5::Group&, const JobSpec& job, const Task& task,
                              const std::vector<Result>& blocks) {
   write_network_parameters(g, task, false);
-  std::vector<double> grid_p, keep;  // the task's width may tie p to W (a keep law)
-  for (const GridValue& p : p_at(job.grid, task.arch.width())) {
+  // The task's width may tie p to W (a keep law, which layered networks do not take).
+  std::vector<double> grid_p, keep;
+  for (const GridValue& p : p_at(job.grid, task.arch.is_uniform() ? task.arch.width() : 0)) {
     grid_p.push_back(p.value);
     keep.push_back(p.scale);
   }

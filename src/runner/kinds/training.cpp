@@ -22,8 +22,8 @@ double seconds_now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// A stored replica's architecture: W and L from its task, W_in and W_out (the data's) from the
-// shapes of its first and last weight matrices; read_state then checks every shape.
+// A stored replica's architecture: its hidden layers from its task, W_in and W_out (the data's)
+// from the shapes of its first and last weight matrices; read_state then checks every shape.
 Architecture replica_arch_of(const h5::Group& state, const Task& task) {
   const h5::Group weights =
       state.group(std::string(schema::kParameters) + "/" + std::string(schema::kWeights));
@@ -32,8 +32,7 @@ Architecture replica_arch_of(const h5::Group& state, const Task& task) {
   if (first.size() != 2 || last.size() != 2) {
     throw h5::Error(state.file_name() + ": " + weights.path() + ": weights are not matrices");
   }
-  return {static_cast<int>(first[1]), task.arch.width(), task.arch.depth(),
-          static_cast<int>(last[0])};
+  return task.arch.with_ends(static_cast<int>(first[1]), static_cast<int>(last[0]));
 }
 
 }  // namespace
@@ -42,12 +41,11 @@ TrainingConfig replica_config(const JobSpec& job, const Task& task, const DataSp
                               std::int64_t index) {
   const TrainingSpec& spec = *job.training;
   TrainingConfig c;
-  c.network.arch = {data.train.features(), task.arch.width(), task.arch.depth(),
-                    data.train.outputs()};
+  c.network.arch = task.arch.with_ends(data.train.features(), data.train.outputs());
   c.network.activation = task.activation;
   c.network.bias = task.bias;
   c.network.initialisation = spec.initialisation;
-  c.dropout = Dropout::of(task.model, task.p);
+  c.dropout = scan_line(task).at(task.p);
   c.shared_mask = spec.shared_mask;
   c.steps = spec.steps;
   c.batch = spec.batch;
@@ -80,9 +78,9 @@ double Training::memory(const JobSpec& job, const Task& task) {
 
 Settings Training::settings(const JobSpec& job, const Task& task) {
   Settings s = {
-      {"kind", std::string(name(task.kind))},       {"model", std::string(name(task.model))},
-      {"width", std::to_string(task.arch.width())}, {"depth", std::to_string(task.arch.depth())},
-      {"seed", std::to_string(job.seed)},           {"p", canonical_number(task.p)}};
+      {"kind", std::string(name(task.kind))},   {"model", std::string(name(task.model))},
+      {"width", hidden_widths_text(task.arch)}, {"depth", std::to_string(task.arch.depth())},
+      {"seed", std::to_string(job.seed)},       {"p", canonical_number(task.p)}};
   const TrainingSpec& t = *job.training;
   s.insert({{"bias", task.bias ? "true" : "false"},
             {"activation", std::string(name(task.activation))},
@@ -93,6 +91,7 @@ Settings Training::settings(const JobSpec& job, const Task& task) {
             {"target_loss", t.target_loss ? canonical_number(*t.target_loss) : "none"},
             {"shared_mask", t.shared_mask ? "true" : "false"},
             {"init", std::string(name(t.initialisation))}});
+  if (task.p_input > 0.0) s["input_dropout"] = canonical_number(task.p_input);
   if (t.dataset) {
     s.insert(
         {{"dataset", t.dataset->string()}, {"test_fraction", canonical_number(t.test_fraction)}});
