@@ -50,12 +50,35 @@ double parse_number(const std::string& field, const std::string& text) {
   return value;
 }
 
-// Which probabilities a site+bond grid scans: those not fixed by --p-site / --p-bond.
-ScanLine site_bond_line(const NetworkOptions& o) {
-  if (o.p && (o.p_site || o.p_bond)) {
-    throw UsageError("--p sets both probabilities of site+bond; give it or --p-site/--p-bond");
+// "0.2,0.5,0.5" -> {0.2, 0.5, 0.5}, each a drop probability, else a UsageError naming `option`.
+std::vector<double> parse_probabilities(const std::string& text, const char* option) {
+  std::vector<double> values;
+  for (std::size_t start = 0;;) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    const std::string field = text.substr(start, end - start);
+    double p = 0.0;
+    const auto [stop, error] = std::from_chars(field.data(), field.data() + field.size(), p);
+    if (error != std::errc{} || stop != field.data() + field.size() || !(p >= 0.0 && p <= 1.0)) {
+      throw UsageError(std::string(option) + ": '" + field + "' in '" + text.substr(0, 80) +
+                       "' is not a drop probability (a number in [0, 1])");
+    }
+    values.push_back(p);
+    if (end == text.size()) return values;
+    start = end + 1;
   }
-  ScanLine line{DropoutModel::site_bond, !o.p_site, !o.p_bond, o.p_site.value_or(0.0),
+}
+
+// Which probabilities a site+bond grid scans: those not fixed by --p-site / --p-bond or given
+// per layer by --p-units / --p-weights.
+ScanLine site_bond_line(const NetworkOptions& o) {
+  if (o.p && (o.p_site || o.p_bond || o.p_units || o.p_weights)) {
+    throw UsageError(
+        "--p sets both probabilities of site+bond; give it or --p-site/--p-bond "
+        "(or --p-units/--p-weights)");
+  }
+  const bool units_fixed = o.p_site || o.p_units;
+  const bool weights_fixed = o.p_bond || o.p_weights;
+  ScanLine line{DropoutModel::site_bond, !units_fixed, !weights_fixed, o.p_site.value_or(0.0),
                 o.p_bond.value_or(0.0)};
   if (o.p_grid && !line.scan_site && !line.scan_bond) {
     throw UsageError("--p-grid: both --p-site and --p-bond are fixed, so nothing is scanned");
@@ -63,6 +86,42 @@ ScanLine site_bond_line(const NetworkOptions& o) {
   if (!o.p_grid && !o.p && (line.scan_site || line.scan_bond)) {
     throw UsageError("--model site+bond needs --p, or both --p-site and --p-bond, or --p-grid");
   }
+  return line;
+}
+
+// The per-layer lists into the line, checked against the model and the network.
+void add_layer_probabilities(const NetworkOptions& o, const Architecture& arch, ScanLine& line) {
+  if (o.p_units && o.p_site) throw UsageError("--p-units and --p-site exclude each other");
+  if (o.p_weights && o.p_bond) throw UsageError("--p-weights and --p-bond exclude each other");
+  if (o.p_units) line.site_layers = parse_probabilities(*o.p_units, "--p-units");
+  if (o.p_weights) line.bond_layers = parse_probabilities(*o.p_weights, "--p-weights");
+  auto check = [&](const char* option, Dropout dropout) {
+    try {
+      validate(dropout, arch);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string(option) + ": " + e.what());
+    }
+  };
+  Dropout units = line.at(0.0), weights = units;
+  units.bond_layers.clear();
+  weights.site_layers.clear();
+  check("--p-units", units);
+  check("--p-weights", weights);
+}
+
+// What the site or bond model scans: p, unless its one probability is given per layer.
+ScanLine single_line(const NetworkOptions& o, DropoutModel model) {
+  ScanLine line = ScanLine::of(model);
+  if (!(model == DropoutModel::site ? o.p_units : o.p_weights)) {
+    if (!o.p && !o.p_grid) throw UsageError("give the drop probability with --p or --p-grid");
+    return line;
+  }
+  const char* option = model == DropoutModel::site ? "--p-units" : "--p-weights";
+  if (o.p || o.p_grid) {
+    throw UsageError(std::string(option) + " gives every drop probability of the " +
+                     std::string(name(model)) + " model: give no --p or --p-grid");
+  }
+  line.scan_site = line.scan_bond = false;
   return line;
 }
 
@@ -132,6 +191,12 @@ void add_network_options(CLI::App& command, NetworkOptions& o) {
   command.add_option("--p-bond", o.p_bond, "site+bond only: fixed weight drop probability");
   command.add_option("--p-grid", o.p_grid,
                      "Scan p over START:STOP:NUM, NUM >= 2 equally spaced values, STOP included");
+  command.add_option("--p-units", o.p_units,
+                     "Unit drop probability of each hidden layer, P_1,...,P_L (site, site+bond; "
+                     "fixed, instead of --p or --p-site)");
+  command.add_option("--p-weights", o.p_weights,
+                     "Weight drop probability of each weight matrix, P_0,...,P_L (bond, "
+                     "site+bond; fixed, instead of --p or --p-bond)");
   command
       .add_option("--input-dropout", o.input_dropout,
                   "Drop probability of input units, any model (held fixed by --p-grid)")
@@ -223,16 +288,35 @@ NetworkRequest resolve(const NetworkOptions& o) {
                      " applies to --model site+bond only; use --p");
   }
   if (o.p && o.p_grid) throw UsageError("--p and --p-grid exclude each other: give one");
-  if (*model == DropoutModel::site_bond) {
-    request.line = site_bond_line(o);
-  } else {
-    if (!o.p && !o.p_grid) throw UsageError("give the drop probability with --p or --p-grid");
-    request.line = ScanLine::of(*model);
-  }
+  if (o.p_units && !drops_units(*model))
+    throw UsageError("--p-units: the bond model drops no units (its weights: --p-weights)");
+  if (o.p_weights && !drops_edges(*model))
+    throw UsageError("--p-weights: the site model drops no weights (its units: --p-units)");
+  request.line = *model == DropoutModel::site_bond ? site_bond_line(o) : single_line(o, *model);
+  add_layer_probabilities(o, request.arch, request.line);
   require_in(o.input_dropout, "--input-dropout", {0.0, 1.0});
   request.line.fixed_p_input = o.input_dropout;
   request.grid = o.p_grid ? parse_grid(*o.p_grid) : std::vector<double>{o.p.value_or(0.0)};
   return request;
+}
+
+double probability_column(double p, const std::vector<double>& layers) {
+  return layers.empty() ? p : std::numeric_limits<double>::quiet_NaN();
+}
+
+std::string network_text(const Architecture& arch, const ScanLine& line) {
+  std::ostringstream text;
+  text << arch;
+  if (line.fixed_p_input > 0.0) text << ", input dropout " << line.fixed_p_input;
+  auto list = [&](const std::vector<double>& values, const char* what) {
+    if (values.empty()) return;
+    text << ", " << what << " drop probabilities ";
+    for (std::size_t k = 0; k < values.size(); ++k)
+      text << (k > 0 ? "," : "") << values[k];
+  };
+  list(line.site_layers, "unit");
+  list(line.bond_layers, "weight");
+  return text.str();
 }
 
 }  // namespace dropperc::cli

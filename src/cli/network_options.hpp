@@ -44,7 +44,9 @@ struct NetworkOptions {
   std::optional<double> p_site;
   std::optional<double> p_bond;
   std::optional<std::string> p_grid;
-  double input_dropout = 0.0;  ///< fixed, never scanned
+  std::optional<std::string> p_units;    ///< "0.2,0.5,0.5": per hidden layer, fixed
+  std::optional<std::string> p_weights;  ///< "0.1,0.5,0.5,0": per weight matrix, fixed
+  double input_dropout = 0.0;            ///< fixed, never scanned
   std::string format = "text";
   BudgetOptions budget;
 };
@@ -60,6 +62,12 @@ void add_network_options(CLI::App& command, NetworkOptions& options);
 NetworkRequest resolve(const NetworkOptions& options);
 /// The network of --width/--depth or --widths with --input-width/--output-width, validated.
 Architecture resolve_architecture(const NetworkOptions& options);
+/// The network and its fixed probabilities as headers print them: "W_in=4 W=4 L=3 W_out=4, input
+/// dropout 0.2, unit drop probabilities 0.2,0.5,0.5".
+std::string network_text(const Architecture& arch, const ScanLine& line);
+/// A site+bond probability column: the probability, or NaN where it is given per layer (the
+/// header lists the layers').
+double probability_column(double p, const std::vector<double>& layers);
 /// "512,256,128" -> {512, 256, 128}: every field a whole number >= 1, else a UsageError.
 std::vector<int> parse_widths(const std::string& text);
 

@@ -96,7 +96,9 @@ std::vector<std::string> row(const SamplingPlan& plan, const PointEstimate& e) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::vector<std::string> cells = {number(shown_p(plan.line, e.p))};
   if (plan.line.model == DropoutModel::site_bond) {
-    cells.insert(cells.end(), {number(e.dropout.p_site), number(e.dropout.p_bond)});
+    cells.insert(cells.end(),
+                 {number(probability_column(e.dropout.p_site, e.dropout.site_layers)),
+                  number(probability_column(e.dropout.p_bond, e.dropout.bond_layers))});
   }
   cells.push_back(std::to_string(e.samples));
   for (Observable o : kObservables) {
@@ -119,8 +121,13 @@ std::vector<std::string> row(const SamplingPlan& plan, const PointEstimate& e) {
 void print_point(const SamplingPlan& plan, const PointEstimate& e) {
   if (plan.line.scans()) std::printf("p = %s ", number(e.p).c_str());
   if (plan.line.model == DropoutModel::site_bond) {
-    std::printf("(p_site = %s, p_bond = %s)", number(e.dropout.p_site).c_str(),
-                number(e.dropout.p_bond).c_str());
+    // The probabilities not given per layer (the header lists those).
+    std::string scalars;
+    if (e.dropout.site_layers.empty()) scalars = "p_site = " + number(e.dropout.p_site);
+    if (e.dropout.bond_layers.empty())
+      scalars +=
+          (scalars.empty() ? "" : ", ") + std::string("p_bond = ") + number(e.dropout.p_bond);
+    if (!scalars.empty()) std::printf("(%s)", scalars.c_str());
   }
   std::printf("\n");
   for (Observable o : kObservables) {
@@ -151,13 +158,10 @@ int run_sample(const SampleOptions& options) {
     table.print(stdout, true);
     return 0;
   }
-  std::ostringstream arch;
-  arch << plan.arch;
-  if (plan.line.fixed_p_input > 0.0) arch << ", input dropout " << plan.line.fixed_p_input;
   std::printf("# dropperc sample: %s dropout, %s; method %s, %lld samples, seed %llu\n",
-              std::string(name(plan.line.model)).c_str(), arch.str().c_str(),
-              options.method.c_str(), static_cast<long long>(plan.samples),
-              static_cast<unsigned long long>(plan.seed));
+              std::string(name(plan.line.model)).c_str(),
+              network_text(plan.arch, plan.line).c_str(), options.method.c_str(),
+              static_cast<long long>(plan.samples), static_cast<unsigned long long>(plan.seed));
   if (estimates.size() == 1) {
     print_point(plan, estimates.front());
     return 0;

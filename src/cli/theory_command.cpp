@@ -1,5 +1,6 @@
 // dropperc theory: exact theta(p) and the expected extinction depth (docs/theory.md §2-§4).
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -24,17 +25,64 @@ constexpr double kSolveChains = 100.0;
 struct TheoryOptions {
   NetworkOptions network;
   bool profile = false;
-  std::optional<std::string> solve;      ///< theta=V or one_minus_theta=V
-  std::optional<std::string> solve_for;  ///< p (the default) or depth
+  std::optional<std::string> solve;       ///< theta=V or one_minus_theta=V
+  std::optional<std::string> solve_for;   ///< p (the default) or depth
+  std::optional<std::string> depth_grid;  ///< "START:STOP:NUM" or "L1,L2,..."
 };
+
+// The depths of --depth-grid: NUM (2 to 10^4) whole numbers evenly spaced from START to STOP
+// (rounded; a repeat is refused: choose fewer), or a list of distinct depths; ascending.
+std::vector<int> parse_depth_grid(const std::string& text) {
+  const std::string shown = "'" + text.substr(0, 80) + "'";
+  auto whole = [&](const std::string& field) {
+    long long v = 0;
+    const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), v);
+    if (error != std::errc{} || end != field.data() + field.size() || v < 1 ||
+        v > kMaxArchitectureDepth) {
+      throw UsageError("--depth-grid: '" + field.substr(0, 40) + "' in " + shown +
+                       " is not a depth (a whole number from 1 to " +
+                       std::to_string(kMaxArchitectureDepth) + ")");
+    }
+    return v;
+  };
+  std::vector<std::string> fields;
+  const char separator = text.find(':') != std::string::npos ? ':' : ',';
+  for (std::size_t start = 0;;) {
+    const std::size_t end = std::min(text.find(separator, start), text.size());
+    fields.push_back(text.substr(start, end - start));
+    if (end == text.size()) break;
+    start = end + 1;
+  }
+  std::vector<int> depths;
+  if (separator == ':') {
+    if (fields.size() != 3) throw UsageError("--depth-grid: expected START:STOP:NUM, got " + shown);
+    const long long start = whole(fields[0]), stop = whole(fields[1]), num = whole(fields[2]);
+    if (!(start < stop)) throw UsageError("--depth-grid: START must be below STOP, got " + shown);
+    if (num < 2 || num > 10000)
+      throw UsageError("--depth-grid: NUM must be from 2 to 10000, got " + shown);
+    for (long long k = 0; k < num; ++k) {
+      const double d = static_cast<double>(start) +
+                       static_cast<double>(stop - start) * static_cast<double>(k) / (num - 1);
+      depths.push_back(static_cast<int>(std::llround(d)));
+    }
+  } else {
+    if (fields.size() > 10000) throw UsageError("--depth-grid: more than 10000 depths in " + shown);
+    for (const std::string& field : fields)
+      depths.push_back(static_cast<int>(whole(field)));
+    std::sort(depths.begin(), depths.end());
+  }
+  const auto repeat = std::adjacent_find(depths.begin(), depths.end());
+  if (repeat != depths.end()) {
+    throw UsageError("--depth-grid: the depth " + std::to_string(*repeat) + " appears twice in " +
+                     shown + (separator == ':' ? " (rounded): give a smaller NUM" : ""));
+  }
+  return depths;
+}
 
 // The network, and p_half where the line scans something and `with_p_half`.
 void print_header(const NetworkRequest& request, bool with_p_half = true) {
-  std::ostringstream arch;
-  arch << request.arch;
-  if (request.line.fixed_p_input > 0.0) arch << ", input dropout " << request.line.fixed_p_input;
   std::printf("# dropperc theory: %s dropout, %s\n", std::string(name(request.line.model)).c_str(),
-              arch.str().c_str());
+              network_text(request.arch, request.line).c_str());
   if (!request.line.scans() || !with_p_half) return;
   try {
     std::printf("# p_half = %s (theta = 1/2 on this scan line)\n",
@@ -156,43 +204,76 @@ int solve_for_depth(const TheoryOptions& options, ThetaLevel level, const Limits
   return 0;
 }
 
+// One row of the theory table: [depth,] p[, p_site, p_bond], theta and the extinction depth.
+std::vector<std::string> theory_row(const Architecture& arch, const ScanLine& line, double p,
+                                    bool site_bond, bool with_depth) {
+  const Dropout dropout = line.at(p);
+  const SpanningProbability theta = spanning_probability(arch, dropout);
+  std::vector<std::string> row = {number(shown_p(line, p))};
+  if (with_depth) row.insert(row.begin(), std::to_string(arch.depth()));
+  if (site_bond) {
+    row.insert(row.end(), {number(probability_column(dropout.p_site, dropout.site_layers)),
+                           number(probability_column(dropout.p_bond, dropout.bond_layers))});
+  }
+  row.insert(row.end(),
+             {number(theta.theta), number(theta.one_minus_theta), number(theta.log_theta),
+              number(reachable_chain(arch, dropout).expected_extinction_depth)});
+  return row;
+}
+
 int run_theory(const TheoryOptions& options) {
   if (options.solve_for && !options.solve) throw UsageError("--for: needs --solve");
   if (options.solve) {
     if (options.profile) throw UsageError("--profile and --solve exclude each other: give one");
+    if (options.depth_grid) throw UsageError("--depth-grid and --solve exclude each other");
     const ThetaLevel level = parse_level(*options.solve);
     const Limits limits = limits_of(options.network.budget, kCommandCoreHours);
     return options.solve_for.value_or("p") == "p" ? solve_for_p(options, level, limits)
                                                   : solve_for_depth(options, level, limits);
   }
-  const NetworkRequest request = resolve(options.network);
+  std::vector<int> depths;
+  NetworkOptions network = options.network;
+  if (options.depth_grid) {
+    if (options.profile) throw UsageError("--depth-grid and --profile exclude each other");
+    if (network.depth || network.widths || network.p_units || network.p_weights) {
+      throw UsageError(
+          "--depth-grid scans the depth of --width: give no --depth, --widths, "
+          "--p-units or --p-weights");
+    }
+    depths = parse_depth_grid(*options.depth_grid);
+    network.depth = depths.back();
+  }
+  const NetworkRequest request = resolve(network);
+  if (depths.empty()) depths = {request.arch.depth()};
   // Every row runs the reachable-count chain (the extinction depth needs it even for site).
   const Limits limits = limits_of(options.network.budget, kCommandCoreHours);
   require_chain_memory(request.arch, limits);
   // The text header's p_half takes a root search of about 30 chains.
   const bool text = options.network.format != "csv";
   const double points = (options.profile ? 1.0 : static_cast<double>(request.grid.size())) +
-                        (text && request.line.scans() ? 30.0 : 0.0);
-  require_time(points * chain_seconds(request.arch) / 3600.0, limits,
-               "the exact theory of this network");
+                        (text && request.line.scans() && !options.depth_grid ? 30.0 : 0.0);
+  // The network at each depth of the grid (layered networks take no --depth-grid).
+  auto at_depth = [&](int depth) {
+    return options.depth_grid ? request.arch.with_depth(depth) : request.arch;
+  };
+  double chains = 0.0;
+  for (int depth : depths)
+    chains += chain_seconds(at_depth(depth));
+  require_time(points * chains / 3600.0, limits, "the exact theory of this network");
   const bool csv = options.network.format == "csv";
   if (options.profile) return print_profile(request, csv);
   const bool site_bond = request.line.model == DropoutModel::site_bond;
   std::vector<std::string> columns = {"p"};
+  if (options.depth_grid) columns.insert(columns.begin(), "depth");
   if (site_bond) columns.insert(columns.end(), {"p_site", "p_bond"});
   columns.insert(columns.end(), {"theta", "one_minus_theta", "log_theta", "extinction_depth"});
   Table table(columns);
-  for (double p : request.grid) {
-    const Dropout dropout = request.line.at(p);
-    const SpanningProbability theta = spanning_probability(request.arch, dropout);
-    std::vector<std::string> row = {number(shown_p(request.line, p))};
-    if (site_bond) row.insert(row.end(), {number(dropout.p_site), number(dropout.p_bond)});
-    row.insert(row.end(),
-               {number(theta.theta), number(theta.one_minus_theta), number(theta.log_theta),
-                number(reachable_chain(request.arch, dropout).expected_extinction_depth)});
-    table.add_row(row);
+  for (int depth : depths) {
+    const Architecture arch = at_depth(depth);
+    for (double p : request.grid)
+      table.add_row(theory_row(arch, request.line, p, site_bond, options.depth_grid.has_value()));
   }
-  if (!csv) print_header(request);
+  if (!csv) print_header(request, !options.depth_grid);
   table.print(stdout, csv);
   return 0;
 }
@@ -211,6 +292,9 @@ Command add_theory_command(CLI::App& app) {
   command->add_option("--solve", options->solve,
                       "Solve for where theta reaches a level instead: theta=V or "
                       "one_minus_theta=V, V in (0, 1)");
+  command->add_option("--depth-grid", options->depth_grid,
+                      "Scan the depth of --width: START:STOP:NUM (NUM whole numbers evenly "
+                      "spaced, rounded) or a list L1,L2,...; a depth column leads each row");
   command
       ->add_option("--for", options->solve_for,
                    "With --solve: p (on the scan line; no --p) or depth (the largest L up to "

@@ -1,6 +1,7 @@
 // dropperc train: one network trained with dropout, instrumented with the percolation
 // observables of its masks (docs/training.md).
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <limits>
@@ -68,6 +69,12 @@ std::string exact_theta(const TrainingConfig& config) {
   return number(spanning_probability(arch, config.dropout).theta);
 }
 
+// The lowest weight drop probability of any gap: the most weights kept, the longest step.
+double lowest_bond_p(const Dropout& d) {
+  return d.bond_layers.empty() ? d.p_bond
+                               : *std::min_element(d.bond_layers.begin(), d.bond_layers.end());
+}
+
 // A number of the settings: printf "%.15g", as files written by earlier versions hold them.
 std::string setting(double value) {
   char buffer[64];
@@ -95,6 +102,16 @@ Settings settings_of(const TrainOptions& o, const TrainingConfig& c) {
                 {"eval_interval", std::to_string(c.eval_interval)},
                 {"target_loss", c.target_loss ? setting(*c.target_loss) : "none"},
                 {"seed", std::to_string(c.seed)}};
+  // Per-layer probabilities only where given, so that runs written before they existed resume.
+  auto layers = [&](const char* key, const std::vector<double>& values) {
+    if (values.empty()) return;
+    std::string text;
+    for (double p : values)
+      text += (text.empty() ? "" : ",") + setting(p);
+    s[key] = text;
+  };
+  layers("p_units", c.dropout.site_layers);
+  layers("p_weights", c.dropout.bond_layers);
   if (o.dataset) {
     s.insert({{"dataset", *o.dataset}, {"test_fraction", setting(o.test_fraction)}});
   } else {
@@ -273,8 +290,8 @@ int train(const TrainOptions& o) {
   const Limits limits = limits_of(o.network.budget, kCommandCoreHours);
   const Architecture& arch = config.network.arch;
   require_time(
-      training_seconds(arch, config.dropout.model, config.dropout.p_bond, config.shared_mask,
-                       static_cast<double>(config.steps), config.batch) /
+      training_seconds(arch, config.dropout.model, lowest_bond_p(config.dropout),
+                       config.shared_mask, static_cast<double>(config.steps), config.batch) /
           3600.0,
       limits, std::to_string(config.steps) + " steps of training this network");
   require_memory(

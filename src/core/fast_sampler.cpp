@@ -115,7 +115,8 @@ std::vector<int> sample_reachable_chain(const Architecture& arch, const Dropout&
   std::vector<int> reachable(arch.layers(), 0);
   reachable[0] = kept_inputs(arch, dropout.p_input, rng);
   for (int k = 1; k < arch.layers() && reachable[k - 1] > 0; ++k) {
-    const auto [success, failure] = reach_probability(dropout, reachable[k - 1], arch.is_hidden(k));
+    const auto [success, failure] =
+        reach_probability(dropout.of_gap(k - 1, arch), reachable[k - 1], arch.is_hidden(k));
     reachable[k] = draw_binomial(rng, arch.layer_width(k), success, failure);
   }
   return reachable;

@@ -88,6 +88,33 @@ void validate(const Dropout& dropout) {
   require(dropout.p_site, "p_site");
   require(dropout.p_bond, "p_bond");
   require(dropout.p_input, "p_input");
+  for (double p : dropout.site_layers)
+    require(p, "a unit drop probability of a layer");
+  for (double p : dropout.bond_layers)
+    require(p, "a weight drop probability of a layer");
+}
+
+void validate(const Dropout& dropout, const Architecture& arch) {
+  validate(dropout);
+  auto fits = [&](const std::vector<double>& list, bool used, const char* what, int expected,
+                  const char* per) {
+    if (list.empty()) return;
+    if (!used) {
+      throw std::invalid_argument("the " + std::string(name(dropout.model)) + " model drops no " +
+                                  what + ": it takes no per-layer " + what + " probabilities");
+    }
+    if (static_cast<int>(list.size()) != expected) {
+      throw std::invalid_argument(std::to_string(list.size()) + " " + what +
+                                  " drop probabilities for a network of " +
+                                  std::to_string(expected) + " " + per);
+    }
+  };
+  fits(dropout.site_layers, drops_units(dropout.model), "unit", arch.depth(), "hidden layers");
+  fits(dropout.bond_layers, drops_edges(dropout.model), "weight", arch.gaps(), "weight matrices");
+}
+
+Dropout Dropout::of_gap(int gap, const Architecture& arch) const {
+  return {model, arch.is_hidden(gap + 1) ? site_at(gap + 1) : 0.0, bond_at(gap), 0.0, {}, {}};
 }
 
 ScanLine ScanLine::of(DropoutModel model) {
@@ -95,8 +122,12 @@ ScanLine ScanLine::of(DropoutModel model) {
 }
 
 Dropout ScanLine::at(double p) const {
-  return {model, drops_units(model) ? (scan_site ? p : fixed_p_site) : 0.0,
-          drops_edges(model) ? (scan_bond ? p : fixed_p_bond) : 0.0, fixed_p_input};
+  return {model,
+          drops_units(model) ? (scan_site ? p : fixed_p_site) : 0.0,
+          drops_edges(model) ? (scan_bond ? p : fixed_p_bond) : 0.0,
+          fixed_p_input,
+          site_layers,
+          bond_layers};
 }
 
 ReachProbability reach_probability(const Dropout& dropout, int reachable, bool hidden_target) {
@@ -139,15 +170,23 @@ ElementThresholds element_thresholds(const Architecture& arch, const SampleUnifo
   for (std::size_t i = 0; i < uniforms.inputs.size(); ++i)
     result.units[i] = threshold(uniforms.inputs[i], false, line.fixed_p_input);
   if (!uniforms.units.empty()) {
-    const auto first_hidden = static_cast<std::size_t>(arch.unit_offset(1));
-    for (std::size_t n = 0; n < uniforms.units.size(); ++n) {
-      result.units[first_hidden + n] =
-          threshold(uniforms.units[n], line.scan_site, line.fixed_p_site);
+    std::size_t n = 0;
+    for (int k = 1; k <= arch.depth(); ++k) {
+      const double fixed = line.site_layers.empty() ? line.fixed_p_site : line.site_layers[k - 1];
+      const bool scanned = line.scan_site && line.site_layers.empty();
+      for (int i = 0; i < arch.layer_width(k); ++i, ++n)
+        result.units[arch.unit_offset(1) + n] = threshold(uniforms.units[n], scanned, fixed);
     }
   }
   result.edges.reserve(uniforms.edges.size());
-  for (double u : uniforms.edges) {
-    result.edges.push_back(threshold(u, line.scan_bond, line.fixed_p_bond));
+  if (!uniforms.edges.empty()) {
+    std::size_t e = 0;
+    for (int g = 0; g < arch.gaps(); ++g) {
+      const double fixed = line.bond_layers.empty() ? line.fixed_p_bond : line.bond_layers[g];
+      const bool scanned = line.scan_bond && line.bond_layers.empty();
+      for (std::int64_t n = 0; n < arch.gap_edges(g); ++n, ++e)
+        result.edges.push_back(threshold(uniforms.edges[e], scanned, fixed));
+    }
   }
   return result;
 }
@@ -217,20 +256,21 @@ void Mask::redraw(const Dropout& dropout, RandomStream& rng, MaskDraw how) {
   const auto draw_row = how == MaskDraw::canonical ? &dropperc::draw_row : &draw_row_packed;
   for (int k = 1; k <= arch_.depth(); ++k) {
     if (drops_units(dropout.model)) {
-      draw_row(units_.layer(k), arch_.layer_width(k), KeepThreshold(dropout.p_site), rng);
+      draw_row(units_.layer(k), arch_.layer_width(k), KeepThreshold(dropout.site_at(k)), rng);
     } else {
       fill_row(units_.layer(k), arch_.layer_width(k));
     }
   }
   if (drops_edges(dropout.model)) {
-    const KeepThreshold keep(dropout.p_bond);
+    all_edges_kept_ = true;
     for (int g = 0; g < arch_.gaps(); ++g) {
+      const KeepThreshold keep(dropout.bond_at(g));
+      all_edges_kept_ = all_edges_kept_ && dropout.bond_at(g) == 0.0;
       for (int j = 0; j < arch_.layer_width(g + 1); ++j) {
         draw_row({edge_words_.data() + row_offset(g, j), row_words_[g]}, arch_.layer_width(g), keep,
                  rng);
       }
     }
-    all_edges_kept_ = dropout.p_bond == 0.0;
   } else if (!all_edges_kept_) {
     for (int g = 0; g < arch_.gaps(); ++g) {
       for (int j = 0; j < arch_.layer_width(g + 1); ++j) {

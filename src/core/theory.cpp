@@ -7,6 +7,7 @@
 #include <numbers>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 #include <boost/math/tools/roots.hpp>
 
@@ -69,22 +70,32 @@ std::vector<double> transition(const Dropout& dropout, int tails, int heads, boo
 
 }  // namespace
 
-SpanningProbability site_spanning_probability(const Architecture& arch, double p_site,
-                                              double p_input) {
-  // theta = (1 - p_in^W_in) prod_k (1 - p^W_k), = (1 - p^W)^L when uniform without input
-  // dropout: the input and every hidden layer keep a unit (docs/theory.md §2).
-  if (p_site == 1.0) return {0.0, 1.0, -std::numeric_limits<double>::infinity()};
-  double log_theta = 0.0;  // a finite sum below: every hidden layer keeps a unit with p_site < 1
-  if (arch.is_uniform()) {
-    log_theta = arch.depth() * std::log1p(-std::pow(p_site, arch.width()));
+namespace {
+
+// theta = (1 - p_in^W_in) prod_k (1 - p_k^W_k), = (1 - p^W)^L when uniform without input dropout
+// or per-layer probabilities: the input and every hidden layer keep a unit (docs/theory.md §2).
+SpanningProbability site_closed_form(const Architecture& arch, const Dropout& dropout) {
+  for (int k = 1; k <= arch.depth(); ++k) {
+    if (dropout.site_at(k) == 1.0) return {0.0, 1.0, -std::numeric_limits<double>::infinity()};
+  }
+  double log_theta = 0.0;  // a finite sum below: every hidden layer keeps a unit with p_k < 1
+  if (arch.is_uniform() && dropout.site_layers.empty()) {
+    log_theta = arch.depth() * std::log1p(-std::pow(dropout.p_site, arch.width()));
   } else {
     CompensatedSum sum;
     for (int k = 1; k <= arch.depth(); ++k)
-      sum.add(std::log1p(-std::pow(p_site, arch.layer_width(k))));
+      sum.add(std::log1p(-std::pow(dropout.site_at(k), arch.layer_width(k))));
     log_theta = sum.value();
   }
-  if (p_input > 0.0) log_theta += std::log1p(-std::pow(p_input, arch.input_width));
+  if (dropout.p_input > 0.0) log_theta += std::log1p(-std::pow(dropout.p_input, arch.input_width));
   return {std::exp(log_theta), -std::expm1(log_theta), log_theta};
+}
+
+}  // namespace
+
+SpanningProbability site_spanning_probability(const Architecture& arch, double p_site,
+                                              double p_input) {
+  return site_closed_form(arch, {DropoutModel::site, p_site, 0.0, p_input});
 }
 
 ReachableChain reachable_chain(const Architecture& arch, const Dropout& dropout) {
@@ -120,19 +131,20 @@ ReachableChain reachable_chain(const Architecture& arch, const Dropout& dropout)
   }
   result.survival[0] = std::exp(log_survival.value());
   double expected_depth = 1.0;  // P(D >= 1) = 1
-  // The last gap's table, reused while consecutive gaps have the same shape (every hidden ->
-  // hidden gap of a uniform network).
+  // The last gap's table, reused while consecutive gaps have the same shape and probabilities
+  // (every hidden -> hidden gap of a uniform network).
   std::vector<double> table;
-  std::array<int, 3> shape{-1, -1, -1};
+  std::tuple<int, int, bool, double, double> shape{-1, -1, false, -1.0, -1.0};
   std::vector<double> next;
 
   for (int g = 0; g < arch.gaps(); ++g) {
     const int tails = arch.layer_width(g);
     const int heads = arch.layer_width(g + 1);
     const bool hidden_target = arch.is_hidden(g + 1);
-    if (shape != std::array{tails, heads, int{hidden_target}}) {
-      table = transition(dropout, tails, heads, hidden_target);
-      shape = {tails, heads, int{hidden_target}};
+    const Dropout gap = dropout.of_gap(g, arch);
+    if (shape != std::tuple{tails, heads, hidden_target, gap.p_site, gap.p_bond}) {
+      table = transition(gap, tails, heads, hidden_target);
+      shape = {tails, heads, hidden_target, gap.p_site, gap.p_bond};
     }
 
     next.assign(heads + 1, 0.0);
@@ -172,8 +184,7 @@ ReachableChain reachable_chain(const Architecture& arch, const Dropout& dropout)
 }
 
 SpanningProbability spanning_probability(const Architecture& arch, const Dropout& dropout) {
-  if (dropout.model == DropoutModel::site)
-    return site_spanning_probability(arch, dropout.p_site, dropout.p_input);
+  if (dropout.model == DropoutModel::site) return site_closed_form(arch, dropout);
   return reachable_chain(arch, dropout).spanning;
 }
 

@@ -281,8 +281,9 @@ const BatchGradient<Scalar>& Backpropagation<Scalar>::run(
   const Architecture& arch = spec.arch;
   const Eigen::Index batch = x.cols();
   assert(m.masks.empty() || m.shared() || static_cast<Eigen::Index>(m.masks.size()) == batch);
-  const Scalar site_scale = keep_scale<Scalar>(m.dropout.p_site);
-  const Scalar bond_scale = keep_scale<Scalar>(m.dropout.p_bond);
+  // Inverted dropout: a kept element is scaled by 1 / (1 - p) of its layer (Dropout::site_at,
+  // bond_at).
+  auto bond_scale = [&](int g) { return keep_scale<Scalar>(m.dropout.bond_at(g)); };
   const bool per_sample_weights = drops_weights(m) && !m.shared();
   h_.resize(arch.gaps());
   z_.resize(arch.layers());
@@ -300,9 +301,9 @@ const BatchGradient<Scalar>& Backpropagation<Scalar>::run(
     const Matrix<Scalar>& w = params.weights[g];
     Matrix<Scalar>& z = z_[g + 1];
     if (per_sample_weights) {
-      forward_gap_per_sample(g, params, m, bond_scale);
+      forward_gap_per_sample(g, params, m, bond_scale(g));
     } else if (drops_weights(m)) {
-      edge_multipliers(m.masks[0], g, bond_scale, edges_);
+      edge_multipliers(m.masks[0], g, bond_scale(g), edges_);
       edges_.array() *= w.array();
       z.noalias() = edges_ * h_[g];
     } else {
@@ -313,7 +314,8 @@ const BatchGradient<Scalar>& Backpropagation<Scalar>::run(
     h_[g + 1] = z;
     activate(spec.activation, h_[g + 1]);
     if (drops_hidden(m)) {
-      unit_mask_[g + 1] = unit_multipliers(m, g + 1, arch.layer_width(g + 1), batch, site_scale);
+      unit_mask_[g + 1] = unit_multipliers(m, g + 1, arch.layer_width(g + 1), batch,
+                                           keep_scale<Scalar>(m.dropout.site_at(g + 1)));
       h_[g + 1].array() *= unit_mask_[g + 1].array();
     }
   }
@@ -329,9 +331,9 @@ const BatchGradient<Scalar>& Backpropagation<Scalar>::run(
   for (int g = arch.gaps() - 1; g >= 0; --g) {
     const Matrix<Scalar>& w = params.weights[g];
     if (per_sample_weights) {
-      backward_gap_per_sample(g, m, bond_scale);
+      backward_gap_per_sample(g, m, bond_scale(g));
     } else if (drops_weights(m)) {
-      edge_multipliers(m.masks[0], g, bond_scale, edges_);
+      edge_multipliers(m.masks[0], g, bond_scale(g), edges_);
       result_.gradient.weights[g].noalias() = delta_ * h_[g].transpose();
       result_.gradient.weights[g].array() *= edges_.array();
       edges_.array() *= w.array();

@@ -211,6 +211,58 @@ TEST(Cli, InputDropoutIsHeldFixedAlongTheGrid) {
   }
 }
 
+// --p-units and --p-weights give a drop probability per layer: the site closed form with each
+// layer's p, the bond chain matched by sampling; wrong counts, models and values exit 2.
+TEST(Cli, PerLayerDropProbabilities) {
+  const Outcome site = run(
+      "theory --model site --widths 4,3,5 --input-width 3 --output-width 2 --p-units 0.2,0.7,0.45 "
+      "--format csv");
+  ASSERT_EQ(site.exit_code, 0) << site.err;
+  const double exact = (1 - std::pow(0.2, 4)) * (1 - std::pow(0.7, 3)) * (1 - std::pow(0.45, 5));
+  EXPECT_NEAR(value(parse_csv(site.out)[0], "theta"), exact, 1e-14);
+  const std::string bond = "--model bond --width 3 --depth 2 --p-weights 0.1,0.6,0.35 --format csv";
+  const Outcome theory = run("theory " + bond);
+  const Outcome sample = run("sample " + bond + " --samples 20000 --seed 4");
+  ASSERT_EQ(theory.exit_code, 0) << theory.err;
+  ASSERT_EQ(sample.exit_code, 0) << sample.err;
+  const double theta = value(parse_csv(theory.out)[0], "theta");
+  EXPECT_NEAR(value(parse_csv(sample.out)[0], "theta"), theta,
+              4 * std::sqrt(theta * (1 - theta) / 20000));
+  for (const auto& [options, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--model site --width 3 --depth 2 --p-units 0.5",
+            "--p-units: 1 unit drop probabilities "
+            "for a network of 2 hidden layers"},
+           {"--model bond --width 3 --depth 2 --p-weights 0.5,0.5", "--p-weights: 2 weight drop"},
+           {"--model bond --width 3 --depth 2 --p-units 0.5,0.5", "the bond model drops no units"},
+           {"--model site --width 3 --depth 2 --p-units 0.5,nan",
+            "'nan' in '0.5,nan' is not a drop"},
+           {"--model site --width 3 --depth 2 --p-units 0.5,0.5 --p 0.3", "give no --p"}}) {
+    const Outcome refused = run("theory " + options);
+    EXPECT_EQ(refused.exit_code, 2) << options;
+    EXPECT_NE(refused.err.find(message), std::string::npos) << refused.err;
+  }
+}
+
+// --depth-grid scans L as --p-grid scans p: a row per (depth, p), site rows the closed form
+// (1 - p^W)^L; repeated or impossible depths exit 2.
+TEST(Cli, TheoryScansTheDepth) {
+  const Outcome r =
+      run("theory --model site --width 4 --depth-grid 8,2,32 --p-grid 0.5:0.7:2 --format csv");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = parse_csv(r.out);
+  ASSERT_EQ(rows.size(), 6u);
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    const double depth = value(rows[k], "depth"), p = value(rows[k], "p");
+    EXPECT_EQ(depth, (std::vector<double>{2, 2, 8, 8, 32, 32})[k]);
+    EXPECT_NEAR(value(rows[k], "theta"), std::pow(1 - std::pow(p, 4), depth), 1e-14);
+  }
+  for (const std::string bad : {"1:3:5", "0,2", "3:1:2", "1:x:3"}) {
+    const Outcome refused = run("theory --model site --width 4 --p 0.5 --depth-grid " + bad);
+    EXPECT_EQ(refused.exit_code, 2) << bad;
+    EXPECT_NE(refused.err.find("--depth-grid: "), std::string::npos) << refused.err;
+  }
+}
+
 TEST(Cli, TheoryGridHasOneRowPerPoint) {
   const Outcome r =
       run("theory --model site+bond --width 3 --depth 4 --p-grid 0:1:11 --format csv");

@@ -30,14 +30,14 @@ ExactObservables enumerate_masks(const Architecture& arch, const Dropout& dropou
     if (drops_units(dropout.model)) {
       for (int k = 1; k <= arch.depth(); ++k) {
         for (int i = 0; i < arch.layer_width(k); ++i)
-          mask.set_unit(k, i, decide(dropout.p_site));
+          mask.set_unit(k, i, decide(dropout.site_at(k)));
       }
     }
     if (drops_edges(dropout.model)) {
       for (int g = 0; g < arch.gaps(); ++g) {
         for (int j = 0; j < arch.layer_width(g + 1); ++j) {
           for (int i = 0; i < arch.layer_width(g); ++i)
-            mask.set_edge(g, i, j, decide(dropout.p_bond));
+            mask.set_edge(g, i, j, decide(dropout.bond_at(g)));
         }
       }
     }

@@ -224,7 +224,8 @@ TEST(Mlp, SharedMaskEqualsPerSampleCopies) {
 }
 
 // Inverted scaling keeps the expected pre-activation of a linear network: averaged over
-// masks, the output equals the no-dropout output within 4 standard errors, per component.
+// masks, the output equals the no-dropout output within 4 standard errors, per component,
+// also with a drop probability per layer.
 TEST(Mlp, InvertedScalingPreservesTheMeanOutput) {
   const Architecture arch{3, 6, 2, 2};
   const MlpSpec spec{arch, Activation::identity, false, Initialisation::he};
@@ -233,7 +234,9 @@ TEST(Mlp, InvertedScalingPreservesTheMeanOutput) {
   const MatrixD exact = predict(spec, p, x);
   for (Dropout d :
        {Dropout{DropoutModel::site, 0.5, 0.0, 0.0}, Dropout{DropoutModel::bond, 0.0, 0.6, 0.0},
-        Dropout{DropoutModel::site_bond, 0.3, 0.3, 0.25}}) {
+        Dropout{DropoutModel::site_bond, 0.3, 0.3, 0.25},
+        // per-layer probabilities: each layer scaled by its own 1 / (1 - p)
+        Dropout{DropoutModel::site_bond, 0.0, 0.0, 0.0, {0.2, 0.6}, {0.1, 0.5, 0.3}}}) {
     std::vector<MeanAccumulator> out(2);
     for (std::uint64_t s = 0; s < 20000; ++s) {
       const auto r = forward_backward(spec, p, x, targets_for(Loss::mse, 2, 1), Loss::mse,

@@ -48,6 +48,16 @@ TEST(Sampling, EveryMethodMatchesExactEnumeration) {
       {{3, 2, 2, 1}, ScanLine{DropoutModel::site, true, false, 0.0, 0.0, 0.4}, {0.3, 0.6}},
       {{2, 2, 2, 1}, ScanLine{DropoutModel::bond, false, true, 0.0, 0.0, 0.5}, {0.4}},
       {{2, 1, 2, 2}, ScanLine{DropoutModel::site_bond, true, true, 0.0, 0.0, 0.3}, {0.35}},
+      // per-layer drop probabilities, fixed (the grid's p moves nothing), or beside a scan
+      {{2, 2, 3, 1},
+       ScanLine{DropoutModel::site, false, false, 0.0, 0.0, 0.0, {0.2, 0.7, 0.45}},
+       {0.5}},
+      {Architecture::layered(1, {2, 3}, 2),
+       ScanLine{DropoutModel::bond, false, false, 0.0, 0.0, 0.2, {}, {0.1, 0.6, 0.35}},
+       {0.5}},
+      {Architecture::layered(2, {2, 1}, 1),
+       ScanLine{DropoutModel::site_bond, false, true, 0.0, 0.0, 0.0, {0.5, 0.3}},
+       {0.3, 0.6}},
   };
   const std::int64_t samples = 20000;
   for (const auto& c : cases) {

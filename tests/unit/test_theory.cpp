@@ -47,7 +47,14 @@ std::vector<TinyCase> tiny_cases() {
           // input dropout
           {{3, 2, 2, 1}, Dropout{DropoutModel::site, 0.5, 0.0, 0.4}},
           {{2, 2, 2, 2}, Dropout{DropoutModel::bond, 0.0, 0.45, 0.3}},
-          {Architecture::layered(3, {2, 1}, 1), Dropout{DropoutModel::site_bond, 0.3, 0.4, 0.6}}};
+          {Architecture::layered(3, {2, 1}, 1), Dropout{DropoutModel::site_bond, 0.3, 0.4, 0.6}},
+          // per-layer drop probabilities
+          {{2, 2, 3, 1}, Dropout{DropoutModel::site, 0.0, 0.0, 0.0, {0.2, 0.7, 0.45}}},
+          {Architecture::layered(1, {2, 3}, 2),
+           Dropout{DropoutModel::bond, 0.0, 0.0, 0.0, {}, {0.1, 0.6, 0.35}}},
+          {Architecture::layered(2, {2, 1}, 1),
+           Dropout{DropoutModel::site_bond, 0.0, 0.0, 0.25, {0.5, 0.3}, {0.4, 0.2, 0.6}}},
+          {{2, 2, 2, 2}, Dropout{DropoutModel::site, 0.0, 0.0, 0.3, {1.0, 0.2}}}};
 }
 
 // Theory equals the probability-weighted sum over every mask to 1e-12.

@@ -42,14 +42,27 @@ struct Dropout {
   /// (Mask::draw, draw_uniforms), and not at all when it is 0, so that a network without input
   /// dropout draws exactly what it drew before input dropout existed.
   double p_input = 0.0;
+  /// Per-layer drop probabilities, when not empty: site_layers[k - 1] replaces p_site at hidden
+  /// layer k = 1..L, bond_layers[g] replaces p_bond on the weights of gap g = 0..L (those into
+  /// layer g + 1). Empty: one probability everywhere, as before they existed.
+  std::vector<double> site_layers = {}, bond_layers = {};
 
   /// Every probability the model uses set to p.
   static Dropout of(DropoutModel model, double p);
+  /// The drop probability of the units of hidden layer k (1..L) and of the weights of gap g.
+  double site_at(int layer) const { return site_layers.empty() ? p_site : site_layers[layer - 1]; }
+  double bond_at(int gap) const { return bond_layers.empty() ? p_bond : bond_layers[gap]; }
+  /// Gap g's probabilities as one-gap formulas take them (reach_probability): p_site of its
+  /// head layer (0 at the output), p_bond of its weights, no lists.
+  Dropout of_gap(int gap, const Architecture& arch) const;
   friend bool operator==(const Dropout&, const Dropout&) = default;
 };
 
 /// Throws std::invalid_argument naming the probability if one is outside [0, 1].
 void validate(const Dropout& dropout);
+/// Also that per-layer lists fit the network (L site values, L + 1 bond values) and the model
+/// (a site list only if it drops units, a bond list only if it drops weights).
+void validate(const Dropout& dropout, const Architecture& arch);
 
 /// A one-parameter family p -> Dropout: the scanned probabilities equal p, the others keep
 /// their fixed values. theta(p) along a scan line is what per-sample thresholds measure.
@@ -60,6 +73,9 @@ struct ScanLine {
   double fixed_p_site = 0.0;   ///< used when the model drops units and scan_site is false
   double fixed_p_bond = 0.0;   ///< used when the model drops edges and scan_bond is false
   double fixed_p_input = 0.0;  ///< input dropout, never scanned
+  /// Per-layer probabilities (Dropout::site_layers, bond_layers), fixed: a non-empty list
+  /// replaces the scan of its kind (scan_site or scan_bond is then false).
+  std::vector<double> site_layers = {}, bond_layers = {};
 
   /// Scans every probability the model uses.
   static ScanLine of(DropoutModel model);
