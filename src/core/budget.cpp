@@ -96,8 +96,9 @@ double threshold_sample_seconds(const Architecture& arch, DropoutModel model, Me
   // (sample_thresholds).
   const bool fast = method == Method::fast && model != DropoutModel::site_bond;
   double nanoseconds = fast ? (bond ? 20.0 : 2.0) * units : bond ? 10.0 * edges : 35.0 * units;
-  // Undirected spanning from thresholds sorts every edge of the sample (Newman-Ziff).
-  if (undirected) nanoseconds += 70.0 * edges;
+  // The undirected threshold's widest-path search: the forward pass lists the edges above a
+  // floor, and the search runs on those (spanning_thresholds; docs/performance.md).
+  if (undirected) nanoseconds += 5.0 * edges;
   return 1e-9 * nanoseconds;
 }
 

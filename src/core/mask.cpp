@@ -157,35 +157,40 @@ SampleUniforms draw_uniforms(const Architecture& arch, const ScanLine& line, Ran
   return uniforms;
 }
 
+ThresholdRule unit_rule(const ScanLine& line, int layer) {
+  if (layer == 0) return {false, line.fixed_p_input};
+  if (!line.site_layers.empty()) return {false, line.site_layers[layer - 1]};
+  return {line.scan_site, line.fixed_p_site};
+}
+
+ThresholdRule edge_rule(const ScanLine& line, int gap) {
+  if (!line.bond_layers.empty()) return {false, line.bond_layers[gap]};
+  return {line.scan_bond, line.fixed_p_bond};
+}
+
 ElementThresholds element_thresholds(const Architecture& arch, const SampleUniforms& uniforms,
                                      const ScanLine& line) {
-  // A scanned element keeps its uniform; a fixed one is kept for every p or for none.
-  auto threshold = [](double u, bool scanned, double fixed_p) {
-    if (scanned) return u;
-    return u > fixed_p ? kAlwaysKept : -kAlwaysKept;
-  };
   ElementThresholds result{arch, std::vector<double>(arch.units(), kAlwaysKept), {}};
   if (line.fixed_p_input > 0.0 && uniforms.inputs.size() != std::size_t(arch.input_width))
     throw std::logic_error("element_thresholds: input dropout without the inputs' uniforms");
+  const ThresholdRule input = unit_rule(line, 0);
   for (std::size_t i = 0; i < uniforms.inputs.size(); ++i)
-    result.units[i] = threshold(uniforms.inputs[i], false, line.fixed_p_input);
+    result.units[i] = input(uniforms.inputs[i]);
   if (!uniforms.units.empty()) {
     std::size_t n = 0;
     for (int k = 1; k <= arch.depth(); ++k) {
-      const double fixed = line.site_layers.empty() ? line.fixed_p_site : line.site_layers[k - 1];
-      const bool scanned = line.scan_site && line.site_layers.empty();
+      const ThresholdRule rule = unit_rule(line, k);
       for (int i = 0; i < arch.layer_width(k); ++i, ++n)
-        result.units[arch.unit_offset(1) + n] = threshold(uniforms.units[n], scanned, fixed);
+        result.units[arch.unit_offset(1) + n] = rule(uniforms.units[n]);
     }
   }
   result.edges.reserve(uniforms.edges.size());
   if (!uniforms.edges.empty()) {
     std::size_t e = 0;
     for (int g = 0; g < arch.gaps(); ++g) {
-      const double fixed = line.bond_layers.empty() ? line.fixed_p_bond : line.bond_layers[g];
-      const bool scanned = line.scan_bond && line.bond_layers.empty();
+      const ThresholdRule rule = edge_rule(line, g);
       for (std::int64_t n = 0; n < arch.gap_edges(g); ++n, ++e)
-        result.edges.push_back(threshold(uniforms.edges[e], scanned, fixed));
+        result.edges.push_back(rule(uniforms.edges[e]));
     }
   }
   return result;

@@ -5,6 +5,8 @@
 #include <cassert>
 #include <limits>
 #include <numeric>
+#include <optional>
+#include <queue>
 
 namespace dropperc {
 
@@ -447,6 +449,259 @@ PathThresholds path_thresholds(const ElementThresholds& t) {
 
 double undirected_threshold(const ElementThresholds& thresholds) {
   return Sweep(thresholds).spanning_threshold();
+}
+
+namespace {
+
+// The widest-path search of spanning_thresholds(): b[n] is the best bottleneck of a path found
+// so far from the input to unit n (its own threshold included), raised by relaxing gaps.
+class WidestPath {
+ public:
+  WidestPath(const Architecture& arch, const ScanLine& line, RandomStream& rng, double floor)
+      : arch_(arch),
+        line_(line),
+        rng_(rng),
+        start_(rng.position()),
+        edges_at_(start_ + (drops_units(line.model) ? arch.hidden_units() : 0)),
+        units_(unit_thresholds()),
+        b_(units_.size(), -kInf),
+        row_(static_cast<std::size_t>(arch.max_width())),
+        floor_(drops_edges(line.model) ? floor : kInf) {}
+
+  SpanningThresholds run(bool undirected) {
+    for (int i = 0; i < arch_.input_width; ++i)
+      b_[i] = units_[i];
+    for (int g = 0; g < arch_.gaps(); ++g)
+      relax_forward(g);
+    const double directed = layer_max(arch_.output_layer());
+    if (!undirected) return {directed, std::numeric_limits<double>::quiet_NaN()};
+    return {directed, widest(directed)};
+  }
+
+ private:
+  // The widest path by Dijkstra's search with max-min labels: units leave the queue in
+  // decreasing order of their final value, so the first output unit to leave it holds the answer
+  // (docs/theory.md §4). The directed threshold is a path's value, so the answer is at least
+  // `directed`: only edges above it can raise it, labels at or below it are never queued, and an
+  // empty queue means the answer is `directed` itself.
+  double widest(double directed) {
+    std::fill(b_.begin() + arch_.input_width, b_.end(), -kInf);
+    std::priority_queue<std::pair<double, std::int64_t>> queue;
+    for (std::int64_t i = 0; i < arch_.input_width; ++i) {
+      if (b_[i] > directed) queue.push({b_[i], i});
+    }
+    // The edges listed during the forward pass hold every edge above D if its floor was at or
+    // below D; else one more pass lists them.
+    const Adjacency* wide =
+        floor_ <= directed ? adjacency(listed_, directed) : edges_above(directed);
+    const std::int64_t first_output = arch_.unit_offset(arch_.output_layer());
+    while (!queue.empty()) {
+      const auto [value, n] = queue.top();
+      queue.pop();
+      if (value < b_[n]) continue;  // a stale entry
+      if (n >= first_output) return value;
+      auto offer = [&](std::int64_t m, double edge) {
+        const double candidate = std::min({value, edge, units_[m]});
+        if (candidate > b_[m] && candidate > directed) {
+          b_[m] = candidate;
+          queue.push({candidate, m});
+        }
+      };
+      if (wide) {
+        for (std::int64_t k = wide->start[n]; k < wide->start[n + 1]; ++k)
+          offer(wide->to[k].first, wide->to[k].second);
+      } else {
+        draw_neighbours(n, offer);
+      }
+    }
+    return directed;
+  }
+
+  struct Edge {
+    std::int64_t tail, head;
+    double value;
+  };
+  struct Adjacency {
+    std::vector<std::int64_t> start;                  // unit n's edges: [start[n], start[n+1])
+    std::vector<std::pair<std::int64_t, double>> to;  // (the other end, the edge's threshold)
+    std::vector<std::int64_t> next;                   // where the next edge of each unit goes
+  };
+  // The listed edges and the adjacency, kept per thread from one call to the next: fresh pages
+  // for every sample cost more than the search itself (docs/performance.md).
+  struct Reused {
+    std::vector<Edge> edges;
+    Adjacency adjacency;
+  };
+  static Reused& reused() {
+    thread_local Reused buffers;
+    buffers.edges.clear();
+    return buffers;
+  }
+  // The edges above `floor` whose ends are above it too, listed under both ends, from one more
+  // run over the stream: in a sample near its threshold a small fraction of all edges. Null when
+  // they are more than an eighth of the edges (or the model keeps every edge), so that memory
+  // stays a fraction of what storing every edge would take.
+  const Adjacency* edges_above(double floor) {
+    if (!drops_edges(line_.model)) return nullptr;
+    listed_.clear();
+    rng_.seek(edges_at_);
+    for (int g = 0; g < arch_.gaps(); ++g) {
+      const ThresholdRule rule = edge_rule(line_, g);
+      const std::int64_t tails = arch_.unit_offset(g), tail_count = arch_.layer_width(g);
+      for (int j = 0; j < arch_.layer_width(g + 1); ++j) {
+        const std::int64_t head = arch_.unit_offset(g + 1) + j;
+        for (std::int64_t i = 0; i < tail_count; ++i)
+          row_[i] = rule(rng_.uniform());
+        for (std::int64_t i = 0; i < tail_count; ++i) {
+          if (row_[i] > floor) [[unlikely]] {
+            if (units_[head] <= floor || units_[tails + i] <= floor) continue;
+            if (static_cast<std::int64_t>(listed_.size()) == cap_) return nullptr;
+            listed_.push_back({tails + i, head, row_[i]});
+          }
+        }
+      }
+    }
+    return adjacency(listed_, floor);
+  }
+
+  // The edges of `edges` above `floor`, with both ends above it, listed under both ends.
+  const Adjacency* adjacency(const std::vector<Edge>& edges, double floor) {
+    Adjacency& a = reused_.adjacency;
+    a.start.assign(static_cast<std::size_t>(arch_.units()) + 1, 0);
+    auto wide = [&](const Edge& e) {
+      return e.value > floor && units_[e.tail] > floor && units_[e.head] > floor;
+    };
+    for (const Edge& e : edges) {
+      if (!wide(e)) continue;
+      ++a.start[e.tail + 1];
+      ++a.start[e.head + 1];
+    }
+    std::partial_sum(a.start.begin(), a.start.end(), a.start.begin());
+    a.to.resize(static_cast<std::size_t>(a.start.back()));
+    a.next.assign(a.start.begin(), a.start.end() - 1);
+    for (const Edge& e : edges) {
+      if (!wide(e)) continue;
+      a.to[a.next[e.tail]++] = {e.head, e.value};
+      a.to[a.next[e.head]++] = {e.tail, e.value};
+    }
+    return &a;
+  }
+
+  // Offers every neighbour of unit n through its edge, drawn from the stream: the incoming row
+  // in one run, the outgoing edges one by one.
+  template <class Offer>
+  void draw_neighbours(std::int64_t n, Offer& offer) {
+    const bool drawn = drops_edges(line_.model);
+    const int layer = layer_of(n);
+    const int i = static_cast<int>(n - arch_.unit_offset(layer));
+    if (layer > 0) {  // the incoming row of head i of gap layer - 1
+      const int tails = arch_.layer_width(layer - 1);
+      if (drawn) rng_.seek(edges_at_ + arch_.gap_edge_offset(layer - 1) + std::int64_t{i} * tails);
+      const ThresholdRule rule = edge_rule(line_, layer - 1);
+      for (int t = 0; t < tails; ++t)
+        offer(arch_.unit_offset(layer - 1) + t, drawn ? rule(rng_.uniform()) : kInf);
+    }
+    const int tails = arch_.layer_width(layer);
+    const ThresholdRule rule = edge_rule(line_, layer);
+    for (int h = 0; h < arch_.layer_width(layer + 1); ++h) {  // outgoing, tail i of gap layer
+      if (drawn) rng_.seek(edges_at_ + arch_.gap_edge_offset(layer) + std::int64_t{h} * tails + i);
+      offer(arch_.unit_offset(layer + 1) + h, drawn ? rule(rng_.uniform()) : kInf);
+    }
+  }
+
+  // The layer of unit n: the last layer whose first unit is at or before n.
+  int layer_of(std::int64_t n) const {
+    int low = 0, high = arch_.output_layer();
+    while (low < high) {
+      const int middle = low + (high - low + 1) / 2;
+      if (arch_.unit_offset(middle) <= n) {
+        low = middle;
+      } else {
+        high = middle - 1;
+      }
+    }
+    return low;
+  }
+
+  // element_thresholds' unit thresholds: inputs by the input dropout, hidden units by the line,
+  // outputs kept.
+  std::vector<double> unit_thresholds() {
+    std::vector<double> t(static_cast<std::size_t>(arch_.units()), kInf);
+    if (drops_units(line_.model)) {
+      rng_.seek(start_);
+      for (int k = 1; k <= arch_.depth(); ++k) {
+        const ThresholdRule rule = unit_rule(line_, k);
+        double* layer = t.data() + arch_.unit_offset(k);
+        for (int i = 0; i < arch_.layer_width(k); ++i)
+          layer[i] = rule(rng_.uniform());
+      }
+    }
+    if (line_.fixed_p_input > 0.0) {
+      rng_.seek(edges_at_ + (drops_edges(line_.model) ? arch_.edges() : 0));
+      const ThresholdRule rule = unit_rule(line_, 0);
+      for (int i = 0; i < arch_.input_width; ++i)
+        t[i] = rule(rng_.uniform());
+    }
+    return t;
+  }
+
+  double layer_max(int layer) const {
+    const double* v = b_.data() + arch_.unit_offset(layer);
+    return *std::max_element(v, v + arch_.layer_width(layer));
+  }
+  // The best directed path to each unit of layer g + 1 through gap g (path_thresholds' forward
+  // recursion, docs/theory.md §3), the gap's uniforms drawn in one run of the stream.
+  void relax_forward(int g) {
+    const int tails = arch_.layer_width(g), heads = arch_.layer_width(g + 1);
+    const bool drawn = drops_edges(line_.model);
+    const ThresholdRule rule = edge_rule(line_, g);
+    if (drawn) rng_.seek(edges_at_ + arch_.gap_edge_offset(g));
+    const double* tail = b_.data() + arch_.unit_offset(g);
+    double* head = b_.data() + arch_.unit_offset(g + 1);
+    const double* head_t = units_.data() + arch_.unit_offset(g + 1);
+    for (int j = 0; j < heads; ++j) {
+      double best = -kInf;
+      for (int i = 0; i < tails; ++i) {
+        row_[i] = drawn ? rule(rng_.uniform()) : kInf;
+        best = std::max(best, std::min(tail[i], row_[i]));
+      }
+      head[j] = std::min(best, head_t[j]);
+      // Apart from the draws, so that the stream's state stays in registers there.
+      for (int i = 0; i < tails; ++i) {
+        if (row_[i] > floor_) [[unlikely]]
+          list({arch_.unit_offset(g) + i, arch_.unit_offset(g + 1) + j, row_[i]});
+      }
+    }
+  }
+
+  // Keeps an edge above the floor for the widest-path search; more than an eighth of the edges
+  // and listing stops (the floor was too low to save anything).
+  void list(const Edge& e) {
+    if (units_[e.tail] <= floor_ || units_[e.head] <= floor_) return;
+    if (static_cast<std::int64_t>(listed_.size()) < cap_) {
+      listed_.push_back(e);
+    } else {
+      floor_ = kInf;
+      listed_.clear();
+    }
+  }
+
+  const Architecture& arch_;
+  const ScanLine& line_;
+  RandomStream& rng_;
+  std::uint64_t start_, edges_at_;
+  std::vector<double> units_, b_, row_;   // row_: one head's incoming edges
+  double floor_;                          // edges above it are listed during the forward pass
+  std::int64_t cap_ = arch_.edges() / 8;  // listing stops beyond it
+  Reused& reused_ = reused();
+  std::vector<Edge>& listed_ = reused_.edges;
+};
+
+}  // namespace
+
+SpanningThresholds spanning_thresholds(const Architecture& arch, const ScanLine& line,
+                                       RandomStream& rng, bool undirected, double floor) {
+  return WidestPath(arch, line, rng, undirected ? floor : kInf).run(undirected);
 }
 
 std::vector<Observation> observe_on_grid(const ElementThresholds& t, std::span<const double> grid,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -234,6 +235,7 @@ SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first,
   // A sample that spans at no p (input dropout removed every input) has threshold -inf: stored
   // as 0, which says the same of every p in [0, 1] and keeps the thresholds probabilities.
   auto stored = [](double threshold) { return std::max(threshold, 0.0); };
+  double floor = std::numeric_limits<double>::infinity();
   for (std::int64_t s = first; s < last && !(stop && (*stop)()); ++s) {
     if (fast) {
       RandomStream rng = stream(plan, kFastThresholds, s);
@@ -243,10 +245,14 @@ SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first,
       continue;
     }
     RandomStream rng = stream(plan, kCoupledUniforms, s);
-    const auto t =
-        element_thresholds(plan.arch, draw_uniforms(plan.arch, plan.line, rng), plan.line);
-    result.directed.push_back(stored(path_thresholds(t).directed));
-    if (plan.undirected) result.undirected.push_back(stored(undirected_threshold(t)));
+    const SpanningThresholds t =
+        spanning_thresholds(plan.arch, plan.line, rng, plan.undirected, floor);
+    result.directed.push_back(stored(t.directed));
+    if (plan.undirected) result.undirected.push_back(stored(t.undirected));
+    // The next sample's guess: this one's directed threshold, less its distance to 1 (any
+    // guess gives the same thresholds; a good one saves a pass over the stream).
+    floor = t.directed > 0.0 ? t.directed - (1.0 - t.directed)
+                             : std::numeric_limits<double>::infinity();
   }
   return result;
 }

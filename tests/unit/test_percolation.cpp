@@ -189,6 +189,39 @@ TEST(Percolation, StreamingDirectedThresholdEqualsStoredOne) {
   }
 }
 
+// The widest-path thresholds draw each uniform from the stream when needed and equal, bit for
+// bit, those of the stored elements (path_thresholds, the union-find sweep), on every line case,
+// with input dropout, per-layer probabilities and networks long enough for paths that zig-zag.
+TEST(Percolation, WidestPathThresholdsEqualTheStoredOnes) {
+  std::vector<LineCase> cases = line_cases();
+  cases.push_back({{6, 8, 40, 6}, ScanLine::of(DropoutModel::bond)});
+  cases.push_back({{4, 6, 30, 2}, ScanLine::of(DropoutModel::site_bond)});
+  cases.push_back({{3, 5, 12, 2}, ScanLine{DropoutModel::site, true, false, 0.0, 0.0, 0.5}});
+  cases.push_back({Architecture::layered(2, {3, 5}, 2),
+                   ScanLine{DropoutModel::site_bond, false, true, 0.0, 0.0, 0.3, {0.4, 0.2}}});
+  int zig_zags = 0;
+  for (const LineCase& c : cases) {
+    for (std::uint64_t s = 0; s < 60; ++s) {
+      RandomStream stored({8, 2, s, 0}), on_demand({8, 2, s, 0}), directed_only({8, 2, s, 0});
+      const auto t = element_thresholds(c.arch, draw_uniforms(c.arch, c.line, stored), c.line);
+      const double directed = path_thresholds(t).directed, undirected = undirected_threshold(t);
+      const SpanningThresholds found = spanning_thresholds(c.arch, c.line, on_demand);
+      EXPECT_EQ(found.directed, directed) << c.arch << " sample " << s;
+      EXPECT_EQ(found.undirected, undirected) << c.arch << " sample " << s;
+      // Any floor gives the same bits: below, at and above the directed threshold, and 0 (every
+      // edge listed, past the cap).
+      for (double floor : {0.0, directed - 0.05, directed, directed + 0.01}) {
+        RandomStream again({8, 2, s, 0});
+        EXPECT_EQ(spanning_thresholds(c.arch, c.line, again, true, floor).undirected, undirected)
+            << c.arch << " sample " << s << " floor " << floor;
+      }
+      EXPECT_EQ(spanning_thresholds(c.arch, c.line, directed_only, false).directed, directed);
+      zig_zags += undirected > directed;
+    }
+  }
+  EXPECT_GE(zig_zags, 50);  // the backward relaxations are exercised (100 of 780 samples)
+}
+
 void check_backbone(const Architecture& arch);
 
 // backbone() takes a shortcut for masks that keep every edge; both paths agree with observe(),

@@ -9,6 +9,7 @@
 // that is what lets one sample give a whole curve theta(p) (docs/theory.md §2, §3).
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -106,6 +107,22 @@ struct SampleUniforms {
   std::vector<double> inputs;
 };
 SampleUniforms draw_uniforms(const Architecture& arch, const ScanLine& line, RandomStream& rng);
+
+/// How a scan line turns an element's uniform into its threshold: the uniform itself if the
+/// element is scanned, else +inf (kept at every p) or -inf (dropped at every p) against its
+/// fixed probability.
+struct ThresholdRule {
+  bool scanned = true;
+  double fixed_p = 0.0;
+  double operator()(double u) const {
+    constexpr double kInf = std::numeric_limits<double>::infinity();
+    return scanned ? u : (u > fixed_p ? kInf : -kInf);
+  }
+};
+/// The rule of the units of layer k (0: the inputs, by the input dropout; 1..L: hidden) and of
+/// the weights of gap g, for the elements the line's model drops.
+ThresholdRule unit_rule(const ScanLine& line, int layer);
+ThresholdRule edge_rule(const ScanLine& line, int gap);
 
 /// Element thresholds along a scan line: the element is kept at line parameter p iff its
 /// threshold exceeds p. A scanned element's threshold is its uniform; a fixed one's is +inf

@@ -7,6 +7,7 @@
 // gives the whole curve, and the result equals observe(Mask::at(thresholds, p)) exactly.
 
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -71,6 +72,26 @@ PathThresholds path_thresholds(const ElementThresholds& thresholds);
 /// Undirected threshold: the mask at p spans undirected iff p < the returned value. Adds
 /// elements in decreasing threshold with union-find (Newman-Ziff, docs/theory.md §4).
 double undirected_threshold(const ElementThresholds& thresholds);
+
+/// Both spanning thresholds of one sample.
+struct SpanningThresholds {
+  double directed = 0.0;    ///< path_thresholds(...).directed
+  double undirected = 0.0;  ///< undirected_threshold(...)
+};
+/// The thresholds of the sample whose coupled uniforms `rng` draws (draw_uniforms' order, from
+/// the stream's current position), bit for bit those of element_thresholds(draw_uniforms(arch,
+/// line, rng), line), without storing or sorting an edge: the undirected threshold is the widest
+/// (max-min) path from the input to the output, found by forward and backward relaxations of the
+/// gaps that could still raise it, each drawing its gap's uniforms from the stream again
+/// (docs/theory.md §4). With `undirected` false it stops after the first forward pass, which
+/// gives the directed threshold, and leaves the undirected one NaN. `floor` is a guess at a
+/// lower bound of the directed threshold (a neighbouring sample's, say): the edges above it are
+/// listed during the forward pass, which saves a second pass over the stream when the guess
+/// holds. Any floor gives the same result. The listed edges (at most an eighth of all) and the
+/// search's lists are kept per thread for the next call. Leaves `rng` at an unspecified position.
+SpanningThresholds spanning_thresholds(const Architecture& arch, const ScanLine& line,
+                                       RandomStream& rng, bool undirected = true,
+                                       double floor = std::numeric_limits<double>::infinity());
 
 /// observe(Mask::at(thresholds, p)) for every p of an ascending grid, in one pass.
 std::vector<Observation> observe_on_grid(const ElementThresholds& thresholds,
