@@ -496,7 +496,9 @@ class WidestPath {
         floor_ <= directed ? adjacency(listed_, directed) : edges_above(directed);
     const std::int64_t first_output = arch_.unit_offset(arch_.output_layer());
     while (!queue.empty()) {
-      const auto [value, n] = queue.top();
+      // Named, not structured bindings: the lambda below captures them (Clang 14 cannot).
+      const double value = queue.top().first;
+      const std::int64_t n = queue.top().second;
       queue.pop();
       if (value < b_[n]) continue;  // a stale entry
       if (n >= first_output) return value;
