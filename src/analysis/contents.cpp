@@ -2,7 +2,6 @@
 
 #include <numeric>
 #include <optional>
-#include <sstream>
 
 #include "dropperc/core/sampling.hpp"
 #include "dropperc/io/schema.hpp"
@@ -20,14 +19,16 @@ Architecture architecture_of(const h5::Group& g) {
     return {attribute(schema::kInputWidth), attribute(schema::kWidth), attribute(schema::kDepth),
             attribute(schema::kOutputWidth)};
   }
-  std::vector<int> widths;
-  std::istringstream text(g.string_attribute(schema::kHiddenWidths));
-  for (std::string field; std::getline(text, field, ',');)
-    widths.push_back(std::stoi(field));
-  Architecture arch = Architecture::layered(attribute(schema::kInputWidth), widths,
-                                            attribute(schema::kOutputWidth));
-  validate(arch);
-  return arch;
+  try {
+    Architecture arch = Architecture::layered(
+        attribute(schema::kInputWidth), parse_widths(g.string_attribute(schema::kHiddenWidths)),
+        attribute(schema::kOutputWidth));
+    validate(arch);
+    return arch;
+  } catch (const std::invalid_argument& e) {
+    throw h5::Error(g.file_name() + ": " + g.path() + ": attribute " +
+                    std::string(schema::kHiddenWidths) + ": " + e.what());
+  }
 }
 
 double input_dropout_of(const h5::Group& g) {
@@ -112,13 +113,7 @@ bool in_families(const Architecture& arch, double p_input) {
 }
 
 ScanLine scan_line(const std::string& model, double p_input) {
-  ScanLine line = ScanLine::of(*parse_dropout_model(model));
-  line.fixed_p_input = p_input;
-  return line;
-}
-
-std::int64_t table_width(const Architecture& arch) {
-  return arch.is_uniform() ? arch.width() : -1;
+  return ScanLine::of(*parse_dropout_model(model), p_input);
 }
 
 std::vector<double> pick(const std::vector<double>& values, const std::vector<std::size_t>& at) {

@@ -70,8 +70,6 @@ Contents read_contents(const h5::Group& root);
 bool in_families(const Architecture& arch, double p_input);
 /// The scan line of a stored task: its model's probabilities scanned, its input dropout fixed.
 ScanLine scan_line(const std::string& model, double p_input);
-/// The width column of the tables: W, or -1 for a layered network (its name lists its widths).
-std::int64_t table_width(const Architecture& arch);
 
 /// values[at[0]], values[at[1]], ...: the samples a resample chose.
 std::vector<double> pick(const std::vector<double>& values, const std::vector<std::size_t>& at);

@@ -67,7 +67,7 @@ std::vector<ThresholdRow> threshold_rows(const Contents& c, Fits& fits) {
         const ThresholdSummary summary = summarize_thresholds(pick(values, r[0]));
         return std::vector<double>{summary.p_half, summary.width};
       });
-      rows.push_back(threshold_row(t.name, t.model, kSpanning[s], table_width(t.arch),
+      rows.push_back(threshold_row(t.name, t.model, kSpanning[s], t.arch.width_or(-1),
                                    t.arch.depth(), values.size(), fits,
                                    s == 0 && exact_is_affordable(t.arch, t.model)
                                        ? p_half(t.arch, scan_line(t.model, t.p_input))
@@ -92,7 +92,7 @@ std::vector<CurveRow> curve_rows(const Contents& c) {
         const Interval ci = clopper_pearson(spans, n);
         const double exact =
             s == 0 && exact_known ? spanning_probability(t.arch, line.at(curve.p[j])).theta : kNaN;
-        rows.push_back({t.name, t.model, kSpanning[s], table_width(t.arch), t.arch.depth(),
+        rows.push_back({t.name, t.model, kSpanning[s], t.arch.width_or(-1), t.arch.depth(),
                         curve.p[j], curve.value[j], ci.low, ci.high, exact});
       }
     }

@@ -59,7 +59,7 @@ std::vector<TrainingRow> training_rows(const Contents& c) {
     TrainingRow row{t.name,
                     t.model,
                     t.activation,
-                    table_width(t.arch),
+                    t.arch.width_or(-1),
                     t.arch.depth(),
                     t.bias,
                     static_cast<std::int64_t>(t.test_loss.size())};

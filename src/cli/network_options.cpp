@@ -53,19 +53,16 @@ double parse_number(const std::string& field, const std::string& text) {
 // "0.2,0.5,0.5" -> {0.2, 0.5, 0.5}, each a drop probability, else a UsageError naming `option`.
 std::vector<double> parse_probabilities(const std::string& text, const char* option) {
   std::vector<double> values;
-  for (std::size_t start = 0;;) {
-    const std::size_t end = std::min(text.find(',', start), text.size());
-    const std::string field = text.substr(start, end - start);
+  for (const std::string& field : split(text, ',')) {
     double p = 0.0;
     const auto [stop, error] = std::from_chars(field.data(), field.data() + field.size(), p);
     if (error != std::errc{} || stop != field.data() + field.size() || !(p >= 0.0 && p <= 1.0)) {
-      throw UsageError(std::string(option) + ": '" + field + "' in '" + text.substr(0, 80) +
-                       "' is not a drop probability (a number in [0, 1])");
+      throw UsageError(std::string(option) + ": '" + field.substr(0, 40) + "' in '" +
+                       text.substr(0, 80) + "' is not a drop probability (a number in [0, 1])");
     }
     values.push_back(p);
-    if (end == text.size()) return values;
-    start = end + 1;
   }
+  return values;
 }
 
 // Which probabilities a site+bond grid scans: those not fixed by --p-site / --p-bond or given
@@ -228,30 +225,17 @@ std::vector<double> parse_grid(const std::string& text) {
   return evenly_spaced(start, stop, static_cast<int>(count));
 }
 
-std::vector<int> parse_widths(const std::string& text) {
-  std::vector<int> widths;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t end = std::min(text.find(',', start), text.size());
-    const std::string field = text.substr(start, end - start);
-    int width = 0;
-    const auto [stop, error] = std::from_chars(field.data(), field.data() + field.size(), width);
-    if (error != std::errc{} || stop != field.data() + field.size() || width < 1) {
-      throw UsageError("--widths: '" + field + "' in '" + text +
-                       "' is not a width (a whole number from 1 to 2147483647)");
-    }
-    widths.push_back(width);
-    if (end == text.size()) return widths;
-    start = end + 1;
-  }
-}
-
 Architecture resolve_architecture(const NetworkOptions& o) {
   if (o.widths && (o.width || o.depth)) {
     throw UsageError("--widths lists every hidden layer: give it or --width and --depth");
   }
   if (o.widths) {
-    const std::vector<int> widths = parse_widths(*o.widths);
+    std::vector<int> widths;
+    try {
+      widths = parse_widths(*o.widths);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--widths: ") + e.what());
+    }
     const int inputs = require_width(o.input_width, widths.front(), "--input-width");
     const int outputs = require_width(o.output_width, widths.back(), "--output-width");
     try {
@@ -298,6 +282,16 @@ NetworkRequest resolve(const NetworkOptions& o) {
   request.line.fixed_p_input = o.input_dropout;
   request.grid = o.p_grid ? parse_grid(*o.p_grid) : std::vector<double>{o.p.value_or(0.0)};
   return request;
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> fields;
+  for (std::size_t start = 0;;) {
+    const std::size_t end = std::min(text.find(separator, start), text.size());
+    fields.push_back(text.substr(start, end - start));
+    if (end == text.size()) return fields;
+    start = end + 1;
+  }
 }
 
 double probability_column(double p, const std::vector<double>& layers) {

@@ -65,11 +65,11 @@ Architecture resolve_architecture(const NetworkOptions& options);
 /// The network and its fixed probabilities as headers print them: "W_in=4 W=4 L=3 W_out=4, input
 /// dropout 0.2, unit drop probabilities 0.2,0.5,0.5".
 std::string network_text(const Architecture& arch, const ScanLine& line);
+/// "a,b,,c" -> {"a", "b", "", "c"}: the fields between separators, empty ones included.
+std::vector<std::string> split(const std::string& text, char separator);
 /// A site+bond probability column: the probability, or NaN where it is given per layer (the
 /// header lists the layers').
 double probability_column(double p, const std::vector<double>& layers);
-/// "512,256,128" -> {512, 256, 128}: every field a whole number >= 1, else a UsageError.
-std::vector<int> parse_widths(const std::string& text);
 
 /// Bounds of a floating option: low <= value <= high, an end excluded when marked open.
 struct Bounds {

@@ -45,14 +45,8 @@ std::vector<int> parse_depth_grid(const std::string& text) {
     }
     return v;
   };
-  std::vector<std::string> fields;
   const char separator = text.find(':') != std::string::npos ? ':' : ',';
-  for (std::size_t start = 0;;) {
-    const std::size_t end = std::min(text.find(separator, start), text.size());
-    fields.push_back(text.substr(start, end - start));
-    if (end == text.size()) break;
-    start = end + 1;
-  }
+  const std::vector<std::string> fields = split(text, separator);
   std::vector<int> depths;
   if (separator == ':') {
     if (fields.size() != 3) throw UsageError("--depth-grid: expected START:STOP:NUM, got " + shown);
@@ -80,10 +74,19 @@ std::vector<int> parse_depth_grid(const std::string& text) {
 }
 
 // The network, and p_half where the line scans something and `with_p_half`.
-void print_header(const NetworkRequest& request, bool with_p_half = true) {
+// With a depth grid, the network's L is the grid's ("L=2..32 (--depth-grid)") and no p_half.
+void print_header(const NetworkRequest& request, bool with_p_half = true,
+                  const std::vector<int>& depths = {}) {
+  std::string network = network_text(request.arch, request.line);
+  if (depths.size() > 1) {
+    const std::string depth = " L=" + std::to_string(request.arch.depth()) + " ";
+    network.replace(network.find(depth), depth.size(),
+                    " L=" + std::to_string(depths.front()) + ".." + std::to_string(depths.back()) +
+                        " (--depth-grid) ");
+  }
   std::printf("# dropperc theory: %s dropout, %s\n", std::string(name(request.line.model)).c_str(),
-              network_text(request.arch, request.line).c_str());
-  if (!request.line.scans() || !with_p_half) return;
+              network.c_str());
+  if (!request.line.scans() || !with_p_half || depths.size() > 1) return;
   try {
     std::printf("# p_half = %s (theta = 1/2 on this scan line)\n",
                 number(p_half(request.arch, request.line), 12).c_str());
@@ -273,7 +276,7 @@ int run_theory(const TheoryOptions& options) {
     for (double p : request.grid)
       table.add_row(theory_row(arch, request.line, p, site_bond, options.depth_grid.has_value()));
   }
-  if (!csv) print_header(request, !options.depth_grid);
+  if (!csv) print_header(request, true, depths);
   table.print(stdout, csv);
   return 0;
 }

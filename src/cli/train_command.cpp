@@ -62,10 +62,10 @@ struct TrainOptions {
 using Settings = std::map<std::string, std::string>;
 
 // The exact theta of the trained network's masks (docs/theory.md §2-§3), beside the measured
-// spanning fraction; "-" where the chain would take more than a second (bond on wide layers).
+// spanning fraction; nan where the chain would take more than a second (bond on wide layers).
 std::string exact_theta(const TrainingConfig& config) {
   const Architecture& arch = config.network.arch;
-  if (drops_edges(config.dropout.model) && chain_seconds(arch) > 1.0) return "-";
+  if (drops_edges(config.dropout.model) && chain_seconds(arch) > 1.0) return "nan";
   return number(spanning_probability(arch, config.dropout).theta);
 }
 

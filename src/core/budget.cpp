@@ -111,6 +111,14 @@ double sample_bytes(const Architecture& arch, DropoutModel model, Method method,
   return bytes;
 }
 
+double threshold_sample_bytes(const Architecture& arch, DropoutModel model, bool undirected) {
+  const double edges = edges_of(arch), units = units_of(arch);
+  double bytes = 32.0 * units;  // thresholds, labels, adjacency starts and cursors
+  // An eighth of the edges, listed (24 bytes) and under both ends in the adjacency (2 x 16).
+  if (undirected && drops_edges(model)) bytes += (24.0 + 32.0) / 8.0 * edges;
+  return bytes;
+}
+
 double chain_bytes(const Architecture& arch) {
   // A uniform network's gaps have at most three shapes: the first, the middle, the last.
   const int gaps = arch.gaps();

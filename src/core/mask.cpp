@@ -117,8 +117,8 @@ Dropout Dropout::of_gap(int gap, const Architecture& arch) const {
   return {model, arch.is_hidden(gap + 1) ? site_at(gap + 1) : 0.0, bond_at(gap), 0.0, {}, {}};
 }
 
-ScanLine ScanLine::of(DropoutModel model) {
-  return {model, drops_units(model), drops_edges(model), 0.0, 0.0};
+ScanLine ScanLine::of(DropoutModel model, double p_input) {
+  return {model, drops_units(model), drops_edges(model), 0.0, 0.0, p_input};
 }
 
 Dropout ScanLine::at(double p) const {

@@ -1,6 +1,7 @@
 #include "dropperc/core/network.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <ostream>
 #include <stdexcept>
@@ -99,6 +100,24 @@ void validate(const Architecture& arch) {
 std::ostream& operator<<(std::ostream& out, const Architecture& arch) {
   return out << "W_in=" << arch.input_width << " W=" << hidden_widths_text(arch)
              << " L=" << arch.depth() << " W_out=" << arch.output_width;
+}
+
+std::vector<int> parse_widths(std::string_view text) {
+  std::vector<int> widths;
+  for (std::size_t start = 0;;) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    const std::string_view field = text.substr(start, end - start);
+    int width = 0;
+    const auto [stop, error] = std::from_chars(field.data(), field.data() + field.size(), width);
+    if (error != std::errc{} || stop != field.data() + field.size() || width < 1) {
+      throw std::invalid_argument("'" + std::string(field.substr(0, 40)) + "' in '" +
+                                  std::string(text.substr(0, 80)) +
+                                  "' is not a width (a whole number from 1 to 2147483647)");
+    }
+    widths.push_back(width);
+    if (end == text.size()) return widths;
+    start = end + 1;
+  }
 }
 
 std::string hidden_widths_text(const Architecture& arch) {

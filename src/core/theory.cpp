@@ -68,23 +68,20 @@ std::vector<double> transition(const Dropout& dropout, int tails, int heads, boo
   return table;
 }
 
-}  // namespace
-
-namespace {
-
 // theta = (1 - p_in^W_in) prod_k (1 - p_k^W_k), = (1 - p^W)^L when uniform without input dropout
 // or per-layer probabilities: the input and every hidden layer keep a unit (docs/theory.md §2).
 SpanningProbability site_closed_form(const Architecture& arch, const Dropout& dropout) {
-  for (int k = 1; k <= arch.depth(); ++k) {
-    if (dropout.site_at(k) == 1.0) return {0.0, 1.0, -std::numeric_limits<double>::infinity()};
-  }
-  double log_theta = 0.0;  // a finite sum below: every hidden layer keeps a unit with p_k < 1
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  double log_theta = 0.0;
   if (arch.is_uniform() && dropout.site_layers.empty()) {
-    log_theta = arch.depth() * std::log1p(-std::pow(dropout.p_site, arch.width()));
+    log_theta =
+        arch.depth() * std::log1p(-std::pow(dropout.p_site, arch.width()));  // -inf at p = 1
   } else {
-    CompensatedSum sum;
-    for (int k = 1; k <= arch.depth(); ++k)
+    CompensatedSum sum;  // of finite terms: a layer that drops every unit ends it (theta = 0)
+    for (int k = 1; k <= arch.depth(); ++k) {
+      if (dropout.site_at(k) == 1.0) return {0.0, 1.0, -kInf};
       sum.add(std::log1p(-std::pow(dropout.site_at(k), arch.layer_width(k))));
+    }
     log_theta = sum.value();
   }
   if (dropout.p_input > 0.0) log_theta += std::log1p(-std::pow(dropout.p_input, arch.input_width));

@@ -49,12 +49,6 @@ GridSpec percolation_grid(const JobSpec& job) {
 
 }  // namespace
 
-ScanLine scan_line(const Task& task) {
-  ScanLine line = ScanLine::of(task.model);
-  line.fixed_p_input = task.p_input;
-  return line;
-}
-
 std::vector<Task> expand(const JobSpec& job) {
   const GridSpec& g = job.grid;
   const GridSpec percolation = percolation_grid(job);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <set>
 #include <system_error>
 
 #include "grid.hpp"
@@ -169,6 +170,13 @@ void read_taper(const Reader& grid, GridSpec& g) {
   const std::string law = r.optional<std::string>(
       "law", "geometric", "geometric or linear",
       [](const std::string& v) { return v == "geometric" || v == "linear"; });
+  if (!product_at_most(
+          {static_cast<std::int64_t>(first.size()), static_cast<std::int64_t>(depths.size())},
+          kMaxGridPoints)) {
+    r.fail_table("first x depths = " + std::to_string(first.size()) + " x " +
+                 std::to_string(depths.size()) + " networks, above the limit " +
+                 std::to_string(kMaxGridPoints) + " of grid points" + Reader::kLimitsSection);
+  }
   std::int64_t layers = 0;
   for (int l : depths)
     layers += l;
@@ -205,6 +213,8 @@ void read_widths(const Reader& r, GridSpec& g) {
                std::to_string(kMaxListValues) + " of a list" + Reader::kLimitsSection);
   }
   std::int64_t layers = 0;
+  std::set<std::vector<int>> listed;  // a repeat is found in O(log n), not by a scan
+  std::set<int> uniform;
   for (const toml::node& entry : *list) {
     if (entry.is_array()) {
       std::vector<int> widths = read_layered(r, entry);
@@ -214,7 +224,7 @@ void read_widths(const Reader& r, GridSpec& g) {
                "the lists name more than " + std::to_string(kMaxListedLayers) +
                    " hidden layers, the limit" + Reader::kLimitsSection);
       }
-      if (std::find(g.layered.begin(), g.layered.end(), widths) != g.layered.end())
+      if (!listed.insert(widths).second)
         r.fail(entry, "widths", Reader::shown(entry) + " appears twice");
       g.layered.push_back(std::move(widths));
       continue;
@@ -227,8 +237,7 @@ void read_widths(const Reader& r, GridSpec& g) {
                  Reader::kLimitsSection);
     }
     const int w = static_cast<int>(entry.as_integer()->get());
-    if (std::find(g.widths.begin(), g.widths.end(), w) != g.widths.end())
-      r.fail(entry, "widths", Reader::shown(entry) + " appears twice");
+    if (!uniform.insert(w).second) r.fail(entry, "widths", Reader::shown(entry) + " appears twice");
     g.widths.push_back(w);
   }
 }

@@ -44,6 +44,19 @@ TEST(Budget, RefusalsSayEstimateLimitAndOption) {
   EXPECT_NE(time.find("--max-hours"), std::string::npos) << time;
 }
 
+// A thresholds block keeps per-unit labels and at most an eighth of the edges (the widest-path
+// search), not every edge sorted: 7 bytes per edge, against 24 for a per-p sample.
+TEST(Budget, ThresholdBlocksHoldAnEighthOfTheEdges) {
+  const Architecture arch = Architecture::uniform(64, 4096);
+  const double edges = static_cast<double>(arch.edges());
+  const double units = static_cast<double>(arch.units());
+  EXPECT_EQ(threshold_sample_bytes(arch, DropoutModel::bond, true), 32 * units + 7 * edges);
+  EXPECT_EQ(threshold_sample_bytes(arch, DropoutModel::bond, false), 32 * units);
+  EXPECT_EQ(threshold_sample_bytes(arch, DropoutModel::site, true), 32 * units);
+  EXPECT_LT(threshold_sample_bytes(arch, DropoutModel::bond, true),
+            sample_bytes(arch, DropoutModel::bond, Method::thresholds, true) / 3);
+}
+
 // A 10^6 x 10^6 network: estimates are finite, absurd, and computed without overflow.
 TEST(Budget, AbsurdNetworksGiveAbsurdEstimates) {
   const Architecture huge{1000000, 1000000, 1000000, 1000000};

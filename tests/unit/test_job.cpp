@@ -545,14 +545,14 @@ TEST(Job, InputDropoutIsFixedOnEveryNetworkTask) {
   for (const Task& t : tasks) {
     EXPECT_NE(t.name.find("_pin0.200"), std::string::npos) << t.name;
     EXPECT_EQ(t.p_input, 0.2) << t.name;
-    const Dropout d = scan_line(t).at(0.5);
+    const Dropout d = ScanLine::of(t.model, t.p_input).at(0.5);
     EXPECT_EQ(d.p_input, 0.2);
     EXPECT_EQ(d.p_site, 0.5);
     EXPECT_EQ(d.p_bond, 0.5);
   }
   for (const Task& t : expand(parse_job_text(grid + "input_dropout = 0\n" + work, "i.toml"))) {
     EXPECT_EQ(t.name.find("_pin"), std::string::npos) << t.name;
-    EXPECT_EQ(scan_line(t).at(0.5).p_input, 0.0);
+    EXPECT_EQ(ScanLine::of(t.model, t.p_input).at(0.5).p_input, 0.0);
   }
 }
 

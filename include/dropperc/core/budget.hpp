@@ -48,6 +48,10 @@ double threshold_sample_seconds(const Architecture& arch, DropoutModel model, Me
 /// Bytes one sample of `method` holds: a mask of bits (masks), a threshold per weight or unit
 /// (thresholds), per-unit state (fast), and with undirected spanning the sorted weights.
 double sample_bytes(const Architecture& arch, DropoutModel model, Method method, bool undirected);
+/// Bytes one sample of a thresholds block holds (sample_thresholds): per-unit labels and, with
+/// undirected spanning of a model that drops weights, at most an eighth of the edges listed
+/// and their adjacency (spanning_thresholds).
+double threshold_sample_bytes(const Architecture& arch, DropoutModel model, bool undirected);
 
 /// Bytes of the exact theory's Markov chain over reachable counts (theory.hpp): its transition
 /// tables, (W_k + 1) x (W_{k+1} + 1) doubles, at most three alive at once, and the two profiles

@@ -78,8 +78,8 @@ struct ScanLine {
   /// replaces the scan of its kind (scan_site or scan_bond is then false).
   std::vector<double> site_layers = {}, bond_layers = {};
 
-  /// Scans every probability the model uses.
-  static ScanLine of(DropoutModel model);
+  /// Scans every probability the model uses, with input dropout `p_input` fixed.
+  static ScanLine of(DropoutModel model, double p_input = 0.0);
   Dropout at(double p) const;
   /// Whether p moves anything (site+bond with both probabilities fixed does not).
   bool scans() const {

@@ -13,6 +13,7 @@
 #include <iosfwd>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dropperc {
@@ -39,6 +40,8 @@ class Architecture {
   /// The width of every hidden layer of a uniform network; throws std::logic_error for a
   /// layered one, whose code paths must ask layer_width().
   int width() const;
+  /// width() of a uniform network, `fallback` for a layered one (tables write -1).
+  int width_or(int fallback) const { return is_uniform() ? width_ : fallback; }
   /// The same uniform network with another depth; throws std::logic_error for a layered one.
   Architecture with_depth(int depth) const;
   /// The same hidden layers between an input layer of `inputs` and an output layer of `outputs`.
@@ -98,5 +101,8 @@ void validate(const Architecture& arch);
 std::ostream& operator<<(std::ostream& out, const Architecture& arch);
 /// The hidden widths as --widths takes them: "16" for a uniform network, "512,256,128".
 std::string hidden_widths_text(const Architecture& arch);
+/// Its inverse, "512,256,128" -> {512, 256, 128}: every field a whole number >= 1, else
+/// std::invalid_argument naming the field.
+std::vector<int> parse_widths(std::string_view text);
 
 }  // namespace dropperc

@@ -203,10 +203,6 @@ struct Task {
 /// model.
 std::string_view model_name(const Task& task);
 
-/// The network task's scan line: every probability of its model scanned, its input dropout
-/// fixed; scan_line(task).at(task.p) is the dropout of a percolation or training task.
-ScanLine scan_line(const Task& task);
-
 /// The job's tasks in a fixed order: the grid's (kind, model, network, L, p, bias, activation
 /// as in the file, the uniform widths before the layered networks), then the lattice's (model, size
 /// as in the file). Names are unique: throws JobError if two tasks would share one (parse_job

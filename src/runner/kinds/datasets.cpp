@@ -57,12 +57,9 @@ void write_curve(h5::Group& g, std::string_view prefix, const std::vector<double
          "upper end of the 95% Clopper-Pearson interval");
 }
 
-std::int64_t summary_width(const Architecture& arch) {
-  return arch.is_uniform() ? arch.width() : -1;
-}
-
 void write_network_parameters(h5::Group& g, const Task& t, bool with_p) {
-  g.set_attribute(schema::kWidth, summary_width(t.arch));
+  // A layered network's width is -1: its widths attribute lists them.
+  g.set_attribute(schema::kWidth, std::int64_t{t.arch.width_or(-1)});
   if (!t.arch.is_uniform())
     g.set_attribute(schema::kHiddenWidths, std::string_view(hidden_widths_text(t.arch)));
   g.set_attribute(schema::kDepth, std::int64_t{t.arch.depth()});
@@ -78,7 +75,7 @@ void write_network_parameters(h5::Group& g, const Task& t, bool with_p) {
 SummaryRow network_row(const Task& task, bool with_p) {
   SummaryRow row;
   row.model = std::string(name(task.model));
-  row.width = summary_width(task.arch);
+  row.width = task.arch.width_or(-1);
   row.depth = task.arch.depth();
   if (with_p) row.p = task.p;
   return row;

@@ -35,9 +35,6 @@ enum class SpansWhen { below, above };
 void write_curve(h5::Group& g, std::string_view prefix, const std::vector<double>& thresholds,
                  const std::vector<double>& grid, SpansWhen when, std::string_view description);
 
-/// The width a task's attributes and the summary give a network: W, or -1 for a layered one
-/// (whose hidden widths the widths attribute lists).
-std::int64_t summary_width(const Architecture& arch);
 /// The attributes of a network task (percolation, thresholds, training): its network, its input
 /// dropout, the scales of the laws that gave its depth and p, and p unless `with_p` is false.
 void write_network_parameters(h5::Group& g, const Task& task, bool with_p);

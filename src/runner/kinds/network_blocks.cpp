@@ -10,7 +10,7 @@ SamplingPlan plan_for(const JobSpec& job, const Task& task) {
   const PercolationSpec& spec = *job.percolation;
   SamplingPlan plan;
   plan.arch = task.arch;
-  plan.line = scan_line(task);
+  plan.line = ScanLine::of(task.model, task.p_input);
   plan.grid = {task.p};
   plan.method = spec.method;
   plan.samples = spec.samples;

@@ -114,7 +114,7 @@ void check_estimate(const h5::Group& group, const PointEstimate& e, std::int64_t
 PointEstimate read_estimate(const h5::Group& group, const Task& task) {
   PointEstimate e;
   e.p = task.p;
-  e.dropout = scan_line(task).at(task.p);
+  e.dropout = ScanLine::of(task.model, task.p_input).at(task.p);
   e.samples = group.integer_attribute(schema::kSamples);
   e.directed_spans = group.integer_attribute(schema::kDirectedSpans);
   e.undirected_spans = group.integer_attribute(schema::kUndirectedSpans);

@@ -23,7 +23,7 @@ double Thresholds::cost(const JobSpec& job, const Task& task, std::int64_t index
 double Thresholds::memory(const JobSpec& job, const Task& task) {
   // One sample's arrays, and the block's thresholds (directed and undirected).
   const auto [first, last] = network_block(job, 0);
-  return sample_bytes(task.arch, task.model, job.percolation->method, job.percolation->undirected) +
+  return threshold_sample_bytes(task.arch, task.model, job.percolation->undirected) +
          16.0 * static_cast<double>(last - first);
 }
 

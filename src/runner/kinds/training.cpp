@@ -45,7 +45,7 @@ TrainingConfig replica_config(const JobSpec& job, const Task& task, const DataSp
   c.network.activation = task.activation;
   c.network.bias = task.bias;
   c.network.initialisation = spec.initialisation;
-  c.dropout = scan_line(task).at(task.p);
+  c.dropout = ScanLine::of(task.model, task.p_input).at(task.p);
   c.shared_mask = spec.shared_mask;
   c.steps = spec.steps;
   c.batch = spec.batch;
