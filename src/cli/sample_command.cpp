@@ -21,6 +21,7 @@ struct SampleOptions {
   std::uint64_t seed = 1;
   std::string method = "thresholds";
   bool directed_only = false;
+  std::string observables;  ///< comma-separated names, "all", or empty: the method's default
   bool quiet = false;
 };
 
@@ -47,6 +48,40 @@ class ProgressReporter {
   Clock::time_point last_ = start_;
 };
 
+// --observables: the names listed (theta always), "all", or, when empty, the method's default:
+// everything it measures, except that fast leaves out reachable_fraction, whose chain costs more
+// than the rest of a fast sample (docs/cli.md).
+ObservableSet observables_of(const SampleOptions& options, Method method) {
+  if (options.observables.empty()) {
+    return method == Method::fast ? kAllObservables & ~bit(Observable::reachable_fraction)
+                                  : kAllObservables;
+  }
+  if (options.observables == "all") return kAllObservables;
+  ObservableSet set = bit(Observable::directed_spanning);
+  for (const std::string& field : split(options.observables, ',')) {
+    const auto o = parse_observable(field);
+    if (!o) {
+      std::string known;
+      for (Observable each : kObservables)
+        known += (known.empty() ? "" : ", ") + std::string(name(each));
+      throw UsageError("--observables: unknown observable '" + field.substr(0, 80) +
+                       "' (expected all or a list of " + known + ")");
+    }
+    if (!measures(method, *o, true)) {
+      throw UsageError("--observables: the " + std::string(name(method)) +
+                       " method does not measure " + field +
+                       " (docs/cli.md lists what each method measures)");
+    }
+    set |= bit(*o);
+  }
+  return set;
+}
+
+bool any_undirected(ObservableSet set) {
+  return (set & (bit(Observable::undirected_spanning) | bit(Observable::largest_cluster) |
+                 bit(Observable::mean_other_cluster_size))) != 0;
+}
+
 SamplingPlan make_plan(const SampleOptions& options) {
   const NetworkRequest request = resolve(options.network);
   const auto method = parse_method(options.method);
@@ -57,19 +92,32 @@ SamplingPlan make_plan(const SampleOptions& options) {
   if (options.samples < 1) {
     throw UsageError("--samples: must be at least 1, got " + std::to_string(options.samples));
   }
-  SamplingPlan plan{
-      request.arch,          request.line, request.grid, *method, options.samples, options.seed, 0,
-      !options.directed_only};
+  const ObservableSet observables = observables_of(options, *method);
+  if (options.directed_only && !options.observables.empty() && any_undirected(observables)) {
+    throw UsageError("--directed-only: --observables names an undirected observable");
+  }
+  SamplingPlan plan{request.arch,
+                    request.line,
+                    request.grid,
+                    *method,
+                    options.samples,
+                    options.seed,
+                    0,
+                    !options.directed_only && any_undirected(observables),
+                    observables};
   try {
     validate(plan);
   } catch (const std::invalid_argument& e) {
     throw UsageError("--method " + options.method + ": " + e.what());
   }
-  // Thresholds give every p of the grid from one sample; the other methods sample each p.
   const Limits limits = limits_of(options.network.budget, kCommandCoreHours);
   require_memory(sample_bytes(plan.arch, plan.line.model, plan.method, plan.undirected), limits,
                  "a sample of this network");
-  const double points = plan.method == Method::thresholds ? 1.0 : plan.grid.size();
+  // Thresholds give every p from one sample, and so do the fast p* samplers without the chain;
+  // the other methods sample each p.
+  const bool per_point =
+      plan.method == Method::masks || (plan.method == Method::fast && draws_chain(plan));
+  const double points = per_point ? static_cast<double>(plan.grid.size()) : 1.0;
   require_time(static_cast<double>(plan.samples) * points *
                    sample_seconds(plan.arch, plan.line.model, plan.method, plan.undirected) /
                    3600.0,
@@ -102,7 +150,7 @@ std::vector<std::string> row(const SamplingPlan& plan, const PointEstimate& e) {
   }
   cells.push_back(std::to_string(e.samples));
   for (Observable o : kObservables) {
-    const bool measured = measures(plan.method, o, plan.undirected);
+    const bool measured = measures(plan, o);
     const MeanAccumulator& m = e.mean(o);
     if (o == Observable::directed_spanning || o == Observable::undirected_spanning) {
       const auto spans = o == Observable::directed_spanning ? e.directed_spans : e.undirected_spans;
@@ -131,7 +179,7 @@ void print_point(const SamplingPlan& plan, const PointEstimate& e) {
   }
   std::printf("\n");
   for (Observable o : kObservables) {
-    if (!measures(plan.method, o, plan.undirected)) continue;
+    if (!measures(plan, o)) continue;
     const MeanAccumulator& m = e.mean(o);
     std::printf("  %-26s %-12s", std::string(name(o)).c_str(), number(m.mean(), 8).c_str());
     if (o == Observable::directed_spanning || o == Observable::undirected_spanning) {
@@ -169,7 +217,7 @@ int run_sample(const SampleOptions& options) {
   // A grid in text: the means of the measured observables, one row per p.
   std::vector<std::string> names = {"p", "theta", "theta_low", "theta_high"};
   for (Observable o : kObservables) {
-    if (o != Observable::directed_spanning && measures(plan.method, o, plan.undirected)) {
+    if (o != Observable::directed_spanning && measures(plan, o)) {
       names.emplace_back(name(o));
     }
   }
@@ -180,7 +228,7 @@ int run_sample(const SampleOptions& options) {
                                       number(e.mean(Observable::directed_spanning).mean(), 6),
                                       number(ci.low, 6), number(ci.high, 6)};
     for (Observable o : kObservables) {
-      if (o != Observable::directed_spanning && measures(plan.method, o, plan.undirected)) {
+      if (o != Observable::directed_spanning && measures(plan, o)) {
         cells.push_back(number(e.mean(o).mean(), 6));
       }
     }
@@ -209,6 +257,10 @@ Command add_sample_command(CLI::App& app) {
       ->capture_default_str();
   command->add_flag("--directed-only", options->directed_only,
                     "Skip undirected spanning and clusters (they sort every weight of a sample)");
+  command->add_option("--observables", options->observables,
+                      "What to measure and print, comma-separated (theta is always there), or "
+                      "all; default: everything the method measures, except reachable_fraction "
+                      "under fast (its chain costs more than the rest)");
   command->add_flag("--quiet", options->quiet, "No progress reports on stderr");
   return {command, [options] { return run_sample(*options); }};
 }

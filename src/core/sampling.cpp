@@ -35,26 +35,27 @@ bool scans_whole_model(const ScanLine& line) {
   return line.scan_site == drops_units(line.model) && line.scan_bond == drops_edges(line.model);
 }
 
+// The lines the p* samplers (fast_site_thresholds, fast_bond_thresholds) cover.
+bool has_fast_thresholds(const ScanLine& line) {
+  return line.model != DropoutModel::site_bond && scans_whole_model(line);
+}
+
 void add(PointEstimate& estimate, const Observation& o, const SamplingPlan& plan) {
   const Architecture& arch = plan.arch;
   auto put = [&](Observable observable, double x) {
-    if (measures(plan.method, observable, plan.undirected)) {
+    if (measures(plan, observable)) {
       estimate.means[static_cast<std::size_t>(observable)].add(x);
     }
   };
+  const auto hidden = static_cast<double>(arch.hidden_units());
   ++estimate.samples;
   estimate.directed_spans += o.directed_spanning;
   put(Observable::directed_spanning, o.directed_spanning);
-  if (measures(plan.method, Observable::undirected_spanning, plan.undirected)) {
+  if (measures(plan, Observable::undirected_spanning)) {
     estimate.undirected_spans += o.undirected_spanning;
   }
   put(Observable::undirected_spanning, o.undirected_spanning);
   put(Observable::extinction_depth, o.extinction_depth);
-  std::int64_t reachable_hidden = 0;
-  for (int k = 1; k <= arch.depth(); ++k)
-    reachable_hidden += o.reachable[k];
-  const auto hidden = static_cast<double>(arch.hidden_units());
-  put(Observable::reachable_fraction, static_cast<double>(reachable_hidden) / hidden);
   put(Observable::backbone_units, static_cast<double>(o.backbone_units));
   put(Observable::backbone_unit_fraction, static_cast<double>(o.backbone_units) / hidden);
   put(Observable::backbone_weights, static_cast<double>(o.backbone_weights));
@@ -62,6 +63,11 @@ void add(PointEstimate& estimate, const Observation& o, const SamplingPlan& plan
       static_cast<double>(o.backbone_weights) / static_cast<double>(arch.edges()));
   put(Observable::largest_cluster, static_cast<double>(o.largest_cluster));
   put(Observable::mean_other_cluster_size, o.mean_other_cluster_size);
+  if (o.reachable.empty()) return;  // the fast method without its chain
+  std::int64_t reachable_hidden = 0;
+  for (int k = 1; k <= arch.depth(); ++k)
+    reachable_hidden += o.reachable[k];
+  put(Observable::reachable_fraction, static_cast<double>(reachable_hidden) / hidden);
   for (int k = 0; k < arch.layers(); ++k)
     estimate.reachable[k].add(o.reachable[k]);
 }
@@ -83,20 +89,24 @@ void sample_thresholds(const SamplingPlan& plan, std::int64_t s, std::vector<Poi
 }
 
 // Spanning and extinction from the p* samplers where the line scans a pure site or bond model,
-// from the chain otherwise; reachable counts always from the chain.
+// from the chain otherwise; reachable counts from the chain, drawn only if asked for or needed
+// (draws_chain).
 void sample_fast(const SamplingPlan& plan, std::int64_t s, std::vector<PointEstimate>& out) {
   std::optional<ExtinctionThresholds> thresholds;
-  if (plan.line.model != DropoutModel::site_bond && scans_whole_model(plan.line)) {
+  if (has_fast_thresholds(plan.line)) {
     RandomStream rng = stream(plan, kFastThresholds, s);
     const double p_input = plan.line.fixed_p_input;
     thresholds = plan.line.model == DropoutModel::site
                      ? fast_site_thresholds(plan.arch, rng, p_input)
                      : fast_bond_thresholds(plan.arch, rng, p_input);
   }
+  const bool chain = draws_chain(plan);
   for (std::size_t j = 0; j < plan.grid.size(); ++j) {
-    RandomStream rng = stream(plan, kChain, s, j);
     Observation o;
-    o.reachable = sample_reachable_chain(plan.arch, out[j].dropout, rng);
+    if (chain) {
+      RandomStream rng = stream(plan, kChain, s, j);
+      o.reachable = sample_reachable_chain(plan.arch, out[j].dropout, rng);
+    }
     if (thresholds) {
       const double p = plan.grid[j];
       o.directed_spanning = p < thresholds->directed;
@@ -122,6 +132,13 @@ std::string_view name(Method method) {
       return "fast";
   }
   return "?";
+}
+
+std::optional<Observable> parse_observable(std::string_view text) {
+  for (Observable o : kObservables) {
+    if (text == name(o)) return o;
+  }
+  return std::nullopt;
 }
 
 std::optional<Method> parse_method(std::string_view text) {
@@ -170,6 +187,16 @@ bool measures(Method method, Observable observable, bool undirected) {
     default:
       return method != Method::fast;
   }
+}
+
+bool measures(const SamplingPlan& plan, Observable observable) {
+  return (plan.observables & bit(observable)) != 0 &&
+         measures(plan.method, observable, plan.undirected);
+}
+
+bool draws_chain(const SamplingPlan& plan) {
+  return plan.method == Method::fast && (!has_fast_thresholds(plan.line) ||
+                                         (plan.observables & bit(Observable::reachable_fraction)));
 }
 
 void validate(const SamplingPlan& plan) {
@@ -229,8 +256,7 @@ std::vector<PointEstimate> run_sampling(const SamplingPlan& plan, const Progress
 SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first, std::int64_t last,
                                    StopCheck* stop) {
   SampleThresholds result;
-  const bool fast = plan.method == Method::fast && plan.line.model != DropoutModel::site_bond &&
-                    scans_whole_model(plan.line);
+  const bool fast = plan.method == Method::fast && has_fast_thresholds(plan.line);
   const double p_input = plan.line.fixed_p_input;
   // A sample that spans at no p (input dropout removed every input) has threshold -inf: stored
   // as 0, which says the same of every p in [0, 1] and keeps the thresholds probabilities.

@@ -314,6 +314,26 @@ TEST(Cli, SampleCsvHasRequiredColumnsForEveryMethod) {
   }
 }
 
+// Fast leaves the reachable chain out unless asked; names it does not know or cannot measure are
+// refused with exit code 2.
+TEST(Cli, SampleObservablesChooseWhatIsDrawn) {
+  const std::string command = std::string("sample ") + kOracleNetwork +
+                              " --p 0.75 --samples 500 --method fast --format csv";
+  const auto plain = parse_csv(run(command).out);
+  const auto asked = parse_csv(run(command + " --observables reachable_fraction").out);
+  ASSERT_EQ(plain.size(), 1u);
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_TRUE(std::isnan(value(plain[0], "reachable_fraction")));
+  EXPECT_FALSE(std::isnan(value(asked[0], "reachable_fraction")));
+  EXPECT_EQ(value(plain[0], "theta"), value(asked[0], "theta"));
+  const Outcome unknown = run(command + " --observables thet");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("unknown observable 'thet'"), std::string::npos) << unknown.err;
+  const Outcome unmeasured = run(command + " --observables largest_cluster");
+  EXPECT_EQ(unmeasured.exit_code, 2);
+  EXPECT_NE(unmeasured.err.find("does not measure largest_cluster"), std::string::npos);
+}
+
 TEST(Cli, SampleTextReportsIntervalAndMeans) {
   const Outcome r =
       run("sample --model bond --width 8 --depth 100 --p 0.5 --samples 2000 --seed 1");

@@ -185,6 +185,29 @@ TEST(Sampling, ResultDependsOnPlanAlone) {
   }
 }
 
+// Observables nobody asked for are not drawn: the fast method without reachable_fraction skips
+// the chain, and gives the same spanning and extinction bits as with it (they come from the p*
+// sampler's stream either way). A line the p* samplers do not cover still draws the chain.
+TEST(Sampling, FastMethodDrawsTheChainOnlyWhenAsked) {
+  SamplingPlan plan =
+      plan_for({2, 4, 6, 2}, ScanLine::of(DropoutModel::bond), {0.3, 0.5, 0.7}, Method::fast, 500);
+  ASSERT_TRUE(draws_chain(plan));
+  const auto with_chain = run_sampling(plan);
+  plan.observables = kAllObservables & ~bit(Observable::reachable_fraction);
+  ASSERT_FALSE(draws_chain(plan));
+  EXPECT_FALSE(measures(plan, Observable::reachable_fraction));
+  const auto without = run_sampling(plan);
+  for (std::size_t j = 0; j < without.size(); ++j) {
+    EXPECT_EQ(without[j].directed_spans, with_chain[j].directed_spans);
+    EXPECT_EQ(without[j].mean(Observable::extinction_depth).mean(),
+              with_chain[j].mean(Observable::extinction_depth).mean());
+    EXPECT_EQ(without[j].mean(Observable::reachable_fraction).count(), 0);
+    EXPECT_EQ(without[j].reachable[3].count(), 0);
+  }
+  plan.line = ScanLine::of(DropoutModel::site_bond);
+  EXPECT_TRUE(draws_chain(plan));
+}
+
 TEST(Sampling, ValidateRejectsBadPlans) {
   const SamplingPlan good =
       plan_for({2, 3, 4, 2}, ScanLine::of(DropoutModel::bond), {0.3}, Method::masks, 10);

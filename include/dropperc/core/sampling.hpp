@@ -47,6 +47,15 @@ inline constexpr std::array kObservables = {
     Observable::backbone_weights,  Observable::backbone_weight_fraction,
     Observable::largest_cluster,   Observable::mean_other_cluster_size};
 std::string_view name(Observable observable);
+/// Inverse of name(); nullopt for anything else.
+std::optional<Observable> parse_observable(std::string_view text);
+
+/// A set of observables, one bit each (bit i: kObservables[i]).
+using ObservableSet = std::uint32_t;
+inline constexpr ObservableSet kAllObservables = (ObservableSet{1} << kObservables.size()) - 1;
+constexpr ObservableSet bit(Observable o) {
+  return ObservableSet{1} << static_cast<unsigned>(o);
+}
 
 /// Whether `method` measures `observable`. The fast method measures directed spanning, the
 /// extinction depth and reachable counts; undirected observables need `undirected` on.
@@ -61,7 +70,19 @@ struct SamplingPlan {
   std::uint64_t seed = 0;
   std::uint64_t stream = 0;  ///< distinguishes independent plans with the same seed (< 2^46)
   bool undirected = true;    ///< measure undirected spanning and clusters (masks, thresholds)
+  /// What the plan's user asked for: an observable outside it is not reported, and not drawn
+  /// where drawing it costs extra. That is the fast method's reachable-count chain (one per grid
+  /// point, for reachable_fraction and the per-layer profile), which a line the p* samplers
+  /// cover needs for nothing else; masks and thresholds measure everything in one search.
+  ObservableSet observables = kAllObservables;
 };
+
+/// Whether the plan reports `observable`: the method measures it and the plan asks for it.
+bool measures(const SamplingPlan& plan, Observable observable);
+/// Whether the fast method draws the reachable-count chain for this plan: reachable counts
+/// were asked for, or the line is not one the p* samplers cover (site+bond, or fixed
+/// probabilities), where the chain gives spanning and extinction too.
+bool draws_chain(const SamplingPlan& plan);
 
 /// Throws std::invalid_argument naming the bad field: invalid network or probabilities, an
 /// empty or unsorted grid, samples < 1, or a network too large for per-edge methods.
@@ -75,7 +96,8 @@ struct PointEstimate {
   std::int64_t directed_spans = 0;
   std::int64_t undirected_spans = 0;
   std::array<MeanAccumulator, kObservables.size()> means;  ///< unmeasured ones stay empty
-  std::vector<MeanAccumulator> reachable;                  ///< per layer, k = 0..L+1
+  std::vector<MeanAccumulator> reachable;                  ///< per layer, k = 0..L+1; empty
+                                                           ///< accumulators if not measured
 
   const MeanAccumulator& mean(Observable o) const { return means[static_cast<std::size_t>(o)]; }
 };

@@ -1,0 +1,35 @@
+#pragma once
+// Exact theta beyond the dense MLP (docs/theory.md §11): local connectivity by the transfer
+// matrix over reachable sets, dense layers with identity skips by the block chain of reachable
+// counts. Where neither applies, the functions refuse and say so: Monte Carlo (dropperc sample)
+// covers every geometry.
+
+#include "dropperc/core/geometry.hpp"
+#include "dropperc/core/theory.hpp"
+
+namespace dropperc {
+
+/// The most units the transfer matrix tracks at once: its state vector holds 2^bits doubles
+/// (2^22: 32 MB).
+inline constexpr int kMaxTransferBits = 22;
+/// The most state updates (one per state per unit added) the transfer matrix does before it
+/// refuses: about a minute of work.
+inline constexpr double kMaxTransferWork = 2e10;
+
+/// Units the transfer matrix of a local network tracks at once (docs/theory.md §11.2): the
+/// tails still needed by a later head of their gap and the heads done so far: W + K in one
+/// periodic dimension, W + 1 with open boundaries. O(units x K) work.
+int transfer_matrix_bits(const Architecture& arch, const Topology& topology);
+
+/// Exact theta of the network (docs/theory.md §11):
+/// - the dense MLP: spanning_probability(arch, dropout);
+/// - local connectivity without skips: the transfer matrix, if transfer_matrix_bits is at most
+///   kMaxTransferBits and the work at most kMaxTransferWork;
+/// - dense layers with skips, every layer (input and output included) of one width W: the
+///   block chain of reachable counts, O((L / S) W^4 + L W^3).
+/// Otherwise throws std::invalid_argument saying what has no exact theory here and pointing to
+/// Monte Carlo. 1 - theta and log theta keep their precision as in theory.hpp.
+SpanningProbability spanning_probability(const Architecture& arch, const Topology& topology,
+                                         const Dropout& dropout);
+
+}  // namespace dropperc
