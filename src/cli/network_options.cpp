@@ -256,9 +256,73 @@ Architecture resolve_architecture(const NetworkOptions& o) {
           require_width(o.output_width, width, "--output-width")};
 }
 
+void add_topology_options(CLI::App& command, TopologyOptions& o) {
+  command.add_option("--connectivity", o.connectivity,
+                     "dense (default) or local: convolution-like layers (docs/theory.md §11.1)");
+  command.add_option("--kernel", o.kernel,
+                     "With local: K offsets j + d, d = 0..K-1 (a K x K neighbourhood in 2-D)");
+  command.add_option("--boundary", o.boundary, "With local: periodic (default) or open");
+  command.add_option("--dimensions", o.dimensions, "With local: 1 (default) or 2");
+  command.add_option("--channels", o.channels,
+                     "With --dimensions 2: C channels per site, W = C side^2 (default 1)");
+  command.add_option("--residual", o.residual,
+                     "Identity skips from layer k to k + S for k = 0, S, 2S, ... (residual blocks "
+                     "of S layers)");
+  command.add_option("--residual-dropout", o.residual_dropout,
+                     "With --residual: true (default) if DropConnect may drop the skips, false");
+}
+
+Topology resolve_topology(const TopologyOptions& o, const Architecture& arch) {
+  Topology t;
+  const auto connectivity = parse_connectivity(o.connectivity);
+  if (!connectivity) {
+    throw UsageError("--connectivity: unknown connectivity '" + o.connectivity.substr(0, 80) +
+                     "' (expected dense or local)");
+  }
+  t.connectivity = *connectivity;
+  const bool local = t.connectivity == Connectivity::local;
+  if (local && !o.kernel) throw UsageError("--connectivity local: needs --kernel K");
+  if (!local && (o.kernel || o.boundary || o.dimensions || o.channels)) {
+    throw UsageError("--kernel, --boundary, --dimensions and --channels need --connectivity local");
+  }
+  t.kernel = o.kernel.value_or(t.kernel);
+  t.dimensions = o.dimensions.value_or(1);
+  t.channels = o.channels.value_or(1);
+  if (o.boundary) {
+    const auto boundary = parse_boundary(*o.boundary);
+    if (!boundary) {
+      throw UsageError("--boundary: unknown boundary '" + o.boundary->substr(0, 80) +
+                       "' (expected periodic or open)");
+    }
+    t.boundary = *boundary;
+  }
+  if (o.residual_dropout && !o.residual) throw UsageError("--residual-dropout: needs --residual");
+  if (o.residual) {
+    if (*o.residual < 1) {
+      throw UsageError("--residual: the skip step S must be at least 1, got " +
+                       std::to_string(*o.residual));
+    }
+    t.residual = *o.residual;
+  }
+  if (o.residual_dropout) {
+    if (*o.residual_dropout != "true" && *o.residual_dropout != "false") {
+      throw UsageError("--residual-dropout: expected true or false, got '" +
+                       o.residual_dropout->substr(0, 80) + "'");
+    }
+    t.residual_dropout = *o.residual_dropout == "true";
+  }
+  try {
+    validate(t, arch);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  return t;
+}
+
 NetworkRequest resolve(const NetworkOptions& o) {
   NetworkRequest request;
   request.arch = resolve_architecture(o);
+  request.topology = resolve_topology(o.topology, request.arch);
 
   const auto model = parse_dropout_model(o.model);
   if (!model) {

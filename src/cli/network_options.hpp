@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "dropperc/core/budget.hpp"
+#include "dropperc/core/geometry.hpp"
 #include "dropperc/core/mask.hpp"
 #include "dropperc/core/network.hpp"
 
@@ -33,6 +34,18 @@ void add_budget_options(CLI::App& command, BudgetOptions& options, double defaul
 /// where they are absent.
 Limits limits_of(const BudgetOptions& options, double default_hours);
 
+/// --connectivity, --kernel, --boundary, --dimensions, --channels, --residual,
+/// --residual-dropout (theory and sample; docs/cli.md).
+struct TopologyOptions {
+  std::string connectivity = "dense";
+  std::optional<int> kernel;
+  std::optional<std::string> boundary;
+  std::optional<int> dimensions;
+  std::optional<int> channels;
+  std::optional<int> residual;
+  std::optional<std::string> residual_dropout;
+};
+
 struct NetworkOptions {
   std::optional<int> width;
   std::optional<int> depth;
@@ -49,6 +62,7 @@ struct NetworkOptions {
   double input_dropout = 0.0;            ///< fixed, never scanned
   std::string format = "text";
   BudgetOptions budget;
+  TopologyOptions topology;  ///< registered by add_topology_options only
 };
 
 /// The network, the scan line and the grid of line parameters the options describe.
@@ -56,10 +70,15 @@ struct NetworkRequest {
   Architecture arch;
   ScanLine line;
   std::vector<double> grid;  ///< ascending; one point unless --p-grid was given
+  Topology topology;         ///< the dense MLP unless the topology options say otherwise
 };
 
 void add_network_options(CLI::App& command, NetworkOptions& options);
 NetworkRequest resolve(const NetworkOptions& options);
+/// Registers the topology options; commands without them model the dense MLP.
+void add_topology_options(CLI::App& command, TopologyOptions& options);
+/// The topology the options describe, validated against the network.
+Topology resolve_topology(const TopologyOptions& options, const Architecture& arch);
 /// The network of --width/--depth or --widths with --input-width/--output-width, validated.
 Architecture resolve_architecture(const NetworkOptions& options);
 /// The network and its fixed probabilities as headers print them: "W_in=4 W=4 L=3 W_out=4, input

@@ -104,7 +104,8 @@ SamplingPlan make_plan(const SampleOptions& options) {
                     options.seed,
                     0,
                     !options.directed_only && any_undirected(observables),
-                    observables};
+                    observables,
+                    request.topology};
   try {
     validate(plan);
   } catch (const std::invalid_argument& e) {
@@ -206,9 +207,11 @@ int run_sample(const SampleOptions& options) {
     table.print(stdout, true);
     return 0;
   }
-  std::printf("# dropperc sample: %s dropout, %s; method %s, %lld samples, seed %llu\n",
+  const std::string topology =
+      plan.topology.is_dense_mlp() ? "" : ", " + topology_text(plan.topology);
+  std::printf("# dropperc sample: %s dropout, %s%s; method %s, %lld samples, seed %llu\n",
               std::string(name(plan.line.model)).c_str(),
-              network_text(plan.arch, plan.line).c_str(), options.method.c_str(),
+              network_text(plan.arch, plan.line).c_str(), topology.c_str(), options.method.c_str(),
               static_cast<long long>(plan.samples), static_cast<unsigned long long>(plan.seed));
   if (estimates.size() == 1) {
     print_point(plan, estimates.front());
@@ -247,6 +250,7 @@ Command add_sample_command(CLI::App& app) {
       "other percolation observables, at one p or over a p grid");
   auto options = std::make_shared<SampleOptions>();
   add_network_options(*command, options->network);
+  add_topology_options(*command, options->network.topology);
   command->add_option("--samples", options->samples, "Number of samples (masks) per p")
       ->capture_default_str();
   add_seed_option(*command, options->seed, "Seed: equal seeds give equal results");

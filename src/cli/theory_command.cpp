@@ -13,6 +13,7 @@
 #include "table.hpp"
 
 #include "dropperc/core/theory.hpp"
+#include "dropperc/core/topology_theory.hpp"
 
 namespace dropperc::cli {
 
@@ -224,8 +225,54 @@ std::vector<std::string> theory_row(const Architecture& arch, const ScanLine& li
   return row;
 }
 
+bool has_topology(const TopologyOptions& t) {
+  return t.connectivity != "dense" || t.residual.has_value();
+}
+
+// Local connectivity or skips: theta, its complement and log at every p (docs/theory.md §11),
+// where exact theory exists; the profile, the extinction depth and the solvers are dense only.
+int run_topology_theory(const TheoryOptions& options) {
+  if (options.profile || options.solve || options.depth_grid) {
+    throw UsageError(
+        "--profile, --solve and --depth-grid are for dense networks without skips; with "
+        "--connectivity local or --residual the theory gives theta");
+  }
+  const NetworkRequest request = resolve(options.network);
+  const bool site_bond = request.line.model == DropoutModel::site_bond;
+  std::vector<std::string> columns = {"p"};
+  if (site_bond) columns.insert(columns.end(), {"p_site", "p_bond"});
+  columns.insert(columns.end(), {"theta", "one_minus_theta", "log_theta"});
+  Table table(columns);
+  for (double p : request.grid) {
+    const Dropout dropout = request.line.at(p);
+    SpanningProbability theta;
+    try {
+      theta = spanning_probability(request.arch, request.topology, dropout);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    std::vector<std::string> row = {number(shown_p(request.line, p))};
+    if (site_bond) {
+      row.insert(row.end(), {number(probability_column(dropout.p_site, dropout.site_layers)),
+                             number(probability_column(dropout.p_bond, dropout.bond_layers))});
+    }
+    row.insert(row.end(),
+               {number(theta.theta), number(theta.one_minus_theta), number(theta.log_theta)});
+    table.add_row(row);
+  }
+  const bool csv = options.network.format == "csv";
+  if (!csv) {
+    std::printf(
+        "# dropperc theory: %s dropout, %s, %s\n", std::string(name(request.line.model)).c_str(),
+        network_text(request.arch, request.line).c_str(), topology_text(request.topology).c_str());
+  }
+  table.print(stdout, csv);
+  return 0;
+}
+
 int run_theory(const TheoryOptions& options) {
   if (options.solve_for && !options.solve) throw UsageError("--for: needs --solve");
+  if (has_topology(options.network.topology)) return run_topology_theory(options);
   if (options.solve) {
     if (options.profile) throw UsageError("--profile and --solve exclude each other: give one");
     if (options.depth_grid) throw UsageError("--depth-grid and --solve exclude each other");
@@ -290,6 +337,7 @@ Command add_theory_command(CLI::App& app) {
       "for site dropout, Markov chain over reachable counts otherwise (docs/theory.md)");
   auto options = std::make_shared<TheoryOptions>();
   add_network_options(*command, options->network);
+  add_topology_options(*command, options->network.topology);
   command->add_flag("--profile", options->profile,
                     "Print the expected number of forward-reachable units of every layer instead");
   command->add_option("--solve", options->solve,

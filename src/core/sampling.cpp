@@ -7,6 +7,7 @@
 #include <string>
 
 #include "dropperc/core/fast_sampler.hpp"
+#include "dropperc/core/graph_percolation.hpp"
 
 namespace dropperc {
 
@@ -40,7 +41,9 @@ bool has_fast_thresholds(const ScanLine& line) {
   return line.model != DropoutModel::site_bond && scans_whole_model(line);
 }
 
-void add(PointEstimate& estimate, const Observation& o, const SamplingPlan& plan) {
+// `weights`: the network's edge count where it is not the dense MLP's (Graph::edges()).
+void add(PointEstimate& estimate, const Observation& o, const SamplingPlan& plan,
+         std::int64_t weights = 0) {
   const Architecture& arch = plan.arch;
   auto put = [&](Observable observable, double x) {
     if (measures(plan, observable)) {
@@ -60,7 +63,8 @@ void add(PointEstimate& estimate, const Observation& o, const SamplingPlan& plan
   put(Observable::backbone_unit_fraction, static_cast<double>(o.backbone_units) / hidden);
   put(Observable::backbone_weights, static_cast<double>(o.backbone_weights));
   put(Observable::backbone_weight_fraction,
-      static_cast<double>(o.backbone_weights) / static_cast<double>(arch.edges()));
+      static_cast<double>(o.backbone_weights) /
+          static_cast<double>(weights > 0 ? weights : arch.edges()));
   put(Observable::largest_cluster, static_cast<double>(o.largest_cluster));
   put(Observable::mean_other_cluster_size, o.mean_other_cluster_size);
   if (o.reachable.empty()) return;  // the fast method without its chain
@@ -76,6 +80,20 @@ void sample_masks(const SamplingPlan& plan, std::int64_t s, std::vector<PointEst
   for (std::size_t j = 0; j < plan.grid.size(); ++j) {
     RandomStream rng = stream(plan, kCoupledUniforms, s, j);
     add(out[j], observe(Mask::draw(plan.arch, out[j].dropout, rng), plan.undirected), plan);
+  }
+}
+
+// Local connectivity or skips: one set of thresholds per sample (masks: per grid point, from the
+// point's own stream, as Mask::draw would draw it), observed at each p.
+void sample_graph(const SamplingPlan& plan, const Graph& graph, std::int64_t s,
+                  std::vector<PointEstimate>& out) {
+  std::optional<GraphThresholds> shared;
+  for (std::size_t j = 0; j < plan.grid.size(); ++j) {
+    if (plan.method == Method::masks || !shared) {
+      RandomStream rng = stream(plan, kCoupledUniforms, s, plan.method == Method::masks ? j : 0);
+      shared = graph_thresholds(graph, plan.line, rng);
+    }
+    add(out[j], observe(graph, *shared, plan.grid[j], plan.undirected), plan, graph.edges());
   }
 }
 
@@ -201,6 +219,17 @@ bool draws_chain(const SamplingPlan& plan) {
 
 void validate(const SamplingPlan& plan) {
   validate(plan.arch);
+  validate(plan.topology, plan.arch);
+  if (!plan.topology.is_dense_mlp()) {
+    if (plan.method == Method::fast) {
+      throw std::invalid_argument(
+          "the fast method is for dense networks without skips: use thresholds or masks");
+    }
+    if (edge_count(plan.arch, plan.topology) > kMaxGraphEdges) {
+      throw std::invalid_argument("the network has more than " + std::to_string(kMaxGraphEdges) +
+                                  " edges, the most a local or residual network may have here");
+    }
+  }
   if (plan.grid.empty()) throw std::invalid_argument("the p grid is empty");
   if (!std::ranges::is_sorted(plan.grid)) {
     throw std::invalid_argument("the p grid must be in ascending order");
@@ -232,7 +261,14 @@ std::vector<PointEstimate> run_sampling(const SamplingPlan& plan, std::int64_t f
     out[j].dropout = plan.line.at(plan.grid[j]);
     out[j].reachable.resize(plan.arch.layers());
   }
+  std::optional<Graph> graph;
+  if (!plan.topology.is_dense_mlp()) graph.emplace(plan.arch, plan.topology);
   for (std::int64_t s = first; s < last && !(stop && (*stop)()); ++s) {
+    if (graph) {
+      sample_graph(plan, *graph, s, out);
+      if (progress) progress(s - first + 1);
+      continue;
+    }
     switch (plan.method) {
       case Method::masks:
         sample_masks(plan, s, out);
@@ -262,7 +298,17 @@ SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first,
   // as 0, which says the same of every p in [0, 1] and keeps the thresholds probabilities.
   auto stored = [](double threshold) { return std::max(threshold, 0.0); };
   double floor = std::numeric_limits<double>::infinity();
+  std::optional<Graph> graph;
+  if (!plan.topology.is_dense_mlp()) graph.emplace(plan.arch, plan.topology);
   for (std::int64_t s = first; s < last && !(stop && (*stop)()); ++s) {
+    if (graph) {
+      RandomStream rng = stream(plan, kCoupledUniforms, s);
+      const SpanningThresholds t =
+          spanning_thresholds(*graph, graph_thresholds(*graph, plan.line, rng), plan.undirected);
+      result.directed.push_back(stored(t.directed));
+      if (plan.undirected) result.undirected.push_back(stored(t.undirected));
+      continue;
+    }
     if (fast) {
       RandomStream rng = stream(plan, kFastThresholds, s);
       result.directed.push_back(stored(plan.line.model == DropoutModel::site

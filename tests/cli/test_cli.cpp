@@ -334,6 +334,32 @@ TEST(Cli, SampleObservablesChooseWhatIsDrawn) {
   EXPECT_NE(unmeasured.err.find("does not measure largest_cluster"), std::string::npos);
 }
 
+// A local network is one command away: exact theta from the transfer matrix, and options that
+// do not fit it refused with exit code 2.
+TEST(Cli, TheoryOfLocalAndResidualNetworks) {
+  const std::string local =
+      "theory --model bond --width 4 --depth 3 --input-width 1 --connectivity local --kernel 2";
+  const Outcome r = run(local + " --p 0.4 --format csv");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = parse_csv(r.out);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_GT(value(rows[0], "theta"), 0.0);
+  EXPECT_LT(value(rows[0], "theta"), 1.0);
+  const Outcome kept =
+      run("theory --model bond --width 3 --depth 3 --residual 2 --residual-dropout false --p 0.9 "
+          "--format csv");
+  ASSERT_EQ(kept.exit_code, 0) << kept.err;
+  EXPECT_EQ(value(parse_csv(kept.out)[0], "theta"), 1.0);
+  for (const std::string& bad : std::vector<std::string>{
+           local + " --p 0.4 --profile", local + " --p 0.4 --boundary twisted",
+           "theory --model bond --width 4 --depth 3 --kernel 2 --p 0.4",
+           "theory --model bond --width 4 --depth 3 --residual 9 --p 0.4",
+           "theory --model bond --width 40 --depth 3 --connectivity local --kernel 2 --p 0.4"}) {
+    const Outcome refused = run(bad);
+    EXPECT_EQ(refused.exit_code, 2) << bad << "\n" << refused.err;
+  }
+}
+
 TEST(Cli, SampleTextReportsIntervalAndMeans) {
   const Outcome r =
       run("sample --model bond --width 8 --depth 100 --p 0.5 --samples 2000 --seed 1");

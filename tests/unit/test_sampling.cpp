@@ -6,6 +6,7 @@
 
 #include "dropperc/core/sampling.hpp"
 #include "dropperc/core/theory.hpp"
+#include "dropperc/core/topology_theory.hpp"
 
 namespace dropperc {
 namespace {
@@ -206,6 +207,43 @@ TEST(Sampling, FastMethodDrawsTheChainOnlyWhenAsked) {
   }
   plan.line = ScanLine::of(DropoutModel::site_bond);
   EXPECT_TRUE(draws_chain(plan));
+}
+
+// Local and residual networks: masks, thresholds and per-sample thresholds against the exact
+// theta of docs/theory.md §11, within 4 standard errors.
+TEST(Sampling, LocalAndResidualNetworksMatchTheirExactTheory) {
+  const std::vector<std::pair<Architecture, Topology>> networks = {
+      {{1, 6, 8, 6}, Topology::local(2, Boundary::periodic)},
+      {{2, 6, 5, 1}, Topology::local(3, Boundary::open)},
+      {{3, 3, 4, 3}, Topology{}.with_skips(2, true)},
+  };
+  const std::vector<double> grid = {0.3, 0.5};
+  for (const auto& [arch, topology] : networks) {
+    for (DropoutModel model : {DropoutModel::bond, DropoutModel::site}) {
+      for (Method method : {Method::masks, Method::thresholds}) {
+        SamplingPlan plan = plan_for(arch, ScanLine::of(model), grid, method, 4000);
+        plan.topology = topology;
+        validate(plan);
+        const auto estimates = run_sampling(plan);
+        const SampleThresholds thresholds = sample_thresholds(plan, 0, plan.samples);
+        for (std::size_t j = 0; j < grid.size(); ++j) {
+          const double theta =
+              spanning_probability(arch, topology, Dropout::of(model, grid[j])).theta;
+          const double sigma = std::sqrt(theta * (1 - theta) / plan.samples);
+          SCOPED_TRACE(::testing::Message() << arch << " " << topology_text(topology) << " "
+                                            << name(model) << " " << name(method));
+          EXPECT_NEAR(estimates[j].mean(Observable::directed_spanning).mean(), theta, 4 * sigma);
+          const auto above =
+              std::ranges::count_if(thresholds.directed, [&](double t) { return t > grid[j]; });
+          EXPECT_NEAR(static_cast<double>(above) / plan.samples, theta, 4 * sigma);
+        }
+      }
+    }
+  }
+  SamplingPlan fast =
+      plan_for({1, 6, 8, 6}, ScanLine::of(DropoutModel::bond), grid, Method::fast, 10);
+  fast.topology = Topology::local(2, Boundary::periodic);
+  EXPECT_THROW(validate(fast), std::invalid_argument);
 }
 
 TEST(Sampling, ValidateRejectsBadPlans) {

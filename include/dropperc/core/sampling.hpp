@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dropperc/core/geometry.hpp"
 #include "dropperc/core/mask.hpp"
 #include "dropperc/core/percolation.hpp"
 #include "dropperc/core/statistics.hpp"
@@ -75,6 +76,10 @@ struct SamplingPlan {
   /// point, for reachable_fraction and the per-layer profile), which a line the p* samplers
   /// cover needs for nothing else; masks and thresholds measure everything in one search.
   ObservableSet observables = kAllObservables;
+  /// Local connectivity or skips (geometry.hpp): masks and thresholds then sample the explicit
+  /// Graph (graph_percolation.hpp), every observable at every grid point from the sample's
+  /// thresholds in O(units + edges) each; the fast method is refused.
+  Topology topology = {};
 };
 
 /// Whether the plan reports `observable`: the method measures it and the plan asks for it.
