@@ -173,9 +173,8 @@ SpanningProbability transfer_matrix(const Architecture& arch, const Topology& to
         std::to_string(kMaxTransferBits) +
         " states; W up to about 16 in one dimension): use Monte Carlo (dropperc sample)");
   }
-  double work = 0.0;
-  for (int g = 0; g < arch.gaps(); ++g)
-    work += static_cast<double>(arch.layer_width(g + 1)) * std::ldexp(1.0, bits);
+  // One update per state for every head: every unit past the inputs.
+  const double work = static_cast<double>(arch.units() - arch.input_width) * std::ldexp(1.0, bits);
   if (work > kMaxTransferWork) {
     throw std::invalid_argument("the exact transfer matrix of this local network needs about " +
                                 std::to_string(static_cast<long long>(work)) +
