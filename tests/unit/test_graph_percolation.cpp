@@ -121,5 +121,24 @@ TEST(GraphPercolation, MonteCarloAgreesWithExactEnumeration) {
   }
 }
 
+// The per-sample thresholds are what they claim on every geometry: the mask at p spans
+// (directed, undirected) iff p is below the threshold.
+TEST(GraphPercolation, SpanningThresholdsDecideSpanningAtEveryP) {
+  for (const GraphCase& c : graph_cases()) {
+    const Graph graph(c.arch, c.topology);
+    const ScanLine line = ScanLine::of(c.dropout.model, c.dropout.p_input);
+    for (std::uint64_t s = 0; s < 200; ++s) {
+      RandomStream rng({12, 5, s, 0});
+      const GraphThresholds t = graph_thresholds(graph, line, rng);
+      const SpanningThresholds spanning = spanning_thresholds(graph, t);
+      for (double p : {0.05, 0.2, 0.4, 0.6, 0.8, 0.95}) {
+        const Observation o = observe(graph, t, p);
+        EXPECT_EQ(o.directed_spanning, p < spanning.directed) << topology_text(c.topology);
+        EXPECT_EQ(o.undirected_spanning, p < spanning.undirected) << topology_text(c.topology);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace dropperc
