@@ -112,17 +112,20 @@ SamplingPlan make_plan(const SampleOptions& options) {
     throw UsageError("--method " + options.method + ": " + e.what());
   }
   const Limits limits = limits_of(options.network.budget, kCommandCoreHours);
-  require_memory(sample_bytes(plan.arch, plan.line.model, plan.method, plan.undirected), limits,
-                 "a sample of this network");
+  const bool graph = !plan.topology.is_dense_mlp();
+  require_memory(graph ? graph_sample_bytes(plan.arch, plan.topology, plan.undirected)
+                       : sample_bytes(plan.arch, plan.line.model, plan.method, plan.undirected),
+                 limits, "a sample of this network");
   // Thresholds give every p from one sample, and so do the fast p* samplers without the chain;
-  // the other methods sample each p.
+  // the other methods sample each p. The Graph engine observes each p of a sample anew.
   const bool per_point =
-      plan.method == Method::masks || (plan.method == Method::fast && draws_chain(plan));
+      graph || plan.method == Method::masks || (plan.method == Method::fast && draws_chain(plan));
   const double points = per_point ? static_cast<double>(plan.grid.size()) : 1.0;
-  require_time(static_cast<double>(plan.samples) * points *
-                   sample_seconds(plan.arch, plan.line.model, plan.method, plan.undirected) /
-                   3600.0,
-               limits, "the sampling (" + std::to_string(plan.samples) + " samples per point)");
+  const double seconds =
+      graph ? graph_point_seconds(plan.arch, plan.topology, plan.undirected)
+            : sample_seconds(plan.arch, plan.line.model, plan.method, plan.undirected);
+  require_time(static_cast<double>(plan.samples) * points * seconds / 3600.0, limits,
+               "the sampling (" + std::to_string(plan.samples) + " samples per point)");
   return plan;
 }
 

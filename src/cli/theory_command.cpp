@@ -209,10 +209,17 @@ int solve_for_depth(const TheoryOptions& options, ThetaLevel level, const Limits
 }
 
 // One row of the theory table: [depth,] p[, p_site, p_bond], theta and the extinction depth.
-std::vector<std::string> theory_row(const Architecture& arch, const ScanLine& line, double p,
-                                    bool site_bond, bool with_depth) {
+// A row of the theory table; the expected extinction depth only for the dense MLP.
+std::vector<std::string> theory_row(const Architecture& arch, const Topology& topology,
+                                    const ScanLine& line, double p, bool site_bond,
+                                    bool with_depth) {
   const Dropout dropout = line.at(p);
-  const SpanningProbability theta = spanning_probability(arch, dropout);
+  SpanningProbability theta;
+  try {
+    theta = spanning_probability(arch, topology, dropout);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
   std::vector<std::string> row = {number(shown_p(line, p))};
   if (with_depth) row.insert(row.begin(), std::to_string(arch.depth()));
   if (site_bond) {
@@ -220,8 +227,10 @@ std::vector<std::string> theory_row(const Architecture& arch, const ScanLine& li
                            number(probability_column(dropout.p_bond, dropout.bond_layers))});
   }
   row.insert(row.end(),
-             {number(theta.theta), number(theta.one_minus_theta), number(theta.log_theta),
-              number(reachable_chain(arch, dropout).expected_extinction_depth)});
+             {number(theta.theta), number(theta.one_minus_theta), number(theta.log_theta)});
+  if (topology.is_dense_mlp()) {
+    row.push_back(number(reachable_chain(arch, dropout).expected_extinction_depth));
+  }
   return row;
 }
 
@@ -238,28 +247,17 @@ int run_topology_theory(const TheoryOptions& options) {
         "--connectivity local or --residual the theory gives theta");
   }
   const NetworkRequest request = resolve(options.network);
+  const Limits limits = limits_of(options.network.budget, kCommandCoreHours);
+  require_time(static_cast<double>(request.grid.size()) *
+                   exact_theory_seconds(request.arch, request.topology) / 3600.0,
+               limits, "the exact theory of this network");
   const bool site_bond = request.line.model == DropoutModel::site_bond;
   std::vector<std::string> columns = {"p"};
   if (site_bond) columns.insert(columns.end(), {"p_site", "p_bond"});
   columns.insert(columns.end(), {"theta", "one_minus_theta", "log_theta"});
   Table table(columns);
-  for (double p : request.grid) {
-    const Dropout dropout = request.line.at(p);
-    SpanningProbability theta;
-    try {
-      theta = spanning_probability(request.arch, request.topology, dropout);
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(e.what());
-    }
-    std::vector<std::string> row = {number(shown_p(request.line, p))};
-    if (site_bond) {
-      row.insert(row.end(), {number(probability_column(dropout.p_site, dropout.site_layers)),
-                             number(probability_column(dropout.p_bond, dropout.bond_layers))});
-    }
-    row.insert(row.end(),
-               {number(theta.theta), number(theta.one_minus_theta), number(theta.log_theta)});
-    table.add_row(row);
-  }
+  for (double p : request.grid)
+    table.add_row(theory_row(request.arch, request.topology, request.line, p, site_bond, false));
   const bool csv = options.network.format == "csv";
   if (!csv) {
     std::printf(
@@ -321,7 +319,8 @@ int run_theory(const TheoryOptions& options) {
   for (int depth : depths) {
     const Architecture arch = at_depth(depth);
     for (double p : request.grid)
-      table.add_row(theory_row(arch, request.line, p, site_bond, options.depth_grid.has_value()));
+      table.add_row(theory_row(arch, request.topology, request.line, p, site_bond,
+                               options.depth_grid.has_value()));
   }
   if (!csv) print_header(request, true, depths);
   table.print(stdout, csv);

@@ -8,6 +8,8 @@
 #include <numeric>
 #include <vector>
 
+#include "dropperc/core/network.hpp"
+
 namespace dropperc::detail {
 
 // Union-find with union by size and path halving. Tracks what the cluster observables need:
@@ -68,5 +70,11 @@ class Clusters {
   std::int64_t largest_ = 0;
   bool spanning_ = false;
 };
+
+// The side a unit of `layer` marks in Clusters: input, output, or neither.
+inline unsigned char side_of(const Architecture& arch, int layer) {
+  if (layer == 0) return Clusters::kInput;
+  return layer == arch.output_layer() ? Clusters::kOutput : 0;
+}
 
 }  // namespace dropperc::detail

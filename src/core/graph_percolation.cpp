@@ -13,11 +13,6 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-unsigned char side_of(const Architecture& arch, int layer) {
-  if (layer == 0) return detail::Clusters::kInput;
-  return layer == arch.output_layer() ? detail::Clusters::kOutput : 0;
-}
-
 }  // namespace
 
 GraphThresholds graph_thresholds(const Graph& graph, const ScanLine& line, RandomStream& rng) {
@@ -94,7 +89,7 @@ Observation observe(const Graph& graph, const GraphThresholds& t, double p, bool
   if (!undirected) return result;
   detail::Clusters clusters(static_cast<std::size_t>(units));
   for (std::int32_t u = 0; u < units; ++u) {
-    if (kept(u)) clusters.add_unit(u, side_of(arch, graph.layer_of(u)));
+    if (kept(u)) clusters.add_unit(u, detail::side_of(arch, graph.layer_of(u)));
   }
   for (std::int64_t e = 0; e < graph.edges(); ++e) {
     if (present(e)) clusters.unite(graph.tail(e), graph.head(e));
@@ -132,7 +127,7 @@ SpanningThresholds spanning_thresholds(const Graph& graph, const GraphThresholds
   std::ranges::sort(order, [&](std::int64_t a, std::int64_t c) { return level[a] > level[c]; });
   detail::Clusters clusters(static_cast<std::size_t>(units));
   for (std::int32_t u = 0; u < units; ++u)
-    clusters.add_unit(u, side_of(arch, graph.layer_of(u)));
+    clusters.add_unit(u, detail::side_of(arch, graph.layer_of(u)));
   result.undirected = -kInf;
   for (std::int64_t e : order) {
     clusters.unite(graph.tail(e), graph.head(e));

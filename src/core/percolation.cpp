@@ -41,11 +41,7 @@ void for_each_common(std::span<const std::uint64_t> a, std::span<const std::uint
 }
 
 using detail::Clusters;
-
-unsigned char side_of(const Architecture& arch, int layer) {
-  if (layer == 0) return Clusters::kInput;
-  return layer == arch.output_layer() ? Clusters::kOutput : 0;
-}
+using detail::side_of;
 
 // With every edge kept, a maximal run of two or more consecutive non-empty layers is one
 // cluster; a lone non-empty layer is that many single units (units of a layer are joined only

@@ -240,6 +240,7 @@ void validate(const SamplingPlan& plan) {
     throw std::invalid_argument("samples = " + std::to_string(plan.samples) +
                                 ": must be at least 1");
   }
+  if (!plan.topology.is_dense_mlp()) return;  // the Graph's limit, checked above
   const std::int64_t limit = plan.method == Method::masks        ? kMaxMaskEdges
                              : plan.method == Method::thresholds ? kMaxThresholdEdges
                                                                  : plan.arch.edges();

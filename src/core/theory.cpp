@@ -38,10 +38,14 @@ SpanningProbability site_closed_form(const Architecture& arch, const Dropout& dr
     log_theta = sum.value();
   }
   if (dropout.p_input > 0.0) log_theta += std::log1p(-std::pow(dropout.p_input, arch.input_width));
-  return {std::exp(log_theta), -std::expm1(log_theta), log_theta};
+  return SpanningProbability::from_log(log_theta);
 }
 
 }  // namespace
+
+SpanningProbability SpanningProbability::from_log(double log_theta) {
+  return {std::exp(log_theta), -std::expm1(log_theta), log_theta};
+}
 
 SpanningProbability site_spanning_probability(const Architecture& arch, double p_site,
                                               double p_input) {
@@ -128,7 +132,7 @@ ReachableChain reachable_chain(const Architecture& arch, const Dropout& dropout)
     if (g + 1 <= arch.depth()) expected_depth += survival;
   }
   const double log_theta = log_survival.value();
-  result.spanning = {std::exp(log_theta), -std::expm1(log_theta), log_theta};
+  result.spanning = SpanningProbability::from_log(log_theta);
   result.expected_extinction_depth = expected_depth;
   return result;
 }

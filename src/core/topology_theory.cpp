@@ -11,15 +11,13 @@
 
 #include "binomial_tables.hpp"
 
+#include "dropperc/core/budget.hpp"
+
 namespace dropperc {
 
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-SpanningProbability from_log(double log_theta) {
-  return {std::exp(log_theta), -std::expm1(log_theta), log_theta};
-}
 
 // ---- Transfer matrix (docs/theory.md §11.2) ---------------------------------------------------
 //
@@ -163,6 +161,26 @@ void reach_tables(const Dropout& gap, int tails, bool hidden_target, std::vector
   }
 }
 
+// One update per state for every head: every unit past the inputs (docs/theory.md §11.2).
+double transfer_work(const Architecture& arch, int bits) {
+  return static_cast<double>(arch.units() - arch.input_width) * std::ldexp(1.0, bits);
+}
+
+// Every layer, input and output included, of one width: what the block chain needs.
+bool one_width(const Architecture& arch) {
+  const int w = arch.input_width;
+  if (arch.output_width != w) return false;
+  if (arch.is_uniform()) return arch.width() == w;
+  return std::ranges::all_of(arch.hidden_widths(), [w](int width) { return width == w; });
+}
+
+// O(W^4) per block end, O(W^3) per other gap (docs/theory.md §11.3).
+double block_chain_work(const Architecture& arch, const Topology& topology) {
+  const double blocks = std::floor((arch.depth() + 1.0) / topology.residual);
+  const double w1 = arch.input_width + 1.0;
+  return blocks * std::pow(w1, 4) + arch.gaps() * std::pow(w1, 3);
+}
+
 SpanningProbability transfer_matrix(const Architecture& arch, const Topology& topology,
                                     const Dropout& dropout) {
   const int bits = transfer_matrix_bits(arch, topology);
@@ -173,8 +191,7 @@ SpanningProbability transfer_matrix(const Architecture& arch, const Topology& to
         std::to_string(kMaxTransferBits) +
         " states; W up to about 16 in one dimension): use Monte Carlo (dropperc sample)");
   }
-  // One update per state for every head: every unit past the inputs.
-  const double work = static_cast<double>(arch.units() - arch.input_width) * std::ldexp(1.0, bits);
+  const double work = transfer_work(arch, bits);
   if (work > kMaxTransferWork) {
     throw std::invalid_argument("the exact transfer matrix of this local network needs about " +
                                 std::to_string(static_cast<long long>(work)) +
@@ -206,7 +223,7 @@ SpanningProbability transfer_matrix(const Architecture& arch, const Topology& to
     }
     log_theta.add(matrix.condition_on_survival());
   }
-  return from_log(log_theta.value());
+  return SpanningProbability::from_log(log_theta.value());
 }
 
 // ---- Block chain of dense layers with skips (docs/theory.md §11.3) ----------------------------
@@ -232,23 +249,20 @@ std::vector<double> binomial_pmf(int n, double success, double failure) {
 
 SpanningProbability block_chain(const Architecture& arch, const Topology& topology,
                                 const Dropout& dropout) {
-  const int width = arch.input_width;
-  for (int k = 0; k < arch.layers(); ++k) {
-    if (arch.layer_width(k) != width) {
-      throw std::invalid_argument(
-          "exact theory for skip connections needs every layer, input and output included, of "
-          "one width (here W_in=" +
-          std::to_string(arch.input_width) + ", hidden " + hidden_widths_text(arch) +
-          ", W_out=" + std::to_string(arch.output_width) + "): use Monte Carlo (dropperc sample)");
-    }
+  if (!one_width(arch)) {
+    throw std::invalid_argument(
+        "exact theory for skip connections needs every layer, input and output included, of "
+        "one width (here W_in=" +
+        std::to_string(arch.input_width) + ", hidden " + hidden_widths_text(arch) +
+        ", W_out=" + std::to_string(arch.output_width) + "): use Monte Carlo (dropperc sample)");
   }
-  const int s = topology.residual, w = width;
+  const int s = topology.residual, w = arch.input_width;
   const double blocks = std::floor((arch.depth() + 1.0) / s);
-  if (blocks * std::pow(w + 1.0, 4) + arch.gaps() * std::pow(w + 1.0, 3) > kMaxTransferWork) {
+  if (block_chain_work(arch, topology) > kMaxTransferWork) {
     throw std::invalid_argument(
         "the exact block chain of this residual network needs about " +
-        std::to_string(static_cast<long long>(blocks * std::pow(w + 1.0, 4))) +
-        " operations, more than its limit: use Monte Carlo");
+        std::to_string(static_cast<long long>(block_chain_work(arch, topology))) +
+        " operations, more than its limit: use Monte Carlo (dropperc sample)");
   }
   const auto n1 = static_cast<std::size_t>(w + 1);
   // joint[n * (W + 1) + c]: P(block start count n, current count c | survival so far).
@@ -344,7 +358,7 @@ SpanningProbability block_chain(const Architecture& arch, const Topology& topolo
     }
     if (!condition()) return {0.0, 1.0, -kInf};
   }
-  return from_log(log_theta.value());
+  return SpanningProbability::from_log(log_theta.value());
 }
 
 }  // namespace
@@ -360,6 +374,18 @@ int transfer_matrix_bits(const Architecture& arch, const Topology& topology) {
     peak = std::max(peak, slots.peak());
   }
   return peak;
+}
+
+double exact_theory_seconds(const Architecture& arch, const Topology& topology) {
+  validate(topology, arch);
+  if (topology.is_dense_mlp()) return chain_seconds(arch);
+  // Measured (docs/performance.md, "Local and residual networks"): 3.5 ns a state update of
+  // the transfer matrix; the block chain's operations, most on zero entries, at 1 ns an upper
+  // estimate.
+  if (topology.connectivity == Connectivity::dense) return 1e-9 * block_chain_work(arch, topology);
+  if (topology.residual > 0) return 0.0;
+  const int bits = transfer_matrix_bits(arch, topology);
+  return bits > kMaxTransferBits ? 0.0 : 3.5e-9 * transfer_work(arch, bits);
 }
 
 SpanningProbability spanning_probability(const Architecture& arch, const Topology& topology,

@@ -9,10 +9,6 @@
 namespace dropperc {
 namespace {
 
-Topology local(int kernel, Boundary boundary, int dimensions = 1, int channels = 1) {
-  return Topology::local(kernel, boundary, dimensions, channels);
-}
-
 // Head units of layer `layer` and their tails (within the previous layer), edge by edge.
 std::vector<std::pair<int, int>> gap_edges(const Graph& graph, int gap) {
   const Architecture& arch = graph.architecture();
@@ -42,7 +38,7 @@ TEST(Geometry, DenseGraphListsTheCanonicalEdges) {
 
 TEST(Geometry, LocalPeriodicKernelTakesOffsetsModuloTheWidth) {
   // W = 4, K = 2: unit j reads j and j + 1 mod 4; the single input sits at position 0.
-  const Graph graph({1, 4, 2, 4}, local(2, Boundary::periodic));
+  const Graph graph({1, 4, 2, 4}, Topology::local(2, Boundary::periodic));
   EXPECT_EQ(gap_edges(graph, 0), (std::vector<std::pair<int, int>>{{0, 0}, {0, 3}}));
   EXPECT_EQ(gap_edges(graph, 1),
             (std::vector<std::pair<int, int>>{
@@ -50,14 +46,14 @@ TEST(Geometry, LocalPeriodicKernelTakesOffsetsModuloTheWidth) {
 }
 
 TEST(Geometry, LocalOpenKernelStopsAtTheEdge) {
-  const Graph graph({4, 4, 1, 4}, local(2, Boundary::open));
+  const Graph graph({4, 4, 1, 4}, Topology::local(2, Boundary::open));
   EXPECT_EQ(gap_edges(graph, 0), (std::vector<std::pair<int, int>>{
                                      {0, 0}, {1, 0}, {1, 1}, {2, 1}, {2, 2}, {3, 2}, {3, 3}}));
 }
 
 TEST(Geometry, TwoDimensionalKernelTakesEveryChannelOfItsNeighbourhood) {
   // C = 2 channels on a 2 x 2 grid, K = 2, open: site (1, 1) reads only itself, both channels.
-  const Graph graph({8, 8, 1, 8}, local(2, Boundary::open, 2, 2));
+  const Graph graph({8, 8, 1, 8}, Topology::local(2, Boundary::open, 2, 2));
   const Architecture& arch = graph.architecture();
   for (int c = 0; c < 2; ++c) {
     const auto head = static_cast<std::int32_t>(arch.unit_offset(1) + 3 * 2 + c);
@@ -99,16 +95,16 @@ TEST(Geometry, RefusesWhatDoesNotFit) {
     }
     return std::string();
   };
-  EXPECT_NE(message(Architecture::layered(1, {4, 5}, 1), local(2, Boundary::periodic))
+  EXPECT_NE(message(Architecture::layered(1, {4, 5}, 1), Topology::local(2, Boundary::periodic))
                 .find("hidden widths are 4,5"),
             std::string::npos);
-  EXPECT_NE(message({1, 4, 2, 1}, local(5, Boundary::periodic)).find("--kernel 5"),
+  EXPECT_NE(message({1, 4, 2, 1}, Topology::local(5, Boundary::periodic)).find("--kernel 5"),
             std::string::npos);
-  EXPECT_NE(message({5, 4, 2, 1}, local(2, Boundary::periodic)).find("input width 5"),
+  EXPECT_NE(message({5, 4, 2, 1}, Topology::local(2, Boundary::periodic)).find("input width 5"),
             std::string::npos);
-  EXPECT_NE(message({1, 8, 2, 1}, local(2, Boundary::open, 2, 1)).find("C side^2"),
+  EXPECT_NE(message({1, 8, 2, 1}, Topology::local(2, Boundary::open, 2, 1)).find("C side^2"),
             std::string::npos);
-  EXPECT_NE(message({1, 4, 2, 1}, local(2, Boundary::open, 3)).find("--dimensions 3"),
+  EXPECT_NE(message({1, 4, 2, 1}, Topology::local(2, Boundary::open, 3)).find("--dimensions 3"),
             std::string::npos);
   Topology skips;
   skips.residual = 4;

@@ -11,10 +11,6 @@ namespace {
 
 using testing::enumerate_masks;
 
-Topology local(int kernel, Boundary boundary, int dimensions = 1, int channels = 1) {
-  return Topology::local(kernel, boundary, dimensions, channels);
-}
-
 Topology residual(int step, bool droppable, Topology t = {}) {
   return t.with_skips(step, droppable);
 }
@@ -70,16 +66,18 @@ std::vector<GraphCase> graph_cases() {
   input_site.p_input = 0.3;
   Dropout site_bond{DropoutModel::site_bond, 0.3, 0.5};
   return {
-      {{1, 4, 2, 4}, local(2, Boundary::periodic), Dropout::of(DropoutModel::bond, 0.45)},
-      {{2, 3, 3, 3}, local(2, Boundary::open), Dropout::of(DropoutModel::bond, 0.3)},
-      {{3, 3, 3, 2}, local(3, Boundary::periodic), input_site},
-      {{1, 4, 1, 4}, local(2, Boundary::periodic, 2, 1), Dropout::of(DropoutModel::bond, 0.4)},
-      {{2, 4, 1, 1}, local(2, Boundary::open, 2, 1), site_bond},
+      {{1, 4, 2, 4}, Topology::local(2, Boundary::periodic), Dropout::of(DropoutModel::bond, 0.45)},
+      {{2, 3, 3, 3}, Topology::local(2, Boundary::open), Dropout::of(DropoutModel::bond, 0.3)},
+      {{3, 3, 3, 2}, Topology::local(3, Boundary::periodic), input_site},
+      {{1, 4, 1, 4},
+       Topology::local(2, Boundary::periodic, 2, 1),
+       Dropout::of(DropoutModel::bond, 0.4)},
+      {{2, 4, 1, 1}, Topology::local(2, Boundary::open, 2, 1), site_bond},
       {{2, 2, 3, 2}, residual(2, true), Dropout::of(DropoutModel::bond, 0.6)},
       {{2, 2, 2, 2}, residual(1, false), Dropout::of(DropoutModel::bond, 0.7)},
       {Architecture::layered(2, {3, 1, 2}, 1), residual(2, true), input_site},
       {{3, 3, 2, 2},
-       residual(3, true, local(2, Boundary::periodic)),
+       residual(3, true, Topology::local(2, Boundary::periodic)),
        Dropout::of(DropoutModel::bond, 0.5)},
   };
 }

@@ -244,6 +244,11 @@ TEST(Sampling, LocalAndResidualNetworksMatchTheirExactTheory) {
       plan_for({1, 6, 8, 6}, ScanLine::of(DropoutModel::bond), grid, Method::fast, 10);
   fast.topology = Topology::local(2, Boundary::periodic);
   EXPECT_THROW(validate(fast), std::invalid_argument);
+  // The dense engine's per-edge limits count W^2 weights a gap; a local network has K W.
+  SamplingPlan wide = plan_for({8192, 8192, 2, 8192}, ScanLine::of(DropoutModel::bond), grid,
+                               Method::thresholds, 10);
+  wide.topology = Topology::local(2, Boundary::periodic);
+  EXPECT_NO_THROW(validate(wide));
 }
 
 TEST(Sampling, ValidateRejectsBadPlans) {

@@ -13,10 +13,6 @@ namespace {
 
 using testing::enumerate_masks;
 
-Topology local(int kernel, Boundary boundary, int dimensions = 1, int channels = 1) {
-  return Topology::local(kernel, boundary, dimensions, channels);
-}
-
 Topology residual(int step, bool droppable) {
   return Topology{}.with_skips(step, droppable);
 }
@@ -42,13 +38,21 @@ TEST(TopologyTheory, TransferMatrixEqualsExactEnumeration) {
   Dropout per_layer = Dropout::of(DropoutModel::bond, 0.0);
   per_layer.bond_layers = {0.3, 0.6, 0.5};
   for (const TheoryCase& c : std::vector<TheoryCase>{
-           {{1, 4, 2, 4}, local(2, Boundary::periodic), Dropout::of(DropoutModel::bond, 0.45)},
-           {{1, 4, 3, 1}, local(2, Boundary::open), Dropout::of(DropoutModel::bond, 0.2)},
-           {{3, 3, 3, 2}, local(3, Boundary::periodic), input_site},
-           {{2, 3, 2, 3}, local(2, Boundary::open), per_layer},
-           {{2, 3, 2, 2}, local(2, Boundary::periodic), Dropout{DropoutModel::site_bond, 0.3, 0.4}},
-           {{1, 4, 1, 4}, local(2, Boundary::periodic, 2, 1), Dropout::of(DropoutModel::bond, 0.4)},
-           {{2, 4, 2, 1}, local(2, Boundary::open, 2, 1), Dropout::of(DropoutModel::site, 0.5)},
+           {{1, 4, 2, 4},
+            Topology::local(2, Boundary::periodic),
+            Dropout::of(DropoutModel::bond, 0.45)},
+           {{1, 4, 3, 1}, Topology::local(2, Boundary::open), Dropout::of(DropoutModel::bond, 0.2)},
+           {{3, 3, 3, 2}, Topology::local(3, Boundary::periodic), input_site},
+           {{2, 3, 2, 3}, Topology::local(2, Boundary::open), per_layer},
+           {{2, 3, 2, 2},
+            Topology::local(2, Boundary::periodic),
+            Dropout{DropoutModel::site_bond, 0.3, 0.4}},
+           {{1, 4, 1, 4},
+            Topology::local(2, Boundary::periodic, 2, 1),
+            Dropout::of(DropoutModel::bond, 0.4)},
+           {{2, 4, 2, 1},
+            Topology::local(2, Boundary::open, 2, 1),
+            Dropout::of(DropoutModel::site, 0.5)},
        }) {
     expect_exact(c);
   }
@@ -109,12 +113,13 @@ TEST(TopologyTheory, DenseTopologyIsTheDenseTheory) {
 TEST(TopologyTheory, LongLocalNetworksKeepThePrecisionOfBothTails) {
   // 1 - theta near 1e-300 and theta near 1e-300 keep full relative precision: P(no path) at the
   // first gap dominates, theta^(1/L) is a per-layer factor.
-  const SpanningProbability high = spanning_probability({8, 8, 2, 8}, local(3, Boundary::periodic),
-                                                        Dropout::of(DropoutModel::bond, 1e-13));
+  const SpanningProbability high = spanning_probability(
+      {8, 8, 2, 8}, Topology::local(3, Boundary::periodic), Dropout::of(DropoutModel::bond, 1e-13));
   EXPECT_GT(high.one_minus_theta, 0.0);
   EXPECT_LT(high.one_minus_theta, 1e-250);
-  const SpanningProbability low = spanning_probability(
-      {4, 4, 2000, 4}, local(2, Boundary::periodic), Dropout::of(DropoutModel::bond, 0.7));
+  const SpanningProbability low =
+      spanning_probability({4, 4, 2000, 4}, Topology::local(2, Boundary::periodic),
+                           Dropout::of(DropoutModel::bond, 0.7));
   EXPECT_GT(low.log_theta, -1e5);
   EXPECT_LT(low.log_theta, -700.0);
   EXPECT_EQ(low.theta, 0.0);  // underflows; log theta carries it
@@ -129,16 +134,16 @@ TEST(TopologyTheory, RefusesWhatItCannotComputeAndSaysWhy) {
     }
     return std::string();
   };
-  const std::string wide = message({32, 32, 4, 32}, local(3, Boundary::periodic));
+  const std::string wide = message({32, 32, 4, 32}, Topology::local(3, Boundary::periodic));
   EXPECT_NE(wide.find("limit of 22"), std::string::npos) << wide;
   EXPECT_NE(wide.find("Monte Carlo"), std::string::npos) << wide;
   EXPECT_NE(message({1, 3, 2, 3}, residual(1, true)).find("one width"), std::string::npos);
-  Topology both = local(2, Boundary::periodic);
+  Topology both = Topology::local(2, Boundary::periodic);
   both.residual = 1;
   EXPECT_NE(message({2, 2, 2, 2}, both).find("no exact theory"), std::string::npos);
-  EXPECT_EQ(transfer_matrix_bits({16, 16, 10, 16}, local(2, Boundary::periodic)), 18);
-  EXPECT_EQ(transfer_matrix_bits({16, 16, 10, 16}, local(3, Boundary::periodic)), 19);
-  EXPECT_EQ(transfer_matrix_bits({16, 16, 10, 16}, local(3, Boundary::open)), 17);
+  EXPECT_EQ(transfer_matrix_bits({16, 16, 10, 16}, Topology::local(2, Boundary::periodic)), 18);
+  EXPECT_EQ(transfer_matrix_bits({16, 16, 10, 16}, Topology::local(3, Boundary::periodic)), 19);
+  EXPECT_EQ(transfer_matrix_bits({16, 16, 10, 16}, Topology::local(3, Boundary::open)), 17);
 }
 
 }  // namespace

@@ -45,6 +45,11 @@ double sample_seconds(const Architecture& arch, DropoutModel model, Method metho
 /// Seconds of one sample of per-sample thresholds (cost model of the thresholds kind).
 double threshold_sample_seconds(const Architecture& arch, DropoutModel model, Method method,
                                 bool undirected);
+/// A network with local connectivity or skips (the Graph engine, graph_percolation.hpp): seconds
+/// to observe one sample at one grid point, and bytes of the Graph with one sample's thresholds
+/// (and the undirected sort). docs/performance.md, "Local and residual networks".
+double graph_point_seconds(const Architecture& arch, const Topology& topology, bool undirected);
+double graph_sample_bytes(const Architecture& arch, const Topology& topology, bool undirected);
 /// Bytes one sample of `method` holds: a mask of bits (masks), a threshold per weight or unit
 /// (thresholds), per-unit state (fast), and with undirected spanning the sorted weights.
 double sample_bytes(const Architecture& arch, DropoutModel model, Method method, bool undirected);

@@ -15,6 +15,9 @@ struct SpanningProbability {
   double theta = 1.0;
   double one_minus_theta = 0.0;
   double log_theta = 0.0;
+
+  /// From log theta alone: theta = exp, 1 - theta = -expm1 (both precise), log theta itself.
+  static SpanningProbability from_log(double log_theta);
 };
 
 /// Site model closed form theta = (1 - p_input^W_in) prod_k (1 - p^W_k), whatever W_out

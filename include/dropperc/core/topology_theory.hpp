@@ -13,13 +13,17 @@ namespace dropperc {
 /// (2^22: 32 MB).
 inline constexpr int kMaxTransferBits = 22;
 /// The most state updates (one per state per unit added) the transfer matrix does before it
-/// refuses: about a minute of work.
+/// refuses: about 70 s of work (docs/performance.md).
 inline constexpr double kMaxTransferWork = 2e10;
 
 /// Units the transfer matrix of a local network tracks at once (docs/theory.md §11.2): the
 /// tails still needed by a later head of their gap and the heads done so far: W + K in one
 /// periodic dimension, W + 1 with open boundaries. O(units x K) work.
 int transfer_matrix_bits(const Architecture& arch, const Topology& topology);
+
+/// Estimated seconds of one spanning_probability call, for the budget of `theory`; 0 where it
+/// refuses at once (no exact theory, too many states).
+double exact_theory_seconds(const Architecture& arch, const Topology& topology);
 
 /// Exact theta of the network (docs/theory.md §11):
 /// - the dense MLP: spanning_probability(arch, dropout);
