@@ -31,6 +31,38 @@ Architecture architecture_of(const h5::Group& g) {
   }
 }
 
+// The task's topology (schema.hpp): the dense MLP when it has none, as files before them.
+Topology topology_of(const h5::Group& g) {
+  Topology t;
+  if (!g.has_attribute(schema::kConnectivity)) return t;
+  auto integer = [&](std::string_view name) { return static_cast<int>(g.integer_attribute(name)); };
+  const auto connectivity = parse_connectivity(g.string_attribute(schema::kConnectivity));
+  if (!connectivity) {
+    throw h5::Error(g.file_name() + ": " + g.path() + ": attribute " +
+                    std::string(schema::kConnectivity) + ": unknown connectivity");
+  }
+  t.connectivity = *connectivity;
+  if (t.connectivity == Connectivity::local) {
+    t.kernel = integer(schema::kKernel);
+    const auto boundary = parse_boundary(g.string_attribute(schema::kBoundary));
+    if (!boundary) {
+      throw h5::Error(g.file_name() + ": " + g.path() + ": attribute " +
+                      std::string(schema::kBoundary) + ": unknown boundary");
+    }
+    t.boundary = *boundary;
+    t.dimensions = integer(schema::kDimensions);
+    t.channels = integer(schema::kChannels);
+  }
+  t.residual = integer(schema::kResidual);
+  if (t.residual > 0) t.residual_dropout = g.integer_attribute(schema::kResidualDropout) != 0;
+  try {
+    validate(t, architecture_of(g));
+  } catch (const std::invalid_argument& e) {
+    throw h5::Error(g.file_name() + ": " + g.path() + ": its topology: " + e.what());
+  }
+  return t;
+}
+
 double input_dropout_of(const h5::Group& g) {
   return g.has_attribute(schema::kInputDropout) ? g.number_attribute(schema::kInputDropout) : 0.0;
 }
@@ -56,6 +88,7 @@ std::optional<KeepLawTask> keep_law_task(const std::string& task, const h5::Grou
                 g.number_attribute(schema::kKeepScale),
                 depth_scale_of(g),
                 input_dropout_of(g)};
+  t.topology = topology_of(g);
   t.extinction_depth = g.read<double>(depth).at(0);
   t.extinction_depth_error = g.read<double>(error).at(0);
   return t;
@@ -76,6 +109,7 @@ Contents read_contents(const h5::Group& root) {
       t.model = g.string_attribute(schema::kModel);
       t.arch = architecture_of(g);
       t.p_input = input_dropout_of(g);
+      t.topology = topology_of(g);
       t.thresholds[0] = g.read<double>(schema::kDirectedThresholds);
       t.thresholds[1] = optional_vector(g, schema::kUndirectedThresholds);
       t.depth_scale = depth_scale_of(g);
@@ -96,6 +130,7 @@ Contents read_contents(const h5::Group& root) {
       t.arch = architecture_of(g);
       t.p = g.number_attribute(schema::kP);
       t.p_input = input_dropout_of(g);
+      t.topology = topology_of(g);
       t.bias = g.integer_attribute(schema::kBias);
       t.test_loss = g.read<double>(schema::kFinalTestLoss);
       t.test_accuracy = g.read<double>(schema::kFinalTestAccuracy);
@@ -108,8 +143,8 @@ Contents read_contents(const h5::Group& root) {
   return c;
 }
 
-bool in_families(const Architecture& arch, double p_input) {
-  return arch.is_uniform() && p_input == 0.0;
+bool in_families(const Architecture& arch, double p_input, const Topology& topology) {
+  return arch.is_uniform() && p_input == 0.0 && topology.is_dense_mlp();
 }
 
 ScanLine scan_line(const std::string& model, double p_input) {
@@ -126,7 +161,7 @@ std::vector<double> pick(const std::vector<double>& values, const std::vector<st
 std::vector<const ThresholdTask*> select(const Contents& c, const std::string& model, int s) {
   std::vector<const ThresholdTask*> chosen;
   for (const ThresholdTask& t : c.thresholds) {
-    if (t.model == model && !t.thresholds[s].empty() && in_families(t.arch, t.p_input))
+    if (t.model == model && !t.thresholds[s].empty() && in_families(t.arch, t.p_input, t.topology))
       chosen.push_back(&t);
   }
   return chosen;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dropperc/analysis/bootstrap.hpp"
+#include "dropperc/core/geometry.hpp"
 #include "dropperc/core/mask.hpp"
 #include "dropperc/core/network.hpp"
 #include "dropperc/io/h5.hpp"
@@ -27,6 +28,7 @@ struct ThresholdTask {
   double depth_scale = kNaN;                // a of the grid's law L = round(a W^power), if any
   double p_input = 0;                       // input dropout
   std::vector<double> curve_p, curve_keep;  // with a keep law: c of each p of the job's grid
+  Topology topology = {};                   // the dense MLP unless the task says otherwise
 };
 
 // What it reads of a percolation task whose p is a keep law: the mean extinction depth.
@@ -35,6 +37,7 @@ struct KeepLawTask {
   Architecture arch;
   double p = 0, keep = 0, depth_scale = kNaN, p_input = 0;
   double extinction_depth = kNaN, extinction_depth_error = kNaN;
+  Topology topology = {};
 };
 
 // What it reads of a training task: per-replica vectors.
@@ -45,6 +48,7 @@ struct TrainingTask {
   std::int64_t bias = 0;
   std::vector<double> test_loss, test_accuracy, zero_gradient, steps_to_target;
   std::vector<double> diverged_at;  ///< per replica, 0: never; empty in files before it existed
+  Topology topology = {};
 };
 
 // A 2D lattice task (lattice.hpp): occupation thresholds, spanning iff q > q*.
@@ -66,8 +70,8 @@ struct Contents {
 Contents read_contents(const h5::Group& root);
 
 /// Whether a task belongs to the scaling families (sizes W, L of one law, against the known
-/// exponents): uniform networks without input dropout. The others have per-task rows only.
-bool in_families(const Architecture& arch, double p_input);
+/// exponents): uniform dense MLPs without input dropout. The others have per-task rows only.
+bool in_families(const Architecture& arch, double p_input, const Topology& topology);
 /// The scan line of a stored task: its model's probabilities scanned, its input dropout fixed.
 ScanLine scan_line(const std::string& model, double p_input);
 

@@ -74,7 +74,8 @@ void critical_fits(const Contents& c, Fits& fits) {
   std::map<std::tuple<std::string, int, std::string, double>, std::vector<const ThresholdTask*>>
       families;
   for (const ThresholdTask& t : c.thresholds) {
-    if (t.curve_keep.empty() || std::isnan(t.depth_scale) || !in_families(t.arch, t.p_input))
+    if (t.curve_keep.empty() || std::isnan(t.depth_scale) ||
+        !in_families(t.arch, t.p_input, t.topology))
       continue;
     for (int s = 0; s < 2; ++s) {
       if (!t.thresholds[s].empty())
@@ -166,7 +167,7 @@ void extinction_fits(const Contents& c, Fits& fits) {
   std::map<std::tuple<std::string, std::string, double, double>, std::vector<const KeepLawTask*>>
       families;
   for (const KeepLawTask& t : c.keep_law) {
-    if (!std::isnan(t.depth_scale) && in_families(t.arch, t.p_input))
+    if (!std::isnan(t.depth_scale) && in_families(t.arch, t.p_input, t.topology))
       families[{t.model, input_suffix(t.arch), t.keep, t.depth_scale}].push_back(&t);
   }
   for (auto& [key, family] : families) {

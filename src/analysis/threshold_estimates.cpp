@@ -6,12 +6,25 @@
 #include "dropperc/core/mask.hpp"
 #include "dropperc/core/statistics.hpp"
 #include "dropperc/core/theory.hpp"
+#include "dropperc/core/topology_theory.hpp"
 
 namespace dropperc::detail {
 
 bool exact_is_affordable(const Architecture& arch, const std::string& model) {
   const double w = arch.max_width();
   return model == "site" || (arch.depth() + 1.0) * w * w <= 1e8;
+}
+
+double exact_theta(const Architecture& arch, const Topology& topology, const std::string& model,
+                   const Dropout& dropout) {
+  if (topology.is_dense_mlp())
+    return exact_is_affordable(arch, model) ? spanning_probability(arch, dropout).theta : kNaN;
+  if (exact_theory_seconds(arch, topology) > 0.05) return kNaN;
+  try {
+    return spanning_probability(arch, topology, dropout).theta;
+  } catch (const std::invalid_argument&) {
+    return kNaN;  // no exact theory of this network
+  }
 }
 
 namespace {
@@ -67,11 +80,11 @@ std::vector<ThresholdRow> threshold_rows(const Contents& c, Fits& fits) {
         const ThresholdSummary summary = summarize_thresholds(pick(values, r[0]));
         return std::vector<double>{summary.p_half, summary.width};
       });
-      rows.push_back(threshold_row(t.name, t.model, kSpanning[s], t.arch.width_or(-1),
-                                   t.arch.depth(), values.size(), fits,
-                                   s == 0 && exact_is_affordable(t.arch, t.model)
-                                       ? p_half(t.arch, scan_line(t.model, t.p_input))
-                                       : kNaN));
+      rows.push_back(threshold_row(
+          t.name, t.model, kSpanning[s], t.arch.width_or(-1), t.arch.depth(), values.size(), fits,
+          s == 0 && t.topology.is_dense_mlp() && exact_is_affordable(t.arch, t.model)
+              ? p_half(t.arch, scan_line(t.model, t.p_input))
+              : kNaN));
     }
   }
   lattice_threshold_rows(c, fits, rows);
@@ -82,7 +95,6 @@ std::vector<CurveRow> curve_rows(const Contents& c) {
   std::vector<CurveRow> rows;
   for (const ThresholdTask& t : c.thresholds) {
     const ScanLine line = scan_line(t.model, t.p_input);
-    const bool exact_known = exact_is_affordable(t.arch, t.model);
     for (int s = 0; s < 2; ++s) {
       if (t.thresholds[s].empty()) continue;
       const SizeCurve curve = threshold_curve(t.thresholds[s], 0, true, 41);
@@ -91,7 +103,7 @@ std::vector<CurveRow> curve_rows(const Contents& c) {
         const auto spans = std::llround(curve.value[j] * static_cast<double>(n));
         const Interval ci = clopper_pearson(spans, n);
         const double exact =
-            s == 0 && exact_known ? spanning_probability(t.arch, line.at(curve.p[j])).theta : kNaN;
+            s == 0 ? exact_theta(t.arch, t.topology, t.model, line.at(curve.p[j])) : kNaN;
         rows.push_back({t.name, t.model, kSpanning[s], t.arch.width_or(-1), t.arch.depth(),
                         curve.p[j], curve.value[j], ci.low, ci.high, exact});
       }

@@ -15,6 +15,12 @@ namespace dropperc::detail {
 // 0.1 s). Curves, p_half and kappa fits of larger networks have no exact counterpart.
 bool exact_is_affordable(const Architecture& arch, const std::string& model);
 
+/// Exact theta of a stored task's network at `dropout`: theory.hpp's for the dense MLP when
+/// affordable, topology_theory's for local and residual networks when it exists and takes at
+/// most 0.05 s; NaN otherwise (no exact counterpart is printed).
+double exact_theta(const Architecture& arch, const Topology& topology, const std::string& model,
+                   const Dropout& dropout);
+
 /// A row per (thresholds task, spanning) and per lattice task; their fits go to `fits`.
 std::vector<ThresholdRow> threshold_rows(const Contents& c, Fits& fits);
 

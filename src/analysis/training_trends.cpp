@@ -8,6 +8,8 @@
 #include <set>
 #include <tuple>
 
+#include "threshold_estimates.hpp"
+
 #include "dropperc/core/mask.hpp"
 #include "dropperc/core/theory.hpp"
 
@@ -64,7 +66,9 @@ std::vector<TrainingRow> training_rows(const Contents& c) {
                     t.bias,
                     static_cast<std::int64_t>(t.test_loss.size())};
     row.p = t.p;
-    row.theta = spanning_probability(t.arch, scan_line(t.model, t.p_input).at(t.p)).theta;
+    const Dropout dropout = scan_line(t.model, t.p_input).at(t.p);
+    row.theta = t.topology.is_dense_mlp() ? spanning_probability(t.arch, dropout).theta
+                                          : exact_theta(t.arch, t.topology, t.model, dropout);
     const std::vector<std::size_t> kept = converged_replicas(t);
     row.diverged = row.replicas - static_cast<std::int64_t>(kept.size());
     std::tie(row.test_loss, row.test_loss_error) = mean_and_error(pick(t.test_loss, kept));

@@ -265,6 +265,10 @@ void add_topology_options(CLI::App& command, TopologyOptions& o) {
   command.add_option("--dimensions", o.dimensions, "With local: 1 (default) or 2");
   command.add_option("--channels", o.channels,
                      "With --dimensions 2: C channels per site, W = C side^2 (default 1)");
+  add_residual_options(command, o);
+}
+
+void add_residual_options(CLI::App& command, TopologyOptions& o) {
   command.add_option("--residual", o.residual,
                      "Identity skips from layer k to k + S for k = 0, S, 2S, ... (residual blocks "
                      "of S layers)");

@@ -35,7 +35,7 @@ void add_budget_options(CLI::App& command, BudgetOptions& options, double defaul
 Limits limits_of(const BudgetOptions& options, double default_hours);
 
 /// --connectivity, --kernel, --boundary, --dimensions, --channels, --residual,
-/// --residual-dropout (theory and sample; docs/cli.md).
+/// --residual-dropout (theory and sample; train takes the last two; docs/cli.md).
 struct TopologyOptions {
   std::string connectivity = "dense";
   std::optional<int> kernel;
@@ -77,6 +77,8 @@ void add_network_options(CLI::App& command, NetworkOptions& options);
 NetworkRequest resolve(const NetworkOptions& options);
 /// Registers the topology options; commands without them model the dense MLP.
 void add_topology_options(CLI::App& command, TopologyOptions& options);
+/// Registers --residual and --residual-dropout alone (train: dense layers with skips).
+void add_residual_options(CLI::App& command, TopologyOptions& options);
 /// The topology the options describe, validated against the network.
 Topology resolve_topology(const TopologyOptions& options, const Architecture& arch);
 /// The network of --width/--depth or --widths with --input-width/--output-width, validated.

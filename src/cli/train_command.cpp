@@ -15,6 +15,7 @@
 
 #include "dropperc/core/budget.hpp"
 #include "dropperc/core/theory.hpp"
+#include "dropperc/core/topology_theory.hpp"
 #include "dropperc/io/schema.hpp"
 #include "dropperc/runner/scheduler.hpp"
 #include "dropperc/training/training.hpp"
@@ -61,12 +62,22 @@ struct TrainOptions {
 // compared on --resume so that a run never continues under other settings.
 using Settings = std::map<std::string, std::string>;
 
-// The exact theta of the trained network's masks (docs/theory.md §2-§3), beside the measured
-// spanning fraction; nan where the chain would take more than a second (bond on wide layers).
+// The exact theta of the trained network's masks (docs/theory.md §2-§3, §11.3), beside the
+// measured spanning fraction; nan where the computation would take more than a second (bond on
+// wide layers) or where no exact theory exists (skips with unequal widths).
 std::string exact_theta(const TrainingConfig& config) {
   const Architecture& arch = config.network.arch;
-  if (drops_edges(config.dropout.model) && chain_seconds(arch) > 1.0) return "nan";
-  return number(spanning_probability(arch, config.dropout).theta);
+  const Topology topology = config.network.topology();
+  if (topology.is_dense_mlp()) {
+    if (drops_edges(config.dropout.model) && chain_seconds(arch) > 1.0) return "nan";
+    return number(spanning_probability(arch, config.dropout).theta);
+  }
+  if (exact_theory_seconds(arch, topology) > 1.0) return "nan";
+  try {
+    return number(spanning_probability(arch, topology, config.dropout).theta);
+  } catch (const std::invalid_argument&) {
+    return "nan";  // no exact theory of this network
+  }
 }
 
 // The lowest weight drop probability of any gap: the most weights kept, the longest step.
@@ -112,6 +123,10 @@ Settings settings_of(const TrainOptions& o, const TrainingConfig& c) {
   };
   layers("p_units", c.dropout.site_layers);
   layers("p_weights", c.dropout.bond_layers);
+  if (c.network.residual > 0) {  // only where given, as the per-layer probabilities
+    s["residual"] = std::to_string(c.network.residual);
+    s["residual_dropout"] = c.network.residual_dropout ? "true" : "false";
+  }
   if (o.dataset) {
     s.insert({{"dataset", *o.dataset}, {"test_fraction", setting(o.test_fraction)}});
   } else {
@@ -191,6 +206,8 @@ TrainingConfig make_config(const TrainOptions& o, const DataSplit& data) {
   c.network.bias = o.bias == "true";
   c.network.initialisation = require_known(parse_initialisation(o.initialisation), "--init",
                                            o.initialisation, "he or glorot");
+  c.network.residual = request.topology.residual;
+  c.network.residual_dropout = request.topology.residual_dropout;
   c.dropout = request.line.at(request.grid[0]);
   c.shared_mask = o.shared_mask;
   c.steps = o.steps;
@@ -372,6 +389,7 @@ Command add_train_command(CLI::App& app) {
       "masks; prints progress and a summary and writes the run to HDF5 (docs/training.md)");
   auto o = std::make_shared<TrainOptions>();
   add_network_options(*command, o->network);
+  add_residual_options(*command, o->network.topology);
   auto* c = command;
   c->add_option("--activation", o->activation, "relu, tanh or identity")->capture_default_str();
   c->add_option("--bias", o->bias, "Biases: true or false")

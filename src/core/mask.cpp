@@ -256,8 +256,43 @@ Mask Mask::draw(const Architecture& arch, const Dropout& dropout, RandomStream& 
   return mask;
 }
 
+SkipMask::SkipMask(const Architecture& arch, int step, bool droppable)
+    : step_(step), droppable_(droppable) {
+  if (step < 1) throw std::invalid_argument("the skip step must be at least 1");
+  offset_.push_back(0);
+  for (int k = 0; k + step <= arch.output_layer(); k += step) {
+    width_.push_back(std::min(arch.layer_width(k), arch.layer_width(k + step)));
+    offset_.push_back(offset_.back() + words_for(width_.back()));
+  }
+  words_.assign(offset_.back(), 0);
+  for (int b = 0; b < blocks(); ++b)
+    fill_row({words_.data() + offset_[b], offset_[b + 1] - offset_[b]}, width_[b]);
+}
+
+int SkipMask::block_from(int layer) const {
+  return layer % step_ == 0 && layer / step_ < blocks() ? layer / step_ : -1;
+}
+
+int SkipMask::block_into(int layer) const {
+  return layer % step_ == 0 && layer >= step_ && layer / step_ <= blocks() ? layer / step_ - 1 : -1;
+}
+
+void SkipMask::set(int block, int i, bool value) {
+  const std::uint64_t bit = std::uint64_t{1} << (i % 64);
+  std::uint64_t& word = words_[offset_[block] + i / 64];
+  word = value ? (word | bit) : (word & ~bit);
+}
+
 void Mask::redraw(const Dropout& dropout, RandomStream& rng, MaskDraw how) {
-  // Hidden units, edges, then input units (docs/theory.md §8).
+  redraw(dropout, nullptr, rng, how);
+}
+
+void Mask::redraw(const Dropout& dropout, SkipMask& skips, RandomStream& rng, MaskDraw how) {
+  redraw(dropout, &skips, rng, how);
+}
+
+void Mask::redraw(const Dropout& dropout, SkipMask* skips, RandomStream& rng, MaskDraw how) {
+  // Hidden units, edges, skips, then input units (docs/theory.md §8).
   const auto draw_row = how == MaskDraw::canonical ? &dropperc::draw_row : &draw_row_packed;
   for (int k = 1; k <= arch_.depth(); ++k) {
     if (drops_units(dropout.model)) {
@@ -283,6 +318,15 @@ void Mask::redraw(const Dropout& dropout, RandomStream& rng, MaskDraw how) {
       }
     }
     all_edges_kept_ = true;
+  }
+  for (int b = 0; skips != nullptr && b < skips->blocks(); ++b) {
+    const std::span<std::uint64_t> row{skips->words_.data() + skips->offset_[b],
+                                       skips->offset_[b + 1] - skips->offset_[b]};
+    if (skips->droppable() && drops_edges(dropout.model)) {
+      draw_row(row, skips->width(b), KeepThreshold(dropout.bond_at(skips->head(b) - 1)), rng);
+    } else {
+      fill_row(row, skips->width(b));
+    }
   }
   if (dropout.p_input > 0.0) {
     draw_row(units_.layer(0), arch_.input_width, KeepThreshold(dropout.p_input), rng);

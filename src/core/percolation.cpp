@@ -305,6 +305,77 @@ Backbone backbone(const Mask& mask) {
   return result;
 }
 
+Backbone backbone(const Mask& mask, const SkipMask& skips) {
+  const Architecture& arch = mask.architecture();
+  const UnitSet& kept = mask.units();
+  // Forward: a unit is reached through a kept edge from a reached unit of the layer below (every
+  // unit of a non-empty layer when every edge is kept), or through a kept skip.
+  UnitSet forward(arch, false);
+  std::ranges::copy(kept.layer(0), forward.layer(0).begin());
+  for (int g = 0; g < arch.gaps(); ++g) {
+    const int h = g + 1;
+    auto to = forward.layer(h);
+    if (mask.all_edges_kept()) {
+      if (forward.any(g)) std::ranges::copy(kept.layer(h), to.begin());
+    } else {
+      for (int j = 0; j < arch.layer_width(h); ++j) {
+        if (mask.unit(h, j) && intersects(forward.layer(g), mask.incoming(g, j))) {
+          forward.set(h, j, true);
+        }
+      }
+    }
+    if (const int b = skips.block_into(h); b >= 0) {
+      const auto from = forward.layer(skips.tail(b));
+      const auto skip = skips.kept(b);
+      for (std::size_t w = 0; w < skip.size(); ++w)
+        to[w] |= from[w] & skip[w] & kept.layer(h)[w];
+    }
+  }
+  // Backward, from the output down: a kept unit reaches the output through a kept edge or skip
+  // into a unit that does.
+  UnitSet backward(arch, false);
+  std::ranges::copy(kept.layer(arch.output_layer()), backward.layer(arch.output_layer()).begin());
+  for (int g = arch.gaps() - 1; g >= 0; --g) {
+    auto into = backward.layer(g);
+    if (mask.all_edges_kept()) {
+      if (backward.any(g + 1)) std::ranges::copy(kept.layer(g), into.begin());
+    } else {
+      for (int j = 0; j < arch.layer_width(g + 1); ++j) {
+        if (!backward.contains(g + 1, j)) continue;
+        const auto row = mask.incoming(g, j);
+        for (std::size_t w = 0; w < into.size(); ++w)
+          into[w] |= row[w];
+      }
+    }
+    if (const int b = skips.block_from(g); b >= 0) {
+      const auto from = backward.layer(skips.head(b));
+      const auto skip = skips.kept(b);
+      for (std::size_t w = 0; w < skip.size(); ++w)
+        into[w] |= from[w] & skip[w];
+    }
+    for (std::size_t w = 0; w < into.size(); ++w)
+      into[w] &= kept.layer(g)[w];
+  }
+  Backbone result;
+  result.directed_spanning = forward.any(arch.output_layer());
+  if (!result.directed_spanning) return result;
+  for (int k = 1; k <= arch.depth(); ++k)
+    result.units += common_count(forward.layer(k), backward.layer(k));
+  // Weight i -> j is on a path iff it is kept, i is reached and j reaches the output.
+  for (int g = 0; g < arch.gaps(); ++g) {
+    if (mask.all_edges_kept()) {
+      result.weights += std::int64_t{forward.count(g)} * backward.count(g + 1);
+      continue;
+    }
+    for (int j = 0; j < arch.layer_width(g + 1); ++j) {
+      if (backward.contains(g + 1, j)) {
+        result.weights += common_count(forward.layer(g), mask.incoming(g, j));
+      }
+    }
+  }
+  return result;
+}
+
 Observation observe(const Mask& mask, bool undirected) {
   const Architecture& arch = mask.architecture();
   const UnitSet forward = forward_reachable(mask);

@@ -166,18 +166,30 @@ double transfer_work(const Architecture& arch, int bits) {
   return static_cast<double>(arch.units() - arch.input_width) * std::ldexp(1.0, bits);
 }
 
-// Every layer, input and output included, of one width: what the block chain needs.
-bool one_width(const Architecture& arch) {
-  const int w = arch.input_width;
-  if (arch.output_width != w) return false;
-  if (arch.is_uniform()) return arch.width() == w;
-  return std::ranges::all_of(arch.hidden_widths(), [w](int width) { return width == w; });
+// Skips leaving block start k: its first min(W_k, W_{k+S}) units; 0 after the last block.
+int paired_width(const Architecture& arch, int step, int k) {
+  return k + step <= arch.output_layer() ? std::min(arch.layer_width(k), arch.layer_width(k + step))
+                                         : 0;
 }
 
-// O(W^4) per block end, O(W^3) per other gap (docs/theory.md §11.3).
+// The block chain is exact unless a block start's reached set must be split between the units
+// its skips leave from and the others while it is not exchangeable (docs/theory.md §11.3):
+// the block start layer h whose skips do not cover all of it, after a block whose skips did
+// not cover all of h, or an earlier non-exchangeable start. Returns that layer, or -1.
+int block_chain_obstacle(const Architecture& arch, int step) {
+  bool exchangeable = true;
+  for (int h = step; h <= arch.output_layer(); h += step) {
+    exchangeable = exchangeable && paired_width(arch, step, h - step) == arch.layer_width(h);
+    const int next = paired_width(arch, step, h);
+    if (next > 0 && next < arch.layer_width(h) && !exchangeable) return h;
+  }
+  return -1;
+}
+
+// O(W^4) per block end, O(W^3) per other gap, W the widest layer (docs/theory.md §11.3).
 double block_chain_work(const Architecture& arch, const Topology& topology) {
   const double blocks = std::floor((arch.depth() + 1.0) / topology.residual);
-  const double w1 = arch.input_width + 1.0;
+  const double w1 = arch.max_width() + 1.0;
   return blocks * std::pow(w1, 4) + arch.gaps() * std::pow(w1, 3);
 }
 
@@ -228,12 +240,12 @@ SpanningProbability transfer_matrix(const Architecture& arch, const Topology& to
 
 // ---- Block chain of dense layers with skips (docs/theory.md §11.3) ----------------------------
 //
-// Every layer has width W. At a block start k the reachable set R_k is, given its size n, a
-// uniformly random n-subset (the law is invariant under permuting all layers' units at once),
-// and the interior counts depend on R_k through n alone. So the joint law of (n, n'), n' the
-// count of the block's last interior layer, is propagated by the dense chain; at the block's end
-// layer k + S a unit of R_k is reached with a = (1 - p_s)(1 - p_skip p_b^n'), any other with
-// b = (1 - p_s)(1 - p_b^n'): N_{k+S} = Binomial(n, a) + Binomial(W - n, b).
+// The state inside the block from k is (a, c): a the reached units of R_k among the w_k units its
+// skips leave from, c the count of the current layer. Dense gaps move c (the chain of §3); at the
+// block end h = k + S a paired unit whose skip source is reached is reached with failure
+// f_a = p_s + (1 - p_s) p_skip p_b^c, any other with f_b = p_s + (1 - p_s) p_b^c:
+// N_h = Binomial(a, 1 - f_a) + Binomial(W_h - a, 1 - f_b). The next block's a is N_h if its
+// skips leave from all of h, else Hypergeometric(W_h, w_h, N_h) (R_h exchangeable).
 
 // The pmf of Binomial(n, success) (failure its complement), n + 1 entries.
 std::vector<double> binomial_pmf(int n, double success, double failure) {
@@ -247,111 +259,135 @@ std::vector<double> binomial_pmf(int n, double success, double failure) {
   return row;
 }
 
+// P(j of n draws without replacement from `total` units fall among the first `marked`), for
+// j = 0..marked: the Hypergeometric pmf, from log binomial coefficients.
+std::vector<double> hypergeometric_pmf(int total, int marked, int n) {
+  const std::vector<double> all = detail::log_choose(total), in = detail::log_choose(marked),
+                            out = detail::log_choose(total - marked);
+  std::vector<double> row(static_cast<std::size_t>(marked + 1), 0.0);
+  for (int j = std::max(0, n - (total - marked)); j <= std::min(n, marked); ++j)
+    row[j] = std::exp(in[j] + out[n - j] - all[n]);
+  return row;
+}
+
 SpanningProbability block_chain(const Architecture& arch, const Topology& topology,
                                 const Dropout& dropout) {
-  if (!one_width(arch)) {
+  const int s = topology.residual;
+  if (const int layer = block_chain_obstacle(arch, s); layer >= 0) {
     throw std::invalid_argument(
-        "exact theory for skip connections needs every layer, input and output included, of "
-        "one width (here W_in=" +
-        std::to_string(arch.input_width) + ", hidden " + hidden_widths_text(arch) +
-        ", W_out=" + std::to_string(arch.output_width) + "): use Monte Carlo (dropperc sample)");
+        "no exact theory for these skips: the skips into layer " + std::to_string(layer) +
+        " and before it do not cover every unit, so its reached units are not exchangeable, and "
+        "its own skips leave from only its first " +
+        std::to_string(paired_width(arch, s, layer)) + " of " +
+        std::to_string(arch.layer_width(layer)) + " units: use Monte Carlo (dropperc sample)");
   }
-  const int s = topology.residual, w = arch.input_width;
-  const double blocks = std::floor((arch.depth() + 1.0) / s);
   if (block_chain_work(arch, topology) > kMaxTransferWork) {
     throw std::invalid_argument(
         "the exact block chain of this residual network needs about " +
         std::to_string(static_cast<long long>(block_chain_work(arch, topology))) +
         " operations, more than its limit: use Monte Carlo (dropperc sample)");
   }
-  const auto n1 = static_cast<std::size_t>(w + 1);
-  // joint[n * (W + 1) + c]: P(block start count n, current count c | survival so far).
-  std::vector<double> joint(n1 * n1, 0.0);
+  const int w_max = arch.max_width();
+  const auto n1 = static_cast<std::size_t>(w_max + 1);
+  // joint[a * (W_max + 1) + c]: P(a, c | survival so far).
+  std::vector<double> joint(n1 * n1, 0.0), next(joint.size());
   detail::CompensatedSum log_theta;
   {
-    const std::vector<double> start = binomial_pmf(w, 1.0 - dropout.p_input, dropout.p_input);
-    const double absorbed = start[0];
+    // The inputs, each kept with 1 - p_input: a of the first w_0, b of the others.
+    const int inputs = arch.input_width, w0 = paired_width(arch, s, 0);
+    const std::vector<double> first = binomial_pmf(w0, 1.0 - dropout.p_input, dropout.p_input);
+    const std::vector<double> rest =
+        binomial_pmf(inputs - w0, 1.0 - dropout.p_input, dropout.p_input);
+    const double absorbed = first[0] * rest[0];
     if (absorbed == 1.0) return {0.0, 1.0, -kInf};
-    for (int n = 1; n <= w; ++n)
-      joint[n * n1 + n] = start[n] / (1.0 - absorbed);
+    for (int a = 0; a <= w0; ++a) {
+      for (int b = 0; b <= inputs - w0; ++b) {
+        if (a + b > 0) joint[a * n1 + a + b] = first[a] * rest[b] / (1.0 - absorbed);
+      }
+    }
     log_theta.add(std::log1p(-absorbed));
   }
-  std::vector<double> next(joint.size());
-  // Conditions `next` on a reached unit in the current layer (at block ends and in the final
-  // segment, where the current count is all that matters) and makes it the joint law; returns
+  // Conditions `next` on a reached unit in the current layer (at block ends and after the last
+  // skip, where the current count is all that matters) and makes it the joint law; returns
   // false once theta is 0.
   auto condition = [&] {
     double absorbed = 0.0, survived = 0.0;
-    for (int n = 0; n <= w; ++n) {
-      for (int c = 0; c <= w; ++c) {
-        const double x = next[n * n1 + c];
-        (c == 0 ? absorbed : survived) += x;
-      }
+    for (std::size_t a = 0; a < n1; ++a) {
+      absorbed += next[a * n1];
+      for (std::size_t c = 1; c < n1; ++c)
+        survived += next[a * n1 + c];
     }
     if (survived == 0.0) return false;
     log_theta.add(absorbed < 0.5 ? std::log1p(-absorbed) : std::log(survived));
-    for (int n = 0; n <= w; ++n) {
-      next[n * n1] = 0.0;
-      for (int c = 1; c <= w; ++c)
-        next[n * n1 + c] /= survived;
+    for (std::size_t a = 0; a < n1; ++a) {
+      next[a * n1] = 0.0;
+      for (std::size_t c = 1; c < n1; ++c)
+        next[a * n1 + c] /= survived;
     }
     joint.swap(next);
     return true;
   };
+  const int last_block_end = s * ((arch.depth() + 1) / s);
   std::vector<double> table;
   for (int g = 0; g < arch.gaps(); ++g) {
-    const int head = g + 1;
+    const int head = g + 1, tails = arch.layer_width(g), heads = arch.layer_width(head);
+    const int start = head - (head % s == 0 ? s : head % s);  // the block start
+    const int a_max = paired_width(arch, s, start);
     const Dropout gap = dropout.of_gap(g, arch);
     const bool hidden = arch.is_hidden(head);
     std::fill(next.begin(), next.end(), 0.0);
-    const bool block_end = head % s == 0;
-    if (!block_end) {
+    if (head % s != 0) {
       // An interior or final-segment gap: the dense chain on the current count. Inside a block
-      // a count of 0 is not absorbing (the skip still carries the block start's units), so
-      // only the final segment, after the last skip, is conditioned on survival.
-      table = detail::transition(gap, w, w, hidden);
-      for (int n = 0; n <= w; ++n) {
-        next[n * n1] += joint[n * n1];  // current count 0 stays 0
-        for (int c = 1; c <= w; ++c) {
-          const double x = joint[n * n1 + c];
+      // a count of 0 is not absorbing (the skips still carry the block start's units), so only
+      // the final segment, after the last skip, is conditioned on survival (a = 0 there).
+      table = detail::transition(gap, tails, heads, hidden);
+      const auto t1 = static_cast<std::size_t>(heads + 1);
+      for (int a = 0; a <= a_max; ++a) {
+        next[a * n1] += joint[a * n1];  // current count 0 stays 0
+        for (int c = 1; c <= tails; ++c) {
+          const double x = joint[a * n1 + c];
           if (x == 0.0) continue;
-          for (int m = 0; m <= w; ++m)
-            next[n * n1 + m] += x * table[c * n1 + m];
+          for (int m = 0; m <= heads; ++m)
+            next[a * n1 + m] += x * table[c * t1 + m];
         }
       }
-      const bool final_segment = head > static_cast<int>(blocks) * s;
-      if (!final_segment) {
+      if (head <= last_block_end) {
         joint.swap(next);
         continue;
-      }
-      // After the last skip the block start no longer matters: fold it into n = 0.
-      for (int n = 1; n <= w; ++n) {
-        for (int c = 0; c <= w; ++c) {
-          next[c] += next[n * n1 + c];
-          next[n * n1 + c] = 0.0;
-        }
       }
       if (!condition()) return {0.0, 1.0, -kInf};
       continue;
     }
-    // A block end: the skips from the block start's n units, the dense edges from c units.
+    // A block end: the skips from the block start's a units, the dense edges from c units; then
+    // the next block's a.
     const double p_site = hidden ? gap.p_site : 0.0;
     const double p_skip = topology.residual_dropout ? gap.p_bond : 0.0;
-    for (int n = 0; n <= w; ++n) {
-      for (int c = 0; c <= w; ++c) {
-        const double x = joint[n * n1 + c];
+    const int a_next_max = paired_width(arch, s, head);
+    const bool split = a_next_max > 0 && a_next_max < heads;
+    std::vector<std::vector<double>> splits(static_cast<std::size_t>(split ? heads + 1 : 0));
+    for (int m = 0; m < static_cast<int>(splits.size()); ++m)
+      splits[m] = hypergeometric_pmf(heads, a_next_max, m);
+    for (int a = 0; a <= a_max; ++a) {
+      for (int c = 0; c <= tails; ++c) {
+        const double x = joint[a * n1 + c];
         if (x == 0.0) continue;
         const double dense_fail = c == 0 ? 1.0 : std::pow(gap.p_bond, c);
         // Failures p_s + (1 - p_s) q, q the probability no path in reaches the unit.
         const double fail_a = p_site + (1.0 - p_site) * p_skip * dense_fail;
         const double fail_b = p_site + (1.0 - p_site) * dense_fail;
-        const auto from_skips = binomial_pmf(n, 1.0 - fail_a, fail_a);
-        const auto others = binomial_pmf(w - n, 1.0 - fail_b, fail_b);
-        for (int i = 0; i <= n; ++i) {
+        const auto from_skips = binomial_pmf(a, 1.0 - fail_a, fail_a);
+        const auto others = binomial_pmf(heads - a, 1.0 - fail_b, fail_b);
+        for (int i = 0; i <= a; ++i) {
           if (from_skips[i] == 0.0) continue;
-          for (int r = 0; r <= w - n; ++r) {
+          for (int r = 0; r <= heads - a; ++r) {
             const int m = i + r;
-            next[m * n1 + m] += x * from_skips[i] * others[r];  // the next block starts at m
+            const double y = x * from_skips[i] * others[r];
+            if (!split) {
+              next[(a_next_max == 0 ? 0 : m) * n1 + m] += y;
+              continue;
+            }
+            for (int j = 0; j <= a_next_max; ++j)
+              next[j * n1 + m] += y * splits[m][j];
           }
         }
       }
@@ -382,7 +418,11 @@ double exact_theory_seconds(const Architecture& arch, const Topology& topology) 
   // Measured (docs/performance.md, "Local and residual networks"): 3.5 ns a state update of
   // the transfer matrix; the block chain's operations, most on zero entries, at 1 ns an upper
   // estimate.
-  if (topology.connectivity == Connectivity::dense) return 1e-9 * block_chain_work(arch, topology);
+  if (topology.connectivity == Connectivity::dense) {
+    return block_chain_obstacle(arch, topology.residual) >= 0
+               ? 0.0
+               : 1e-9 * block_chain_work(arch, topology);
+  }
   if (topology.residual > 0) return 0.0;
   const int bits = transfer_matrix_bits(arch, topology);
   return bits > kMaxTransferBits ? 0.0 : 3.5e-9 * transfer_work(arch, bits);

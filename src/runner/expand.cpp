@@ -47,58 +47,66 @@ GridSpec percolation_grid(const JobSpec& job) {
   return g;
 }
 
+// The tasks of one network of the grid (model, shape, topology), in order: its thresholds task,
+// then at each p its percolation task and its training tasks.
+void add_network_tasks(const JobSpec& job, const GridSpec& percolation, DropoutModel m,
+                       const GridShape& shape, const Topology& topology, std::vector<Task>& tasks) {
+  const GridSpec& g = job.grid;
+  auto add = [&](Task t) {
+    t.p_input = g.input_dropout;
+    t.topology = topology;
+    t.depth_scale = shape.depth_scale;
+    tasks.push_back(std::move(t));
+  };
+  const Architecture arch = shape.architecture(percolation.input_width, percolation.output_width);
+  GridPoint point{m, shape.width, shape.depth, std::nullopt, std::nullopt, std::nullopt};
+  if (job.percolation && job.percolation->thresholds && !matches_any(g.skip, point)) {
+    Task t{thresholds_task_name(percolation, m, shape, topology), TaskKind::thresholds, arch, m};
+    t.units = blocks(job.percolation->samples, job.percolation->block);
+    add(t);
+  }
+  for (const GridValue& drop : p_at(g, shape.width)) {
+    const double p = drop.value;
+    point.p = p;
+    if (job.percolation && job.percolation->per_p && !matches_any(g.skip, point)) {
+      Task t{percolation_task_name(percolation, m, shape, topology, p), TaskKind::percolation, arch,
+             m, p};
+      t.units = blocks(job.percolation->samples, job.percolation->block);
+      t.keep = drop.scale;
+      add(t);
+    }
+    if (!job.training) continue;
+    for (bool bias : g.biases) {
+      for (Activation a : g.activations) {
+        point.bias = bias;
+        point.activation = a;
+        const std::vector<PointRule>& only = job.training->only;
+        if (matches_any(g.skip, point) || (!only.empty() && !matches_any(only, point))) continue;
+        const TeacherSpec& teacher = job.training->teacher;
+        Task t{training_task_name(g, m, shape, topology, p, bias, a), TaskKind::training,
+               shape.architecture(teacher.input_width, teacher.outputs), m, p};
+        t.bias = bias;
+        t.activation = a;
+        t.units = job.training->replicas;
+        t.keep = drop.scale;
+        add(t);
+      }
+    }
+    point.bias.reset();
+    point.activation.reset();
+  }
+}
+
 }  // namespace
 
 std::vector<Task> expand(const JobSpec& job) {
   const GridSpec& g = job.grid;
   const GridSpec percolation = percolation_grid(job);
   std::vector<Task> tasks;
-  auto add = [&](Task t, const GridShape& shape) {
-    t.p_input = g.input_dropout;
-    t.depth_scale = shape.depth_scale;
-    tasks.push_back(std::move(t));
-  };
   for (DropoutModel m : g.models) {
     for (const GridShape& shape : shapes(g)) {
-      const Architecture arch =
-          shape.architecture(percolation.input_width, percolation.output_width);
-      GridPoint point{m, shape.width, shape.depth, std::nullopt, std::nullopt, std::nullopt};
-      if (job.percolation && job.percolation->thresholds && !matches_any(g.skip, point)) {
-        Task t{thresholds_task_name(percolation, m, shape), TaskKind::thresholds, arch, m};
-        t.units = blocks(job.percolation->samples, job.percolation->block);
-        add(t, shape);
-      }
-      for (const GridValue& drop : p_at(g, shape.width)) {
-        const double p = drop.value;
-        point.p = p;
-        if (job.percolation && job.percolation->per_p && !matches_any(g.skip, point)) {
-          Task t{percolation_task_name(percolation, m, shape, p), TaskKind::percolation, arch, m,
-                 p};
-          t.units = blocks(job.percolation->samples, job.percolation->block);
-          t.keep = drop.scale;
-          add(t, shape);
-        }
-        if (!job.training) continue;
-        for (bool bias : g.biases) {
-          for (Activation a : g.activations) {
-            point.bias = bias;
-            point.activation = a;
-            const std::vector<PointRule>& only = job.training->only;
-            if (matches_any(g.skip, point) || (!only.empty() && !matches_any(only, point)))
-              continue;
-            const TeacherSpec& teacher = job.training->teacher;
-            Task t{training_task_name(g, m, shape, p, bias, a), TaskKind::training,
-                   shape.architecture(teacher.input_width, teacher.outputs), m, p};
-            t.bias = bias;
-            t.activation = a;
-            t.units = job.training->replicas;
-            t.keep = drop.scale;
-            add(t, shape);
-          }
-        }
-        point.bias.reset();
-        point.activation.reset();
-      }
+      for (const Topology& topology : g.topologies)
+        add_network_tasks(job, percolation, m, shape, topology, tasks);
     }
   }
   if (job.lattice) {

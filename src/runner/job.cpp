@@ -37,20 +37,61 @@ void check_grid_size(const JobSpec& job, const std::string& file) {
   const auto count = [](const auto& list) { return static_cast<std::int64_t>(list.size()); };
   const std::int64_t networks = network_shapes(g);
   const std::int64_t ps = g.keep_law ? count(g.keep_law->scales) : count(g.p);
+  const std::int64_t topologies = count(g.topologies);
   const auto points =
-      job.training
-          ? product_at_most({count(g.models), networks, ps, count(g.biases), count(g.activations)},
-                            kMaxGridPoints)
-          : product_at_most({count(g.models), networks, ps}, kMaxGridPoints);
+      job.training ? product_at_most({count(g.models), networks, ps, topologies, count(g.biases),
+                                      count(g.activations)},
+                                     kMaxGridPoints)
+                   : product_at_most({count(g.models), networks, ps, topologies}, kMaxGridPoints);
   if (!points) {
     throw JobError(
-        file + ": [grid]: models x networks x p" +
+        file + ": [grid]: models x networks x p" + (topologies > 1 ? " x topologies" : "") +
         (job.training ? std::string(" x biases x activations") : "") + " = " +
         std::to_string(count(g.models)) + " x " + networks_text(g) + " x " + std::to_string(ps) +
+        (topologies > 1 ? " x " + std::to_string(topologies) : "") +
         (job.training ? " x " + std::to_string(count(g.biases)) + " x " +
                             std::to_string(count(g.activations))
                       : "") +
         " grid points, above the limit " + std::to_string(kMaxGridPoints) + Reader::kLimitsSection);
+  }
+}
+
+// A message of validate(Topology) names command-line options ("--kernel 5: ..."); in a job it
+// names the [grid] key instead ("grid.kernel = 5: ...").
+std::string as_grid_key(std::string message) {
+  if (message.rfind("--", 0) != 0) return message;
+  const std::size_t end = message.find_first_of(" :");
+  std::string key = message.substr(2, end - 2);
+  std::replace(key.begin(), key.end(), '-', '_');
+  return "grid." + key + (end < message.size() && message[end] == ' ' ? " =" : "") +
+         message.substr(end);
+}
+
+// A task on local layers or with skips: its topology fits its network, the samplers it needs take
+// it, and its Graph is within kMaxGraphEdges.
+void check_topology(const JobSpec& job, const Task& t, const std::string& file) {
+  const std::string where = file + ": [grid]: task " + t.name + ": ";
+  if (t.kind == TaskKind::training && t.topology.connectivity == Connectivity::local) {
+    throw JobError(where +
+                   "training takes dense layers, with or without residual skips; "
+                   "connectivity = \"local\" is for [percolation] alone");
+  }
+  try {
+    validate(t.topology, t.arch);
+  } catch (const std::invalid_argument& e) {
+    throw JobError(where + as_grid_key(e.what()));
+  }
+  if (t.kind == TaskKind::training) return;
+  if (job.percolation->method == Method::fast) {
+    throw JobError(where +
+                   "[percolation] method = \"fast\" samples the dense MLP only; local and "
+                   "residual networks take method = \"masks\" or \"thresholds\"");
+  }
+  const std::int64_t edges = edge_count(t.arch, t.topology);
+  if (edges > kMaxGraphEdges) {
+    throw JobError(where + "the network has " + std::to_string(edges) + " edges, above the limit " +
+                   std::to_string(kMaxGraphEdges) + " of local and residual networks" +
+                   Reader::kLimitsSection);
   }
 }
 
@@ -64,6 +105,7 @@ void check_tasks(const JobSpec& job, const std::vector<Task>& tasks, const std::
     if (t.kind == TaskKind::percolation || t.kind == TaskKind::thresholds)
       samples += job.percolation->samples;
     if (t.kind == TaskKind::lattice) samples += job.lattice->samples;
+    if (t.kind != TaskKind::lattice && !t.topology.is_dense_mlp()) check_topology(job, t, file);
     if (t.kind != TaskKind::lattice && t.arch.edges() > kMaxEdges) {
       std::ostringstream network;
       network << t.arch;

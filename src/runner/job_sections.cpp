@@ -49,6 +49,18 @@ bool lattice_size(const int& v) {
 bool finite_number(const double& v) {
   return std::isfinite(v);
 }
+bool connectivity_name(const std::string& v) {
+  return parse_connectivity(v).has_value();
+}
+bool boundary_name(const std::string& v) {
+  return parse_boundary(v).has_value();
+}
+bool dimension_count(const int& v) {
+  return v == 1 || v == 2;
+}
+bool non_negative_int(const int& v) {
+  return v >= 0;
+}
 
 // Work units of `samples` samples in blocks of `block`.
 std::int64_t blocks(std::int64_t samples, std::int64_t block) {
@@ -440,10 +452,76 @@ void read_job_section(const toml::table& root, JobSpec& job) {
                j.optional<std::string>("output", job.name + ".data", "the output directory");
 }
 
+// A whole number or a list of distinct ones (kernel, residual), each checked.
+std::vector<int> int_or_list(const Reader& r, std::string_view key, const std::string& rule,
+                             bool (*ok)(const int&), int limit) {
+  const toml::node* n = r.node(key);
+  std::vector<int> values = n != nullptr && n->is_array()
+                                ? r.distinct_list<int>(key, rule, ok)
+                                : std::vector{r.required<int>(key, rule, ok)};
+  for (int v : values)
+    r.at_most(key, v, limit);
+  return values;
+}
+
+// The grid's topologies (job.hpp): kernels x residual steps. Whether each fits each network is
+// checked with the tasks (parse_job).
+std::vector<Topology> read_topologies(const Reader& r) {
+  const auto connectivity = *parse_connectivity(
+      r.optional<std::string>("connectivity", "dense", "dense or local", connectivity_name));
+  Topology base;
+  base.connectivity = connectivity;
+  std::vector<int> kernels = {base.kernel};
+  if (connectivity == Connectivity::local) {
+    kernels =
+        int_or_list(r, "kernel", "kernel sizes K, whole numbers >= 1", positive_int, kMaxWidth);
+    base.boundary = *parse_boundary(
+        r.optional<std::string>("boundary", "periodic", "periodic or open", boundary_name));
+    base.dimensions = r.optional<int>("dimensions", 1, "1 or 2", dimension_count);
+    base.channels = r.optional<int>("channels", 1, "channels per site, >= 1", positive_int);
+    if (base.dimensions == 1 && r.has("channels")) {
+      r.fail(*r.node("channels"), "channels",
+             "channels are those of 2-D layers: set dimensions = 2");
+    }
+  } else {
+    for (const char* key : {"kernel", "boundary", "dimensions", "channels"}) {
+      if (r.has(key)) {
+        r.fail(*r.node(key), key, "needs connectivity = \"local\" (the layers are dense)");
+      }
+    }
+  }
+  const std::vector<int> steps =
+      r.has("residual")
+          ? int_or_list(r, "residual", "skip steps S, whole numbers >= 0 (0: no skips)",
+                        non_negative_int, kMaxDepth + 1)
+          : std::vector<int>{0};
+  if (r.has("residual_dropout") && !r.has("residual")) {
+    r.fail(*r.node("residual_dropout"), "residual_dropout", "needs residual = S");
+  }
+  const bool droppable = r.optional<bool>("residual_dropout", true, "true or false");
+  if (!product_at_most(
+          {static_cast<std::int64_t>(kernels.size()), static_cast<std::int64_t>(steps.size())},
+          kMaxGridPoints)) {
+    r.fail_table("kernels x residual steps = " + std::to_string(kernels.size()) + " x " +
+                 std::to_string(steps.size()) + ", above the limit " +
+                 std::to_string(kMaxGridPoints) + " of grid points" + Reader::kLimitsSection);
+  }
+  std::vector<Topology> topologies;
+  for (int kernel : kernels) {
+    for (int step : steps) {
+      Topology t = base;
+      t.kernel = kernel;
+      topologies.push_back(t.with_skips(step, droppable));
+    }
+  }
+  return topologies;
+}
+
 GridSpec read_grid(const toml::table& root, const std::string& file) {
   const Reader r(section(root, "grid", file), "grid", file);
   r.only({"models", "widths", "depths", "p", "input_width", "output_width", "input_dropout",
-          "biases", "activations", "skip"});
+          "biases", "activations", "skip", "connectivity", "kernel", "boundary", "dimensions",
+          "channels", "residual", "residual_dropout"});
   GridSpec g;
   for (const auto& m :
        r.distinct_list<std::string>("models", "site, bond or site+bond", model_name)) {
@@ -478,14 +556,19 @@ GridSpec read_grid(const toml::table& root, const std::string& file) {
   } else {
     g.p = read_probabilities(r, "p", "drop probabilities");
   }
+  g.topologies = read_topologies(r);
   // Bounded before the laws are evaluated at every width (the rest in parse_job).
   const std::int64_t shape_count = network_shapes(g);
   const std::int64_t p_count =
       static_cast<std::int64_t>(g.keep_law ? g.keep_law->scales.size() : g.p.size());
-  if (!product_at_most({static_cast<std::int64_t>(g.models.size()), shape_count, p_count},
-                       kMaxGridPoints)) {
-    r.fail_table("models x networks x p = " + std::to_string(g.models.size()) + " x " +
-                 networks_text(g) + " x " + std::to_string(p_count) +
+  const auto topology_count = static_cast<std::int64_t>(g.topologies.size());
+  if (!product_at_most(
+          {static_cast<std::int64_t>(g.models.size()), shape_count, p_count, topology_count},
+          kMaxGridPoints)) {
+    r.fail_table("models x networks x p" + std::string(topology_count > 1 ? " x topologies" : "") +
+                 " = " + std::to_string(g.models.size()) + " x " + networks_text(g) + " x " +
+                 std::to_string(p_count) +
+                 (topology_count > 1 ? " x " + std::to_string(topology_count) : "") +
                  " grid points, above the limit " + std::to_string(kMaxGridPoints) +
                  Reader::kLimitsSection);
   }

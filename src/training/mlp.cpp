@@ -124,6 +124,11 @@ bool gap_gradient_nonzero(const BatchMasks& m, int gap, Eigen::Index b, const Ma
 
 }  // namespace
 
+void validate(const MlpSpec& spec) {
+  validate(spec.arch);
+  validate(spec.topology(), spec.arch);
+}
+
 template <class Scalar>
 Parameters<Scalar> Parameters<Scalar>::zeros(const Architecture& arch) {
   Parameters p;
@@ -166,10 +171,18 @@ Parameters<Scalar> initial_parameters(const MlpSpec& spec, RandomStream& rng) {
 template <class Scalar>
 Matrix<Scalar> predict(const MlpSpec& spec, const Parameters<Scalar>& params,
                        const Matrix<Scalar>& x) {
-  Matrix<Scalar> h = x;
+  // Blocks do not overlap (block b spans layers bS .. (b + 1) S), so only the value of the
+  // last skip tail is kept.
+  Matrix<Scalar> h = x, skip_source;
+  const int step = spec.residual;
   for (int g = 0; g < spec.arch.gaps(); ++g) {
+    if (step > 0 && g % step == 0) skip_source = h;
     Matrix<Scalar> z = params.weights[g] * h;
     if (spec.bias) z.colwise() += params.biases[g];
+    if (step > 0 && (g + 1) % step == 0) {
+      const auto w = std::min(skip_source.rows(), z.rows());
+      z.topRows(w) += skip_source.topRows(w);
+    }
     if (g + 1 < spec.arch.gaps()) activate(spec.activation, z);
     h = std::move(z);
   }
@@ -274,6 +287,61 @@ void Backpropagation<Scalar>::backward_gap_per_sample(int g, const BatchMasks& m
   result_.gradient.weights[g] = grad_rows_;
 }
 
+namespace {
+
+// Whether a batch's skips are dropped: DropConnect on droppable skips, with masks.
+bool drops_skips(const MlpSpec& spec, const BatchMasks& m) {
+  return spec.residual > 0 && drops_weights(m) && spec.residual_dropout;
+}
+
+}  // namespace
+
+template <class Scalar>
+void Backpropagation<Scalar>::add_skips(const MlpSpec& spec, const BatchMasks& m, int layer) {
+  // z_layer(i) += c_i h_tail(i) for the block landing at `layer`: c_i = 1, or under DropConnect
+  // the skip's inverted-dropout multiplier (mlp.hpp). h_ holds the tails after their dropout.
+  const int step = spec.residual;
+  if (step == 0 || layer % step != 0) return;
+  const int block = layer / step - 1;
+  const Matrix<Scalar>& tail = h_[layer - step];
+  Matrix<Scalar>& z = z_[layer];
+  const auto width = std::min(tail.rows(), z.rows());
+  if (!drops_skips(spec, m)) {
+    z.topRows(width) += tail.topRows(width);
+    return;
+  }
+  const Scalar scale = keep_scale<Scalar>(m.dropout.bond_at(layer - 1));
+  Matrix<Scalar>& c = skip_multipliers_[static_cast<std::size_t>(block)];
+  c.resize(width, z.cols());
+  for (Eigen::Index b = 0; b < z.cols(); ++b) {
+    const SkipMask& skips = m.skips_of(static_cast<std::size_t>(b));
+    for (Eigen::Index i = 0; i < width; ++i)
+      c(i, b) = skips.kept(block, static_cast<int>(i)) ? scale : Scalar(0);
+  }
+  z.topRows(width).array() += c.array() * tail.topRows(width).array();
+}
+
+template <class Scalar>
+void Backpropagation<Scalar>::save_skip_error(const MlpSpec& spec, int layer) {
+  // delta_ = d loss / d z_layer; the skip into `layer` passes c_i delta_i to its tail.
+  const int step = spec.residual;
+  if (step == 0 || layer % step != 0) return;
+  const auto block = static_cast<std::size_t>(layer / step - 1);
+  const auto width = std::min(h_[layer - step].rows(), delta_.rows());
+  skip_delta_[block] = delta_.topRows(width);
+  if (skip_multipliers_[block].size() > 0)
+    skip_delta_[block].array() *= skip_multipliers_[block].array();
+}
+
+template <class Scalar>
+void Backpropagation<Scalar>::add_skip_error(const MlpSpec& spec, int layer) {
+  // back_ = d loss / d h_layer gains the error its skip carried back, if a block leaves it.
+  const int step = spec.residual;
+  if (step == 0 || layer % step != 0 || layer + step >= static_cast<int>(z_.size())) return;
+  const Matrix<Scalar>& error = skip_delta_[static_cast<std::size_t>(layer / step)];
+  back_.topRows(error.rows()) += error;
+}
+
 template <class Scalar>
 const BatchGradient<Scalar>& Backpropagation<Scalar>::run(
     const MlpSpec& spec, const Parameters<Scalar>& params, const Matrix<Scalar>& x,
@@ -289,6 +357,15 @@ const BatchGradient<Scalar>& Backpropagation<Scalar>::run(
   z_.resize(arch.layers());
   unit_mask_.resize(arch.layers());
   rows_.resize(arch.gaps());
+  const auto skip_blocks =
+      static_cast<std::size_t>(spec.residual > 0 ? arch.output_layer() / spec.residual : 0);
+  skip_multipliers_.resize(skip_blocks);
+  skip_delta_.resize(skip_blocks);
+  if (!drops_skips(spec, m)) {
+    for (auto& c : skip_multipliers_)
+      c.resize(0, 0);
+  }
+  assert(!drops_skips(spec, m) || m.skips.size() == m.masks.size());
 
   // Forward. h_[g] feeds gap g (after dropout); z_[g] is layer g's pre-activation.
   h_[0] = x;
@@ -310,6 +387,7 @@ const BatchGradient<Scalar>& Backpropagation<Scalar>::run(
       z.noalias() = w * h_[g];
     }
     if (spec.bias) z.colwise() += params.biases[g];
+    add_skips(spec, m, g + 1);
     if (g + 1 == arch.gaps()) break;
     h_[g + 1] = z;
     activate(spec.activation, h_[g + 1]);
@@ -330,6 +408,7 @@ const BatchGradient<Scalar>& Backpropagation<Scalar>::run(
   delta_ = loss_gradient(loss, result_.output, targets);
   for (int g = arch.gaps() - 1; g >= 0; --g) {
     const Matrix<Scalar>& w = params.weights[g];
+    save_skip_error(spec, g + 1);
     if (per_sample_weights) {
       backward_gap_per_sample(g, m, bond_scale(g));
     } else if (drops_weights(m)) {
@@ -352,6 +431,7 @@ const BatchGradient<Scalar>& Backpropagation<Scalar>::run(
       if (zero && gap_gradient_nonzero(m, g, b, delta_, h_[g], spec.bias, tails_)) zero = 0;
     }
     if (g == 0) break;
+    add_skip_error(spec, g);
     apply_derivative(spec.activation, z_[g], back_);
     if (drops_hidden(m)) back_.array() *= unit_mask_[g].array();
     delta_.swap(back_);

@@ -144,8 +144,8 @@ const char* precision_name() {
 }  // namespace
 
 void validate(const TrainingConfig& c, const DataSplit& data) {
-  validate(c.network.arch);
-  validate(c.dropout);
+  validate(c.network);
+  validate(c.dropout, c.network.arch);
   require(c.steps >= 1, "steps = " + std::to_string(c.steps) + ": must be at least 1");
   require(c.batch >= 1, "batch = " + std::to_string(c.batch) + ": must be at least 1");
   require(std::isfinite(c.learning_rate) && c.learning_rate > 0,
@@ -211,17 +211,30 @@ const StepRecord& Trainer<Scalar>::step() {
   const Architecture& arch = config_.network.arch;
   const int count = config_.shared_mask ? 1 : config_.batch;
   masks_.dropout = config_.dropout;
+  const MlpSpec& spec = config_.network;
   if (masks_.masks.size() != static_cast<std::size_t>(count)) {
     masks_.masks.assign(static_cast<std::size_t>(count), Mask(arch));
+    masks_.skips.clear();
+    if (spec.residual > 0) {
+      masks_.skips.assign(static_cast<std::size_t>(count),
+                          SkipMask(arch, spec.residual, spec.residual_dropout));
+    }
   }
   StepRecord record;
   for (int b = 0; b < count; ++b) {
     RandomStream rng({config_.seed, stream_id(StreamDomain::training_masks, config_.stream),
                       static_cast<std::uint64_t>(t), static_cast<std::uint64_t>(b)});
     Mask& mask = masks_.masks[static_cast<std::size_t>(b)];
-    mask.redraw(config_.dropout, rng, MaskDraw::packed);
+    if (spec.residual > 0) {
+      mask.redraw(config_.dropout, masks_.skips[static_cast<std::size_t>(b)], rng,
+                  MaskDraw::packed);
+    } else {
+      mask.redraw(config_.dropout, rng, MaskDraw::packed);
+    }
     if (!config_.instrument) continue;
-    const Backbone path = backbone(mask);
+    const Backbone path = spec.residual > 0
+                              ? backbone(mask, masks_.skips[static_cast<std::size_t>(b)])
+                              : backbone(mask);
     record.spanning_fraction += path.directed_spanning;
     record.backbone_weight_fraction += static_cast<double>(path.weights);
   }

@@ -835,6 +835,44 @@ TEST(Cli, TrainPrintsTheExactThetaOfItsMasks) {
               4 * std::sqrt(exact * (1 - exact) / (250 * 16)));
 }
 
+// A residual MLP (skips every 2 layers): theta_exact is theory's (the block chain), the masks
+// span as often within 4 sigma; with kept skips chaining input to output theta = 1 and every
+// mask spans; the skips are settings of the run, so --resume under others is refused.
+TEST(Cli, TrainPrintsTheExactThetaOfResidualNetworks) {
+  const std::string dense = "--width 6 --depth 3 --input-width 6 --output-width 6 --model bond ";
+  const std::string network = dense + "--residual 2 ";
+  const Outcome theory = run("theory " + network + "--p 0.8 --format csv");
+  ASSERT_EQ(theory.exit_code, 0) << theory.err;
+  const double exact = value(parse_csv(theory.out)[0], "theta");
+  const std::string file = ::testing::TempDir() + "dropperc_cli_residual.h5";
+  const std::string base = "train " + network +
+                           "--p 0.8 --steps 250 --batch 16 --train-size 256 --test-size 64 "
+                           "--seed 3 --format csv --out " +
+                           file;
+  const Outcome r = run(base);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = parse_csv(r.out);
+  EXPECT_EQ(value(rows[0], "theta_exact"), exact);
+  EXPECT_GT(exact, 0.9);
+  EXPECT_LT(exact, 0.99);
+  EXPECT_NEAR(value(rows[0], "spanning_fraction"), exact,
+              4 * std::sqrt(exact * (1 - exact) / (250 * 16)));
+  const Outcome other = run(base + " --residual-dropout false --resume");
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("residual_dropout: file has true, command line false"),
+            std::string::npos)
+      << other.err;
+  const Outcome kept = run("train " + network +
+                           "--residual-dropout false --p 0.9 --steps 50 --batch 16 "
+                           "--train-size 256 --test-size 64 --format csv");
+  ASSERT_EQ(kept.exit_code, 0) << kept.err;
+  EXPECT_EQ(value(parse_csv(kept.out)[0], "theta_exact"), 1.0);
+  EXPECT_EQ(value(parse_csv(kept.out)[0], "spanning_fraction"), 1.0);
+  const Outcome bad = run("train " + dense + "--residual 0 --p 0.5 --steps 5");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--residual"), std::string::npos) << bad.err;
+}
+
 TEST(Cli, TrainStopsWhenItDiverges) {
   const std::string file = ::testing::TempDir() + "dropperc_cli_diverged.h5";
   const Outcome r =

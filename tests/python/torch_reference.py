@@ -6,8 +6,10 @@ masks, and compares them in float32.
 Each group /case_<n> holds: attributes activation, bias (0/1), loss ("mse"/"cross_entropy");
 x (B x W_in); labels (B) or targets (B x W_out); weights/<k> (W_{k+1} x W_k) and biases/<k> (W_{k+1} x 1);
 unit_masks/<k> (B x W_k: the multiplier of the input of gap k, including inverted scaling);
-edge_masks/<k> ((B W_{k+1}) x W_k: per-sample weight multipliers); and dropperc's results
-output (B x W_out), loss (scalar), grad_weights/<k>, grad_biases/<k>.
+edge_masks/<k> ((B W_{k+1}) x W_k: per-sample weight multipliers); attribute residual (S, 0 for
+none) and skip_masks/<b> (B x width: the multipliers of the skips from layer b S to (b + 1) S,
+which add the masked value of layer b S to the pre-activation of layer (b + 1) S); and
+dropperc's results output (B x W_out), loss (scalar), grad_weights/<k>, grad_biases/<k>.
 
 Agreement: every entry within 1e-5 times the largest magnitude of its tensor (float32
 accumulation orders differ between the two). Exit status 0 agree, 1 disagree, 77 no torch.
@@ -30,12 +32,20 @@ def forward(case, weights, biases):
         case.attrs["activation"]]
     h = torch.from_numpy(case["x"][:])
     gaps = len(weights)
+    step = int(case.attrs["residual"])
+    masked = []  # the value of every layer after its dropout
     for k in range(gaps):
         h = h * torch.from_numpy(case[f"unit_masks/{k}"][:])
+        masked.append(h)
         edge = torch.from_numpy(case[f"edge_masks/{k}"][:]).reshape(h.shape[0], *weights[k].shape)
         z = torch.einsum("boi,bi->bo", weights[k].unsqueeze(0) * edge, h)
         if case.attrs["bias"]:
             z = z + biases[k]
+        if step and (k + 1) % step == 0:
+            skip = torch.from_numpy(case[f"skip_masks/{(k + 1) // step - 1}"][:])
+            width = skip.shape[1]
+            tail = masked[k + 1 - step][:, :width]
+            z = torch.cat([z[:, :width] + skip * tail, z[:, width:]], dim=1)
         h = activation(z) if k + 1 < gaps else z
     return h
 

@@ -447,6 +447,49 @@ per_p = false
     EXPECT_TRUE(std::isfinite(r.theta_exact)) << r.task << " p = " << r.p;
 }
 
+// Local layers and skips: their curves against their own exact theory (the transfer matrix, the
+// block chain) within 4 sigma, no dense exact p_half printed for them, and no scaling family
+// (kappa, collapse) made of them although they have uniform widths.
+TEST(Analysis, LocalAndResidualNetworksHaveTheirOwnExactCurves) {
+  const auto dir = temporary("topology");
+  std::ofstream(dir / "job.toml") << R"([job]
+name = "topology"
+seed = 18
+[grid]
+models = ["bond", "site"]
+widths = [4, 6]
+depths = [6]
+p = [0.5]
+connectivity = "local"
+kernel = 2
+residual = [0, 7]
+[percolation]
+undirected = false
+samples = 2000
+thresholds = true
+per_p = false
+)";
+  const Analysis a = analyze_file(run_in_process(parse_job(dir / "job.toml")), with_resamples(20));
+  ASSERT_EQ(a.thresholds.size(), 8u);
+  for (const ThresholdRow& r : a.thresholds)
+    EXPECT_TRUE(std::isnan(r.p_half_exact)) << r.task;
+  for (const FitRow& r : a.fits) {
+    EXPECT_EQ(r.fit.rfind("collapse", 0), std::string::npos) << r.fit;
+    EXPECT_EQ(r.fit.rfind("kappa", 0), std::string::npos) << r.fit;
+  }
+  int exact = 0;
+  for (const CurveRow& r : a.curves) {
+    // Local with skips has no exact theory here (refused, NaN); without skips it is exact.
+    const bool skips = r.task.find("_S7") != std::string::npos;
+    ASSERT_EQ(std::isnan(r.theta_exact), skips) << r.task;
+    if (skips) continue;
+    ++exact;
+    const double sigma = std::sqrt(r.theta_exact * (1 - r.theta_exact) / 2000);
+    EXPECT_NEAR(r.theta, r.theta_exact, 4 * sigma + 1e-12) << r.task << " p = " << r.p;
+  }
+  EXPECT_GT(exact, 100);
+}
+
 TEST(Analysis, RefusesWhatIsNotAMergedJobFile) {
   const auto dir = temporary("bad");
   std::ofstream(dir / "text.h5") << "not hdf5";

@@ -556,6 +556,44 @@ TEST(Job, InputDropoutIsFixedOnEveryNetworkTask) {
   }
 }
 
+// Local connectivity and skips: one set of tasks per kernel x residual step, named after them;
+// the grid without them keeps its old names (the tests above).
+TEST(Job, TopologiesMakeTheirOwnTasks) {
+  const std::string grid =
+      "[job]\nname = \"t\"\n[grid]\nmodels = [\"bond\"]\nwidths = [8]\ndepths = [3]\n"
+      "p = [0.5]\n";
+  const auto local = expand(parse_job_text(grid + "connectivity = \"local\"\nkernel = [2, 3]\n"
+                                                  "boundary = \"open\"\nresidual = [0, 2]\n"
+                                                  "residual_dropout = false\n"
+                                                  "[percolation]\nsamples = 10\n",
+                                           "t.toml"));
+  std::vector<std::string> names;
+  for (const Task& t : local) {
+    names.push_back(t.name);
+    EXPECT_EQ(t.topology.connectivity, Connectivity::local);
+    EXPECT_EQ(t.topology.boundary, Boundary::open);
+    EXPECT_FALSE(t.topology.residual_dropout);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "bond_W8_L3_K2open_p0.500", "bond_W8_L3_K2open_S2kept_p0.500",
+                       "bond_W8_L3_K3open_p0.500", "bond_W8_L3_K3open_S2kept_p0.500"}));
+  EXPECT_EQ(local[3].topology.kernel, 3);
+  EXPECT_EQ(local[3].topology.residual, 2);
+  const auto plane = expand(parse_job_text(grid + "connectivity = \"local\"\nkernel = 2\n"
+                                                  "dimensions = 2\nchannels = 2\n"
+                                                  "[percolation]\nsamples = 10\n",
+                                           "t.toml"));
+  ASSERT_EQ(plane.size(), 1u);
+  EXPECT_EQ(plane[0].name, "bond_W8_L3_K2_2dC2_p0.500");
+  EXPECT_EQ(plane[0].topology.dimensions, 2);
+  EXPECT_EQ(plane[0].topology.channels, 2);
+  const auto trained =
+      expand(parse_job_text(grid + "residual = 3\n[training]\nsteps = 5\n", "t.toml"));
+  ASSERT_EQ(trained.size(), 1u);
+  EXPECT_EQ(trained[0].name, "train_bond_W8_L3_S3_p0.500_nobias_relu");
+  EXPECT_EQ(trained[0].topology, Topology{}.with_skips(3, true));
+}
+
 TEST(Job, MissingFileIsAJobError) {
   EXPECT_THROW(parse_job("/nonexistent/job.toml"), JobError);
 }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "dropperc/core/graph_percolation.hpp"
 #include "dropperc/core/mask.hpp"
 #include "dropperc/core/percolation.hpp"
 #include "dropperc/core/theory.hpp"
@@ -53,6 +54,52 @@ TEST(Mask, DrawEqualsMaskBuiltFromUniforms) {
           element_thresholds(arch, draw_uniforms(arch, line_through(d), coupled), line_through(d));
       expect_equal_masks(drawn, Mask::at(thresholds, parameter(d)));
       EXPECT_EQ(direct.position(), coupled.position());
+    }
+  }
+}
+
+// A mask drawn with its skips is the Graph's mask at p (graph_thresholds draws units, edges,
+// droppable skips, inputs), bit for bit, for every model, S = 1, 2, 3 with droppable and kept
+// skips, per-layer widths and input dropout; kept skips draw nothing, so the rest of the mask is
+// the mask without skips.
+TEST(Mask, SkipsAreDrawnAsTheGraphDrawsThem) {
+  const Architecture arch = Architecture::layered(3, {4, 2, 5, 4}, 3);
+  for (int step : {1, 2, 3}) {
+    for (bool droppable : {true, false}) {
+      const Graph graph(arch, Topology{}.with_skips(step, droppable));
+      for (Dropout d :
+           {Dropout{DropoutModel::site, 0.4, 0.0, 0.2}, Dropout::of(DropoutModel::bond, 0.5),
+            Dropout{DropoutModel::site_bond, 0.3, 0.5, 0.3}}) {
+        for (std::uint64_t sample = 0; sample < 4; ++sample) {
+          RandomStream direct({4, 1, sample, 0}), coupled({4, 1, sample, 0}),
+              plain({4, 1, sample, 0});
+          SkipMask skips(arch, step, droppable);
+          Mask mask(arch);
+          mask.redraw(d, skips, direct);
+          const GraphThresholds t = graph_thresholds(graph, line_through(d), coupled);
+          const double p = parameter(d);
+          for (std::int32_t u = 0; u < graph.units(); ++u) {
+            const int k = graph.layer_of(u);
+            ASSERT_EQ(mask.unit(k, u - static_cast<int>(arch.unit_offset(k))), t.units[u] > p);
+          }
+          for (const EdgeBlock& block : graph.blocks()) {
+            for (std::int64_t e = block.first; e < block.last; ++e) {
+              const int k = graph.layer_of(graph.tail(e)), h = graph.layer_of(graph.head(e));
+              const int i = graph.tail(e) - static_cast<int>(arch.unit_offset(k));
+              const int j = graph.head(e) - static_cast<int>(arch.unit_offset(h));
+              const bool kept =
+                  block.skips ? skips.kept(skips.block_from(k), i) : mask.edge(k, i, j);
+              ASSERT_EQ(kept, t.edges[e] > p) << "edge " << e << " S = " << step;
+              if (block.skips) {
+                ASSERT_EQ(skips.block_into(h), skips.block_from(k));
+              }
+            }
+          }
+          EXPECT_EQ(direct.position(), coupled.position());
+          if (!droppable || !drops_edges(d.model))
+            expect_equal_masks(mask, Mask::draw(arch, d, plain));
+        }
+      }
     }
   }
 }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "dropperc/core/theory.hpp"
+#include "dropperc/core/topology_theory.hpp"
 #include "dropperc/io/h5.hpp"
 #include "dropperc/runner/merge.hpp"
 
@@ -242,6 +243,74 @@ block = 1000
   const auto summary = file.root().read_table("summary");
   EXPECT_EQ(std::get<std::vector<std::int64_t>>(summary[3].values),
             (std::vector<std::int64_t>{-1}));
+}
+
+// A job on local layers (1-D, kernel 2 and 3, open boundaries, one seed unit) and a residual
+// MLP: theta of every percolation task within 4 sigma of exact theory (the transfer matrix, the
+// block chain), the thresholds tasks' curves within 4 sigma at every grid p, residual training
+// replicas that record their masks' spanning, and the topology in every task's attributes.
+TEST(Merge, LocalAndResidualNetworksMatchExactTheory) {
+  const std::string grid = R"([job]
+name = "shapes"
+seed = 4
+[percolation]
+samples = 3000
+block = 1000
+thresholds = true
+[grid]
+models = ["bond", "site"]
+widths = [6]
+depths = [5]
+p = [0.3, 0.5]
+)";
+  const Merged local =
+      run_and_merge("local", grid +
+                                 "input_width = 1\nconnectivity = \"local\"\nkernel = [2, 3]\n"
+                                 "boundary = \"open\"\n");
+  const Merged residual = run_and_merge(
+      "residual", grid +
+                      "residual = [2, 3]\n[training]\nsteps = 30\nbatch = 8\n"
+                      "eval_interval = 10\n[training.teacher]\nfeatures = 6\noutputs = 6\n"
+                      "train_size = 64\ntest_size = 32\n");
+  int percolation = 0, thresholds = 0, training = 0;
+  for (const Merged* m : {&local, &residual}) {
+    const h5::File file = h5::File::open(m->file);
+    for (const Task& t : m->tasks) {
+      const h5::Group g = file.root().group("tasks/" + t.name);
+      ASSERT_FALSE(t.topology.is_dense_mlp()) << t.name;
+      EXPECT_EQ(g.string_attribute("topology"), topology_text(t.topology)) << t.name;
+      EXPECT_EQ(g.integer_attribute("residual"), t.topology.residual) << t.name;
+      if (t.topology.connectivity == Connectivity::local) {
+        EXPECT_EQ(g.integer_attribute("kernel"), t.topology.kernel) << t.name;
+        EXPECT_EQ(g.string_attribute("boundary"), "open") << t.name;
+      }
+      if (t.kind == TaskKind::training) {
+        ++training;
+        EXPECT_EQ(t.arch.input_width, 6);
+        continue;
+      }
+      const auto exact = [&](double p) {
+        return spanning_probability(t.arch, t.topology, ScanLine::of(t.model).at(p)).theta;
+      };
+      const auto sigma = [](double theta) { return 4 * std::sqrt(theta * (1 - theta) / 3000); };
+      if (t.kind == TaskKind::percolation) {
+        ++percolation;
+        const double theta = exact(t.p);
+        EXPECT_NEAR(g.read<double>("theta")[0], theta, sigma(theta)) << t.name;
+        continue;
+      }
+      ++thresholds;
+      const auto p = g.read<double>("curve_p");
+      const auto curve = g.read<double>("curve_theta");
+      ASSERT_EQ(curve.size(), p.size()) << t.name;
+      for (std::size_t k = 0; k < p.size(); ++k) {
+        EXPECT_NEAR(curve[k], exact(p[k]), sigma(exact(p[k]))) << t.name << " p = " << p[k];
+      }
+    }
+  }
+  EXPECT_EQ(percolation, 16);
+  EXPECT_EQ(thresholds, 8);
+  EXPECT_EQ(training, 8);
 }
 
 TEST(Merge, RefusesIncompleteJobs) {

@@ -35,14 +35,31 @@ BatchTargets<double> targets_for(Loss loss, int outputs, int batch) {
   return t;
 }
 
-BatchMasks per_sample_masks(const Architecture& arch, const Dropout& d, int batch,
-                            std::uint64_t seed) {
+// One mask per sample, with the skips of `spec` if it has them.
+BatchMasks per_sample_masks(const MlpSpec& spec, const Dropout& d, int batch, std::uint64_t seed) {
   BatchMasks m{d, {}};
   for (int b = 0; b < batch; ++b) {
     RandomStream rng({seed, 5, static_cast<std::uint64_t>(b), 0});
-    m.masks.push_back(Mask::draw(arch, d, rng));
+    if (spec.residual == 0) {
+      m.masks.push_back(Mask::draw(spec.arch, d, rng));
+      continue;
+    }
+    m.skips.emplace_back(spec.arch, spec.residual, spec.residual_dropout);
+    m.masks.emplace_back(spec.arch);
+    m.masks.back().redraw(d, m.skips.back(), rng);
   }
   return m;
+}
+BatchMasks per_sample_masks(const Architecture& arch, const Dropout& d, int batch,
+                            std::uint64_t seed) {
+  return per_sample_masks(MlpSpec{arch}, d, batch, seed);
+}
+
+// `spec` with identity skips every `step` layers.
+MlpSpec with_skips(MlpSpec spec, int step, bool droppable) {
+  spec.residual = step;
+  spec.residual_dropout = droppable;
+  return spec;
 }
 
 Parameters<double> random_parameters(const MlpSpec& spec, std::uint64_t seed) {
@@ -53,17 +70,20 @@ Parameters<double> random_parameters(const MlpSpec& spec, std::uint64_t seed) {
   return p;
 }
 
-void check_gradients(const Architecture& arch);
+void check_gradients(const Architecture& arch, int step = 0, bool droppable = true);
 
 // Central differences in double precision against the analytic gradient, every weight and
 // bias, for every dropout model (and none), activation, bias setting and loss; uniform and
-// per-layer widths.
+// per-layer widths; residual networks with S = 1, 2 and L + 1, droppable and kept skips.
 TEST(Mlp, GradientMatchesFiniteDifferences) {
   for (const Architecture& arch : {Architecture{3, 4, 2, 3}, Architecture::layered(3, {5, 2}, 4)})
     check_gradients(arch);
+  check_gradients(Architecture::layered(3, {5, 2, 4}, 4), 1, true);
+  check_gradients(Architecture::layered(3, {5, 2, 4}, 4), 2, false);
+  check_gradients(Architecture{3, 4, 2, 3}, 3, true);
 }
 
-void check_gradients(const Architecture& arch) {
+void check_gradients(const Architecture& arch, int step, bool droppable) {
   const int batch = 5;
   const std::vector<Dropout> dropouts = {
       {DropoutModel::site, 0.0, 0.0, 0.0},  // no masks at all: see below
@@ -74,9 +94,10 @@ void check_gradients(const Architecture& arch) {
     for (Activation activation : {Activation::relu, Activation::tanh, Activation::identity}) {
       for (bool bias : {false, true}) {
         for (Loss loss : {Loss::mse, Loss::cross_entropy}) {
-          const MlpSpec spec{arch, activation, bias, Initialisation::he};
+          const MlpSpec spec =
+              with_skips({arch, activation, bias, Initialisation::he}, step, droppable);
           const BatchMasks masks =
-              d == 0 ? BatchMasks{dropouts[0], {}} : per_sample_masks(arch, dropouts[d], batch, d);
+              d == 0 ? BatchMasks{dropouts[0], {}} : per_sample_masks(spec, dropouts[d], batch, d);
           const MatrixD x = gaussian(arch.input_width, batch, 3);
           const auto targets = targets_for(loss, arch.output_width, batch);
           Parameters<double> p = random_parameters(spec, 11 + d);
@@ -90,8 +111,8 @@ void check_gradients(const Architecture& arch) {
             const double down = loss_at();
             parameter = saved;
             EXPECT_NEAR((up - down) / (2 * h), expected, 1e-7 * std::max(1.0, std::abs(expected)))
-                << what << " " << arch << " dropout " << d << " " << name(activation) << " bias "
-                << bias << " loss " << static_cast<int>(loss);
+                << what << " " << arch << " S = " << step << " dropout " << d << " "
+                << name(activation) << " bias " << bias << " loss " << static_cast<int>(loss);
           };
           for (int g = 0; g < arch.gaps(); ++g) {
             for (Eigen::Index j = 0; j < p.weights[g].rows(); ++j) {
@@ -127,11 +148,17 @@ TEST(Mlp, NoDirectedPathGivesExactlyZeroOutputAndGradient) {
     for (auto [g, i, j] : {std::array{0, 0, 0}, {1, 0, 0}, {1, 1, 0}, {1, 1, 1}, {2, 1, 0}}) {
       bond.set_edge(g, i, j, true);
     }
-    for (auto [arch, mask, model] : {std::tuple{site_arch, site, DropoutModel::site},
-                                     std::tuple{bond_arch, bond, DropoutModel::bond}}) {
+    // With skips every 2 layers, layer 2 starts a block: every path, skips included, crosses it.
+    for (auto [arch, mask, model, step] : {std::tuple{site_arch, site, DropoutModel::site, 0},
+                                           std::tuple{site_arch, site, DropoutModel::site, 2},
+                                           std::tuple{bond_arch, bond, DropoutModel::bond, 0}}) {
       ASSERT_FALSE(directed_spanning(mask));
-      const MlpSpec spec{arch, activation, false, Initialisation::he};
-      const BatchMasks masks{Dropout::of(model, 0.5), {mask}};
+      const MlpSpec spec = with_skips({arch, activation, false, Initialisation::he}, step, true);
+      BatchMasks masks{Dropout::of(model, 0.5), {mask}};
+      if (step > 0) {
+        masks.skips.emplace_back(arch, step, true);
+        ASSERT_FALSE(backbone(mask, masks.skips[0]).directed_spanning);
+      }
       for (Loss loss : {Loss::mse, Loss::cross_entropy}) {
         const auto r =
             forward_backward(spec, random_parameters(spec, 3), gaussian(arch.input_width, 4, 8),
@@ -182,6 +209,61 @@ TEST(Mlp, GradientSupportIsTheBackbone) {
   EXPECT_GT(disconnected, 10);
 }
 
+// With skips a sample's gradient is zero exactly when no weight lies on a directed
+// input-output path (docs/theory.md §6): nonzero exactly on backbone(mask, skips)'s weights.
+// Droppable skips every layer and kept skips every 2 (L + 1 = 4: they chain input to output).
+TEST(Mlp, ResidualGradientSupportIsTheBackbone) {
+  const Architecture arch = Architecture::layered(3, {5, 4, 5}, 2);
+  const Parameters<double> p =
+      random_parameters({arch, Activation::tanh, false, Initialisation::glorot}, 22);
+  for (auto [step, droppable] : {std::pair{1, true}, std::pair{2, false}}) {
+    const MlpSpec spec =
+        with_skips({arch, Activation::tanh, false, Initialisation::glorot}, step, droppable);
+    int spanning = 0, disconnected = 0;
+    for (auto model : {DropoutModel::site, DropoutModel::bond, DropoutModel::site_bond}) {
+      for (std::uint64_t s = 0; s < 40; ++s) {
+        const BatchMasks masks = per_sample_masks(spec, Dropout::of(model, 0.6), 1, 300 + s);
+        const Backbone path = backbone(masks.masks[0], masks.skips[0]);
+        const auto r = forward_backward(spec, p, gaussian(arch.input_width, 1, s),
+                                        targets_for(Loss::mse, 2, 1), Loss::mse, masks);
+        (path.directed_spanning ? spanning : disconnected) += 1;
+        EXPECT_EQ(r.zero_gradient[0] != 0, path.weights == 0) << name(model) << " sample " << s;
+        EXPECT_EQ(path.directed_spanning, (r.output.array() != 0.0).any()) << name(model);
+        std::int64_t support = 0;
+        for (const auto& g : r.gradient.weights)
+          support += (g.array() != 0.0).count();
+        EXPECT_EQ(support, path.weights) << name(model) << " sample " << s;
+      }
+    }
+    EXPECT_GT(spanning, 10) << "S = " << step;
+    EXPECT_GT(disconnected, step == 1 ? 10 : 0) << "S = " << step;
+  }
+}
+
+// A path made of skips alone spans but holds no weight: the output depends on the input, every
+// weight gradient is exactly zero (docs/theory.md §6). Site dropout empties layers 1 and 3; the
+// skips 0 -> 2 -> 4 carry the inputs to the outputs.
+TEST(Mlp, APathOfSkipsAloneCarriesNoGradient) {
+  const Architecture arch{3, 4, 3, 3};
+  Mask mask(arch);
+  for (int i = 0; i < arch.width(); ++i) {
+    mask.set_unit(1, i, false);
+    mask.set_unit(3, i, false);
+  }
+  const MlpSpec spec = with_skips({arch, Activation::tanh, false, Initialisation::he}, 2, false);
+  BatchMasks masks{Dropout::of(DropoutModel::site, 0.5), {mask}};
+  masks.skips.emplace_back(arch, 2, false);
+  const Backbone path = backbone(mask, masks.skips[0]);
+  ASSERT_TRUE(path.directed_spanning);
+  ASSERT_EQ(path.weights, 0);
+  const auto r = forward_backward(spec, random_parameters(spec, 5), gaussian(3, 4, 6),
+                                  targets_for(Loss::mse, 3, 4), Loss::mse, masks);
+  EXPECT_TRUE((r.output.array() != 0.0).all());
+  EXPECT_EQ(r.gradient.norm(), 0.0);
+  for (char zero : r.zero_gradient)
+    EXPECT_TRUE(zero);
+}
+
 TEST(Mlp, BiasesStillLearnWithoutAPath) {
   const Architecture arch{3, 4, 3, 2};
   Mask mask(arch);
@@ -215,12 +297,15 @@ TEST(Mlp, SharedMaskEqualsPerSampleCopies) {
       EXPECT_LT((a.gradient.weights[g] - b.gradient.weights[g]).norm(), 1e-13);
     }
   }
-  const MlpSpec spec{arch, Activation::tanh, true, Initialisation::glorot};
-  const auto p = random_parameters(spec, 6);
-  const MatrixD x = gaussian(4, 3, 4);
-  const auto plain = forward_backward(spec, p, x, targets_for(Loss::mse, 3, 3), Loss::mse,
-                                      BatchMasks{Dropout{}, {}});
-  EXPECT_EQ(plain.output, predict(spec, p, x));
+  for (int step : {0, 1, 2}) {
+    const MlpSpec spec =
+        with_skips({arch, Activation::tanh, true, Initialisation::glorot}, step, true);
+    const auto p = random_parameters(spec, 6);
+    const MatrixD x = gaussian(4, 3, 4);
+    const auto plain = forward_backward(spec, p, x, targets_for(Loss::mse, 3, 3), Loss::mse,
+                                        BatchMasks{Dropout{}, {}});
+    EXPECT_EQ(plain.output, predict(spec, p, x)) << "S = " << step;
+  }
 }
 
 // Inverted scaling keeps the expected pre-activation of a linear network: averaged over
@@ -248,6 +333,19 @@ TEST(Mlp, InvertedScalingPreservesTheMeanOutput) {
       EXPECT_NEAR(out[k].mean(), exact(k, 0), 4 * out[k].standard_error()) << name(d.model);
     }
   }
+  // Droppable skips are scaled as weights: a linear residual network keeps its mean output too.
+  const MlpSpec residual = with_skips(spec, 1, true);
+  const MatrixD exact_residual = predict(residual, p, x);
+  std::vector<MeanAccumulator> out(2);
+  for (std::uint64_t s = 0; s < 20000; ++s) {
+    const auto r =
+        forward_backward(residual, p, x, targets_for(Loss::mse, 2, 1), Loss::mse,
+                         per_sample_masks(residual, Dropout::of(DropoutModel::bond, 0.5), 1, s));
+    for (int k = 0; k < 2; ++k)
+      out[k].add(r.output(k, 0));
+  }
+  for (int k = 0; k < 2; ++k)
+    EXPECT_NEAR(out[k].mean(), exact_residual(k, 0), 4 * out[k].standard_error()) << "residual";
 }
 
 TEST(Mlp, InitialisationHasTheRightScale) {
@@ -332,13 +430,30 @@ void export_case(h5::Group group, const MlpSpec& spec, Loss loss, const BatchMas
     write_matrix(group, "unit_masks/" + k, unit_masks);
     write_matrix(group, "edge_masks/" + k, edge_masks);
   }
+  // Skips: block b adds skip_masks/<b> (B x width, inverted scaling included) times the masked
+  // value of layer b S to the pre-activation of layer (b + 1) S.
+  group.set_attribute("residual", std::int64_t{spec.residual});
+  for (int step = spec.residual, b = 0; step > 0 && (b + 1) * step <= arch.output_layer(); ++b) {
+    const int head = (b + 1) * step;
+    const int width = std::min(arch.layer_width(b * step), arch.layer_width(head));
+    const bool dropped = spec.residual_dropout && drops_edges(d.model) && !masks.masks.empty();
+    Matrix<float> skip_masks = Matrix<float>::Ones(batch, width);
+    for (int s = 0; s < batch && dropped; ++s) {
+      for (int i = 0; i < width; ++i) {
+        skip_masks(s, i) = masks.skips_of(static_cast<std::size_t>(s)).kept(b, i)
+                               ? scale(d.bond_at(head - 1))
+                               : 0.0f;
+      }
+    }
+    write_matrix(group, "skip_masks/" + std::to_string(b), skip_masks);
+  }
 }
 
 // dropperc against PyTorch (Debian's python3-torch) on the same weights, masks and batch:
 // output, loss and gradients agree to 1e-5 relative in float32, for no dropout, site (with
-// input dropout) and bond, with and without biases, both losses and two activations.
+// input dropout) and bond, with and without biases, both losses and two activations; and a
+// residual MLP (skips every 2 layers, droppable) in each of those settings.
 TEST(Mlp, AgreesWithPyTorch) {
-  const Architecture arch{8, 16, 3, 4};
   const auto path = std::filesystem::path(::testing::TempDir()) / "dropperc_torch_cases.h5";
   {
     h5::File file = h5::File::create(path);
@@ -351,11 +466,15 @@ TEST(Mlp, AgreesWithPyTorch) {
       for (bool bias : {false, true}) {
         for (auto [activation, loss] : {std::pair{Activation::relu, Loss::cross_entropy},
                                         std::pair{Activation::tanh, Loss::mse}}) {
-          const MlpSpec spec{arch, activation, bias, Initialisation::he};
-          const BatchMasks masks =
-              no_dropout ? BatchMasks{d, {}} : per_sample_masks(arch, d, 16, 40 + n);
-          export_case(root.create_group("case_" + std::to_string(n)), spec, loss, masks, 60 + n);
-          ++n;
+          for (auto [arch, step] : {std::pair{Architecture{8, 16, 3, 4}, 0},
+                                    std::pair{Architecture::layered(8, {16, 12, 16}, 4), 2}}) {
+            const MlpSpec spec =
+                with_skips({arch, activation, bias, Initialisation::he}, step, true);
+            const BatchMasks masks =
+                no_dropout ? BatchMasks{d, {}} : per_sample_masks(spec, d, 16, 40 + n);
+            export_case(root.create_group("case_" + std::to_string(n)), spec, loss, masks, 60 + n);
+            ++n;
+          }
         }
       }
     }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "dropperc/core/graph_percolation.hpp"
 #include "dropperc/core/percolation.hpp"
 
 namespace dropperc {
@@ -250,6 +251,94 @@ void check_backbone(const Architecture& arch) {
     }
     EXPECT_GT(spanning, 0);
     EXPECT_LT(spanning, 300);
+  }
+}
+
+// The mask and its skips as a Graph's thresholds at p = 0: kept elements +inf, dropped -inf.
+GraphThresholds thresholds_of(const Graph& graph, const Mask& mask, const SkipMask& skips) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  const Architecture& arch = graph.architecture();
+  auto index = [&](std::int32_t u) {
+    return u - static_cast<int>(arch.unit_offset(graph.layer_of(u)));
+  };
+  GraphThresholds t;
+  for (std::int32_t u = 0; u < graph.units(); ++u)
+    t.units.push_back(mask.unit(graph.layer_of(u), index(u)) ? kInf : -kInf);
+  for (const EdgeBlock& block : graph.blocks()) {
+    for (std::int64_t e = block.first; e < block.last; ++e) {
+      const int k = graph.layer_of(graph.tail(e));
+      const bool kept = block.skips ? skips.kept(skips.block_from(k), index(graph.tail(e)))
+                                    : mask.edge(k, index(graph.tail(e)), index(graph.head(e)));
+      t.edges.push_back(kept ? kInf : -kInf);
+    }
+  }
+  return t;
+}
+
+// backbone() with skips against a search of its own over the Graph's edges (present: the edge and
+// both its units kept), for every model, S = 1, 2, 5 (5 = L + 1: one skip from input to output),
+// droppable and kept skips, canonical and packed masks; spanning and units also against
+// graph_percolation's observe.
+TEST(Percolation, BackboneWithSkipsFollowsEveryPath) {
+  const Architecture arch = Architecture::layered(3, {4, 3, 5, 4}, 2);
+  for (int step : {1, 2, 5}) {
+    for (bool droppable : {true, false}) {
+      const Graph graph(arch, Topology{}.with_skips(step, droppable));
+      for (Dropout d :
+           {Dropout::of(DropoutModel::site, 0.55), Dropout::of(DropoutModel::bond, 0.65),
+            Dropout{DropoutModel::site_bond, 0.3, 0.4, 0.3}}) {
+        int spanning = 0;
+        for (std::uint64_t s = 0; s < 200; ++s) {
+          RandomStream rng({9, 3, s, 0});
+          SkipMask skips(arch, step, droppable);
+          Mask mask(arch);
+          mask.redraw(d, skips, rng, s % 2 ? MaskDraw::packed : MaskDraw::canonical);
+          const GraphThresholds t = thresholds_of(graph, mask, skips);
+          const auto present = [&](std::int64_t e) {
+            return t.edges[e] > 0 && t.units[graph.tail(e)] > 0 && t.units[graph.head(e)] > 0;
+          };
+          std::vector<char> forward(static_cast<std::size_t>(graph.units()), 0), backward(forward);
+          for (std::int32_t u = 0; u < graph.units(); ++u) {
+            if (graph.layer_of(u) == 0) forward[u] = t.units[u] > 0;
+            for (std::int32_t e : graph.in_edges(u))
+              forward[u] = forward[u] || (present(e) && forward[graph.tail(e)]);
+          }
+          for (std::int32_t u = graph.units() - 1; u >= 0; --u) {
+            if (graph.layer_of(u) == arch.output_layer()) backward[u] = t.units[u] > 0;
+            for (std::int32_t e : graph.in_edges(u)) {
+              if (present(e) && backward[u]) backward[graph.tail(e)] = 1;
+            }
+          }
+          Backbone expected;
+          for (std::int32_t u = 0; u < graph.units(); ++u) {
+            expected.directed_spanning |= graph.layer_of(u) == arch.output_layer() && forward[u];
+            expected.units += arch.is_hidden(graph.layer_of(u)) && forward[u] && backward[u];
+          }
+          for (const EdgeBlock& block : graph.blocks()) {
+            for (std::int64_t e = block.first; e < block.last && !block.skips; ++e)
+              expected.weights += present(e) && forward[graph.tail(e)] && backward[graph.head(e)];
+          }
+          if (!expected.directed_spanning) expected.units = expected.weights = 0;
+          const Backbone b = backbone(mask, skips);
+          ASSERT_EQ(b.directed_spanning, expected.directed_spanning)
+              << "S = " << step << " sample " << s;
+          ASSERT_EQ(b.units, expected.units) << "S = " << step << " sample " << s;
+          ASSERT_EQ(b.weights, expected.weights) << "S = " << step << " sample " << s;
+          const Observation o = observe(graph, t, 0.0, false);
+          ASSERT_EQ(o.directed_spanning, b.directed_spanning);
+          ASSERT_EQ(o.backbone_units, b.units);
+          spanning += b.directed_spanning;
+        }
+        // Every mask spans exactly when kept skips chain the input to the output (docs/theory.md
+        // §11.3): under DropConnect with kept skips and S dividing L + 1, or through the one
+        // input-output skip of S = L + 1 when no input or output unit can be dropped.
+        const bool chained = arch.output_layer() % step == 0 && !drops_units(d.model) && !droppable;
+        const bool one_skip =
+            step == arch.output_layer() && !drops_edges(d.model) && d.p_input == 0;
+        EXPECT_GT(spanning, 0) << "S = " << step << " " << name(d.model);
+        EXPECT_EQ(spanning == 200, chained || one_skip) << "S = " << step << " " << name(d.model);
+      }
+    }
   }
 }
 

@@ -73,6 +73,28 @@ TEST(TopologyTheory, BlockChainEqualsExactEnumeration) {
   }
 }
 
+// Unequal widths (docs/theory.md §11.3): a wider input, whose one skip covers a single output
+// unit; a narrower input (the reached set is then not exchangeable, but no later block needs a
+// split); a narrower output whose skip takes part of an exchangeable block start (the
+// hypergeometric split); tapered hidden layers; input dropout.
+TEST(TopologyTheory, BlockChainOfUnequalWidthsEqualsExactEnumeration) {
+  Dropout input_site = Dropout::of(DropoutModel::site, 0.5);
+  input_site.p_input = 0.3;
+  for (const TheoryCase& c : std::vector<TheoryCase>{
+           {{3, 2, 2, 1}, residual(3, true), Dropout::of(DropoutModel::bond, 0.6)},
+           {{1, 3, 2, 3}, residual(1, true), Dropout::of(DropoutModel::site, 0.6)},
+           {{1, 2, 3, 3}, residual(2, true), Dropout::of(DropoutModel::bond, 0.5)},
+           {{2, 2, 3, 1}, residual(2, true), Dropout::of(DropoutModel::bond, 0.55)},
+           {{2, 2, 3, 1}, residual(2, false), Dropout::of(DropoutModel::bond, 0.7)},
+           {{3, 3, 3, 2}, residual(2, true), Dropout::of(DropoutModel::site, 0.6)},
+           {Architecture::layered(2, {3, 2, 3}, 2), residual(2, true), input_site},
+           {Architecture::layered(3, {2, 2, 3}, 3), residual(1, true),
+            Dropout::of(DropoutModel::site, 0.4)},
+       }) {
+    expect_exact(c);
+  }
+}
+
 // Skips DropConnect may not drop chain every input unit to the output when S divides L + 1:
 // theta = 1 exactly, at any p (docs/theory.md §11.3).
 TEST(TopologyTheory, KeptSkipsThatChainInputToOutputGiveThetaOne) {
@@ -137,7 +159,12 @@ TEST(TopologyTheory, RefusesWhatItCannotComputeAndSaysWhy) {
   const std::string wide = message({32, 32, 4, 32}, Topology::local(3, Boundary::periodic));
   EXPECT_NE(wide.find("limit of 22"), std::string::npos) << wide;
   EXPECT_NE(wide.find("Monte Carlo"), std::string::npos) << wide;
-  EXPECT_NE(message({1, 3, 2, 3}, residual(1, true)).find("one width"), std::string::npos);
+  // A narrow input makes layer 2's reached set not exchangeable, and its skip into the narrower
+  // output takes only 2 of its 3 units.
+  const std::string split = message({1, 3, 3, 2}, residual(2, true));
+  EXPECT_NE(split.find("layer 2"), std::string::npos) << split;
+  EXPECT_NE(split.find("first 2 of 3 units"), std::string::npos) << split;
+  EXPECT_EQ(exact_theory_seconds({1, 3, 3, 2}, residual(2, true)), 0.0);
   Topology both = Topology::local(2, Boundary::periodic);
   both.residual = 1;
   EXPECT_NE(message({2, 2, 2, 2}, both).find("no exact theory"), std::string::npos);

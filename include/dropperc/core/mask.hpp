@@ -167,6 +167,43 @@ class UnitSet {
   std::vector<std::uint64_t> words_;
 };
 
+/// The identity skips of a dense network with skips every S layers (geometry.hpp's
+/// Topology::residual) that one sample keeps. Block b joins unit i of layer tail(b) = b S to
+/// unit i of layer head(b) = (b + 1) S, for i below both widths. DropConnect drops a droppable
+/// skip with the drop probability of the weights into its head layer, bond_at(head(b) - 1), as
+/// a Graph's thresholds do; site dropout acts through the units (a skip is present only if both
+/// its units are kept). Skips carry no parameter: a kept one adds its tail's value unchanged.
+class SkipMask {
+ public:
+  /// Every skip kept; step >= 1.
+  SkipMask(const Architecture& arch, int step, bool droppable);
+
+  int step() const { return step_; }
+  bool droppable() const { return droppable_; }
+  int blocks() const { return static_cast<int>(width_.size()); }
+  int tail(int block) const { return block * step_; }
+  int head(int block) const { return (block + 1) * step_; }
+  /// Skips in the block: the smaller of the two layers' widths.
+  int width(int block) const { return width_[block]; }
+  /// The block whose skips leave (start at) or land at (end at) `layer`, or -1.
+  int block_from(int layer) const;
+  int block_into(int layer) const;
+
+  std::span<const std::uint64_t> kept(int block) const {
+    return {words_.data() + offset_[block], offset_[block + 1] - offset_[block]};
+  }
+  bool kept(int block, int i) const { return (kept(block)[i / 64] >> (i % 64)) & 1u; }
+  void set(int block, int i, bool kept);
+
+ private:
+  friend class Mask;
+  int step_ = 1;
+  bool droppable_ = true;
+  std::vector<int> width_;
+  std::vector<std::size_t> offset_;  // first word of each block, plus one past the end
+  std::vector<std::uint64_t> words_;
+};
+
 /// One dropout mask: kept units and kept edges. An edge counts as present in the network
 /// only if it and both its end units are kept; the mask stores the three separately.
 class Mask {
@@ -181,6 +218,12 @@ class Mask {
   /// The same draw into this mask's storage (no allocation): what draw() returns for this
   /// mask's architecture.
   void redraw(const Dropout& dropout, RandomStream& rng, MaskDraw how = MaskDraw::canonical);
+  /// The same draw with the skips of a residual network, drawn after the edges and before the
+  /// input units, as graph_thresholds orders a Graph's elements: with MaskDraw::canonical, the
+  /// mask and the skips are the Graph's mask at p bit for bit. Skips that are not droppable, and
+  /// every skip of a model that drops no edges, are kept and draw nothing.
+  void redraw(const Dropout& dropout, SkipMask& skips, RandomStream& rng,
+              MaskDraw how = MaskDraw::canonical);
   /// The mask at line parameter p: elements with threshold > p.
   static Mask at(const ElementThresholds& thresholds, double p);
 
@@ -202,6 +245,7 @@ class Mask {
   bool all_edges_kept() const { return all_edges_kept_; }
 
  private:
+  void redraw(const Dropout& dropout, SkipMask* skips, RandomStream& rng, MaskDraw how);
   std::size_t row_offset(int gap, int head) const {
     return gap_offset_[gap] + std::size_t(head) * row_words_[gap];
   }

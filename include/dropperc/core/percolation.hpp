@@ -54,6 +54,10 @@ struct Backbone {
   std::int64_t weights = 0;  ///< weights on a directed input-output path
 };
 Backbone backbone(const Mask& mask);
+/// The same with the identity skips of a residual network (mask.hpp's SkipMask): a path may
+/// take kept skips between kept units; skips are not weights and are not counted in `weights`.
+/// O(sum_k W_k W_{k+1} / 64) word operations, O(L W / 64) for masks that keep every edge.
+Backbone backbone(const Mask& mask, const SkipMask& skips);
 
 /// All observables of one mask. With `undirected` false the cluster fields are left at zero.
 Observation observe(const Mask& mask, bool undirected = true);

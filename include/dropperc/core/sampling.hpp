@@ -122,7 +122,9 @@ std::vector<PointEstimate> run_sampling(const SamplingPlan& plan, const Progress
 /// ignored): directed p* (the sample spans iff p < p*) and, if plan.undirected, the undirected
 /// threshold. From the coupled uniforms of the thresholds method, or from the fast samplers
 /// when plan.method is fast and the line scans a pure site or bond model (directed only).
-/// Thresholds are in [0, 1]: a sample that spans at no p has 0.
+/// Thresholds are in [0, 1] or +inf: a sample that spans at no p has 0, one that spans at every
+/// p, p = 1 included, +inf (kept skips that chain the input to the output, docs/theory.md
+/// §11.3; only local and residual networks have such samples).
 struct SampleThresholds {
   std::vector<double> directed;
   std::vector<double> undirected;

@@ -29,8 +29,10 @@ double exact_theory_seconds(const Architecture& arch, const Topology& topology);
 /// - the dense MLP: spanning_probability(arch, dropout);
 /// - local connectivity without skips: the transfer matrix, if transfer_matrix_bits is at most
 ///   kMaxTransferBits and the work at most kMaxTransferWork;
-/// - dense layers with skips, every layer (input and output included) of one width W: the
-///   block chain of reachable counts, O((L / S) W^4 + L W^3).
+/// - dense layers with skips: the block chain of reachable counts, O((L / S) W^4 + L W^3) with W
+///   the widest layer, for any widths except where a block start must be split between the
+///   units its skips leave from and the others while its reached set is not exchangeable
+///   (docs/theory.md §11.3: e.g. W_in < W and W_out < W with a skip into the output).
 /// Otherwise throws std::invalid_argument saying what has no exact theory here and pointing to
 /// Monte Carlo. 1 - theta and log theta keep their precision as in theory.hpp.
 SpanningProbability spanning_probability(const Architecture& arch, const Topology& topology,

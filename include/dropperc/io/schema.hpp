@@ -110,6 +110,15 @@ inline constexpr std::string_view kOutputWidth = "output_width";
 /// A layered network's hidden widths, "512,256,128" (absent for a uniform one).
 inline constexpr std::string_view kHiddenWidths = "widths";
 inline constexpr std::string_view kInputDropout = "input_dropout";  ///< absent: none
+/// A network other than the dense MLP (absent for it): topology_text, and its numbers.
+inline constexpr std::string_view kTopology = "topology";
+inline constexpr std::string_view kConnectivity = "connectivity";  ///< "dense" or "local"
+inline constexpr std::string_view kKernel = "kernel";  ///< local only, as the next three
+inline constexpr std::string_view kBoundary = "boundary";
+inline constexpr std::string_view kDimensions = "dimensions";
+inline constexpr std::string_view kChannels = "channels";
+inline constexpr std::string_view kResidual = "residual";                 ///< S; 0: no skips
+inline constexpr std::string_view kResidualDropout = "residual_dropout";  ///< 1: droppable
 inline constexpr std::string_view kWorkUnits = "work_units";
 inline constexpr std::string_view kP = "p";
 inline constexpr std::string_view kDepthScale = "depth_scale";  ///< a of L = round(a W^power)

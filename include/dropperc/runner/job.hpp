@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "dropperc/core/canonical_number.hpp"
+#include "dropperc/core/geometry.hpp"
 #include "dropperc/core/lattice.hpp"
 #include "dropperc/core/mask.hpp"
 #include "dropperc/core/sampling.hpp"
@@ -89,6 +90,11 @@ struct GridSpec {
   std::optional<int> output_width;    ///< default: each task's width
   /// Input-unit dropout of every network task, held fixed while p is scanned; 0: none.
   double input_dropout = 0.0;
+  /// How the layers are joined: every topology makes its own tasks, each validated against each
+  /// network (docs/job-file.md, "Local and residual networks"). [grid]'s connectivity, kernel (a
+  /// list), boundary, dimensions, channels, residual (a list of S, 0: none) and residual_dropout
+  /// give them, kernels x residuals; the dense MLP alone by default.
+  std::vector<Topology> topologies = {Topology{}};
   std::vector<bool> biases = {false};                        ///< training only
   std::vector<Activation> activations = {Activation::relu};  ///< training only
   std::vector<PointRule> skip;  ///< points matching any rule are left out
@@ -189,7 +195,8 @@ struct Task {
   Architecture arch;
   DropoutModel model = DropoutModel::bond;
   double p = 0.0;  ///< the grid's p (all probabilities of the model); unused by thresholds tasks
-  double p_input = 0.0;  ///< the grid's input dropout, fixed
+  double p_input = 0.0;    ///< the grid's input dropout, fixed
+  Topology topology = {};  ///< the dense MLP unless the grid says otherwise
   bool bias = false;
   Activation activation = Activation::relu;
   std::int64_t units = 0;                           ///< sample blocks or replicas

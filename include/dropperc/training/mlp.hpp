@@ -18,6 +18,7 @@
 
 #include <Eigen/Core>
 
+#include "dropperc/core/geometry.hpp"
 #include "dropperc/core/mask.hpp"
 #include "dropperc/core/network.hpp"
 #include "dropperc/core/rng.hpp"
@@ -30,7 +31,22 @@ struct MlpSpec {
   Activation activation = Activation::relu;
   bool bias = false;
   Initialisation initialisation = Initialisation::he;
+  /// Residual blocks of S layers (0: none): the identity skip of unit i from layer k = 0, S, 2S,
+  /// ... to layer k + S (i below both widths) adds k's value, after its dropout, to the
+  /// pre-activation of k + S: h_{k+S} = sigma(W h_{k+S-1} + b + h_k), the block of He et al.
+  /// (2016); at the output, which is linear, z_out = W h_L + b + h_{L+1-S}. The skips of
+  /// geometry.hpp's Topology::residual, so theta is topology_theory's.
+  int residual = 0;
+  /// Whether DropConnect drops skips (a kept one is then scaled by 1 / (1 - p), as a weight).
+  bool residual_dropout = true;
+
+  /// The network's Topology: dense layers, with the skips.
+  Topology topology() const { return Topology{}.with_skips(residual, residual_dropout); }
 };
+
+/// Throws std::invalid_argument naming the field if the architecture or the skip step (0, or 1
+/// to L + 1) is invalid.
+void validate(const MlpSpec& spec);
 
 template <class Scalar>
 using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
@@ -59,8 +75,11 @@ Parameters<Scalar> initial_parameters(const MlpSpec& spec, RandomStream& rng);
 struct BatchMasks {
   Dropout dropout;
   std::vector<Mask> masks;  ///< size 1 when shared, else one per column of the batch
+  /// A residual network's skips, one per mask (empty: every skip kept, unscaled).
+  std::vector<SkipMask> skips = {};
   bool shared() const { return masks.size() == 1; }
   const Mask& of(std::size_t sample) const { return masks[shared() ? 0 : sample]; }
+  const SkipMask& skips_of(std::size_t sample) const { return skips[shared() ? 0 : sample]; }
 };
 
 /// Targets of a batch: class labels (cross entropy) or values, W_out x batch (MSE).
@@ -96,6 +115,9 @@ class Backpropagation {
   void forward_gap_per_sample(int gap, const Parameters<Scalar>& params, const BatchMasks& masks,
                               Scalar scale);
   void backward_gap_per_sample(int gap, const BatchMasks& masks, Scalar scale);
+  void add_skips(const MlpSpec& spec, const BatchMasks& masks, int layer);
+  void save_skip_error(const MlpSpec& spec, int layer);
+  void add_skip_error(const MlpSpec& spec, int layer);
 
   using RowMajor = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   std::vector<Matrix<Scalar>> h_, z_, unit_mask_;
@@ -104,6 +126,7 @@ class Backpropagation {
   std::vector<Scalar> multipliers_;
   std::vector<std::uint64_t> tails_;
   Matrix<Scalar> edges_, delta_, back_;
+  std::vector<Matrix<Scalar>> skip_multipliers_, skip_delta_;  // per skip block
   BatchGradient<Scalar> result_;
 };
 

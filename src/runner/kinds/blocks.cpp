@@ -1,6 +1,7 @@
 #include "blocks.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include "dropperc/io/schema.hpp"
@@ -32,11 +33,13 @@ void check_length(const h5::Group& unit, std::size_t values, std::int64_t first,
 }
 
 void check_probabilities(const h5::Group& unit, const std::vector<double>& values,
-                         std::string_view what) {
+                         std::string_view what, bool infinite_allowed) {
   for (std::size_t k = 0; k < values.size(); ++k) {
-    if (!(values[k] >= 0.0 && values[k] <= 1.0)) {
+    const bool infinite = values[k] == std::numeric_limits<double>::infinity();
+    if (!(values[k] >= 0.0 && values[k] <= 1.0) && !(infinite && infinite_allowed)) {
       throw h5::Error(unit.file_name() + ": " + std::string(what) + " " + std::to_string(k) +
-                      " is " + std::to_string(values[k]) + ", not a probability in [0, 1]");
+                      " is " + std::to_string(values[k]) + ", not a probability in [0, 1]" +
+                      (infinite_allowed ? " or +inf" : ""));
     }
   }
 }

@@ -22,9 +22,10 @@ bool holds_range(const h5::Group& unit, std::int64_t first, std::int64_t last);
 /// Throws h5::Error unless there are as many per-sample values as samples in [first, last).
 void check_length(const h5::Group& unit, std::size_t values, std::int64_t first, std::int64_t last);
 
-/// Throws h5::Error unless every value is a probability in [0, 1] (NaN is not): per-sample
-/// thresholds p* and q* are.
+/// Throws h5::Error unless every value is a probability in [0, 1] (NaN is not), or +inf where
+/// `infinite_allowed`: per-sample thresholds p* and q* are, p* = +inf for a network sample that
+/// spans at every p (kept skips, sampling.hpp).
 void check_probabilities(const h5::Group& unit, const std::vector<double>& values,
-                         std::string_view what);
+                         std::string_view what, bool infinite_allowed = false);
 
 }  // namespace dropperc::kinds

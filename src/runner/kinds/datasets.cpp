@@ -57,6 +57,24 @@ void write_curve(h5::Group& g, std::string_view prefix, const std::vector<double
          "upper end of the 95% Clopper-Pearson interval");
 }
 
+namespace {
+
+// schema.hpp's topology attributes.
+void write_topology(h5::Group& g, const Topology& t) {
+  g.set_attribute(schema::kTopology, std::string_view(topology_text(t)));
+  g.set_attribute(schema::kConnectivity, name(t.connectivity));
+  if (t.connectivity == Connectivity::local) {
+    g.set_attribute(schema::kKernel, std::int64_t{t.kernel});
+    g.set_attribute(schema::kBoundary, name(t.boundary));
+    g.set_attribute(schema::kDimensions, std::int64_t{t.dimensions});
+    g.set_attribute(schema::kChannels, std::int64_t{t.channels});
+  }
+  g.set_attribute(schema::kResidual, std::int64_t{t.residual});
+  if (t.residual > 0) g.set_attribute(schema::kResidualDropout, std::int64_t{t.residual_dropout});
+}
+
+}  // namespace
+
 void write_network_parameters(h5::Group& g, const Task& t, bool with_p) {
   // A layered network's width is -1: its widths attribute lists them.
   g.set_attribute(schema::kWidth, std::int64_t{t.arch.width_or(-1)});
@@ -66,6 +84,7 @@ void write_network_parameters(h5::Group& g, const Task& t, bool with_p) {
   g.set_attribute(schema::kInputWidth, std::int64_t{t.arch.input_width});
   g.set_attribute(schema::kOutputWidth, std::int64_t{t.arch.output_width});
   if (t.p_input > 0.0) g.set_attribute(schema::kInputDropout, t.p_input);
+  if (!t.topology.is_dense_mlp()) write_topology(g, t.topology);
   if (!std::isnan(t.depth_scale)) g.set_attribute(schema::kDepthScale, t.depth_scale);
   if (!with_p) return;
   g.set_attribute(schema::kP, t.p);

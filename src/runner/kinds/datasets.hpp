@@ -35,8 +35,9 @@ enum class SpansWhen { below, above };
 void write_curve(h5::Group& g, std::string_view prefix, const std::vector<double>& thresholds,
                  const std::vector<double>& grid, SpansWhen when, std::string_view description);
 
-/// The attributes of a network task (percolation, thresholds, training): its network, its input
-/// dropout, the scales of the laws that gave its depth and p, and p unless `with_p` is false.
+/// The attributes of a network task (percolation, thresholds, training): its network (with its
+/// topology unless it is the dense MLP), its input dropout, the scales of the laws that gave its
+/// depth and p, and p unless `with_p` is false.
 void write_network_parameters(h5::Group& g, const Task& task, bool with_p);
 /// The summary row's parameters of a network task.
 SummaryRow network_row(const Task& task, bool with_p);

@@ -2,6 +2,7 @@
 
 #include "blocks.hpp"
 
+#include "dropperc/core/budget.hpp"
 #include "dropperc/core/rng.hpp"
 
 namespace dropperc::kinds {
@@ -17,7 +18,28 @@ SamplingPlan plan_for(const JobSpec& job, const Task& task) {
   plan.seed = job.seed;
   plan.stream = name_stream(task.name);
   plan.undirected = spec.undirected;
+  plan.topology = task.topology;
   return plan;
+}
+
+void add_topology_setting(const Task& task, Settings& settings) {
+  if (!task.topology.is_dense_mlp()) settings["topology"] = topology_text(task.topology);
+}
+
+double network_sample_seconds(const JobSpec& job, const Task& task, bool thresholds) {
+  const PercolationSpec& p = *job.percolation;
+  if (!task.topology.is_dense_mlp())
+    return graph_point_seconds(task.arch, task.topology, p.undirected);
+  return thresholds ? threshold_sample_seconds(task.arch, task.model, p.method, p.undirected)
+                    : sample_seconds(task.arch, task.model, p.method, p.undirected);
+}
+
+double network_sample_bytes(const JobSpec& job, const Task& task, bool thresholds) {
+  const PercolationSpec& p = *job.percolation;
+  if (!task.topology.is_dense_mlp())
+    return graph_sample_bytes(task.arch, task.topology, p.undirected);
+  return thresholds ? threshold_sample_bytes(task.arch, task.model, p.undirected)
+                    : sample_bytes(task.arch, task.model, p.method, p.undirected);
 }
 
 Settings network_block_settings(const JobSpec& job, const Task& task) {
@@ -32,6 +54,7 @@ Settings network_block_settings(const JobSpec& job, const Task& task) {
                 {"method", std::string(name(p.method))},
                 {"undirected", p.undirected ? "true" : "false"}};
   if (task.p_input > 0.0) s["input_dropout"] = canonical_number(task.p_input);
+  add_topology_setting(task, s);
   return s;
 }
 

@@ -17,6 +17,16 @@ SamplingPlan plan_for(const JobSpec& job, const Task& task);
 /// file records its samples, and a unit whose block changed is computed again).
 Settings network_block_settings(const JobSpec& job, const Task& task);
 
+/// The task's topology in its settings, unless it is the dense MLP (whose settings, and so the
+/// fingerprints of old jobs, do not change).
+void add_topology_setting(const Task& task, Settings& settings);
+
+/// Estimated seconds and bytes of one sample of the task (docs/performance.md): a percolation
+/// sample, or with `thresholds` a threshold sample; the Graph engine's for local and residual
+/// networks.
+double network_sample_seconds(const JobSpec& job, const Task& task, bool thresholds);
+double network_sample_bytes(const JobSpec& job, const Task& task, bool thresholds);
+
 /// Samples [first, last) of block `index` of the task.
 std::pair<std::int64_t, std::int64_t> network_block(const JobSpec& job, std::int64_t index);
 

@@ -138,14 +138,12 @@ PointEstimate read_estimate(const h5::Group& group, const Task& task) {
 }  // namespace
 
 double Percolation::cost(const JobSpec& job, const Task& task, std::int64_t index) {
-  const PercolationSpec& p = *job.percolation;
   const auto [first, last] = network_block(job, index);
-  return static_cast<double>(last - first) *
-         sample_seconds(task.arch, task.model, p.method, p.undirected);
+  return static_cast<double>(last - first) * network_sample_seconds(job, task, false);
 }
 
 double Percolation::memory(const JobSpec& job, const Task& task) {
-  return sample_bytes(task.arch, task.model, job.percolation->method, job.percolation->undirected);
+  return network_sample_bytes(job, task, false);
 }
 
 Settings Percolation::settings(const JobSpec& job, const Task& task) {

@@ -14,17 +14,14 @@
 namespace dropperc::kinds {
 
 double Thresholds::cost(const JobSpec& job, const Task& task, std::int64_t index) {
-  const PercolationSpec& p = *job.percolation;
   const auto [first, last] = network_block(job, index);
-  return static_cast<double>(last - first) *
-         threshold_sample_seconds(task.arch, task.model, p.method, p.undirected);
+  return static_cast<double>(last - first) * network_sample_seconds(job, task, true);
 }
 
 double Thresholds::memory(const JobSpec& job, const Task& task) {
   // One sample's arrays, and the block's thresholds (directed and undirected).
   const auto [first, last] = network_block(job, 0);
-  return threshold_sample_bytes(task.arch, task.model, job.percolation->undirected) +
-         16.0 * static_cast<double>(last - first);
+  return network_sample_bytes(job, task, true) + 16.0 * static_cast<double>(last - first);
 }
 
 Settings Thresholds::settings(const JobSpec& job, const Task& task) {
@@ -59,8 +56,8 @@ ThresholdBlock Thresholds::load(const h5::Group& unit, const JobSpec& job, const
   ThresholdBlock block{first, last, unit.read<double>(schema::kDirectedThresholds),
                        unit.read<double>(schema::kUndirectedThresholds)};
   check_length(unit, block.directed.size(), first, last);
-  check_probabilities(unit, block.directed, "directed threshold");
-  check_probabilities(unit, block.undirected, "undirected threshold");
+  check_probabilities(unit, block.directed, "directed threshold", true);
+  check_probabilities(unit, block.undirected, "undirected threshold", true);
   if (block.undirected.empty()) return block;
   check_length(unit, block.undirected.size(), first, last);
   // A directed path joins input and output undirected too: p*_undirected >= p*_directed.

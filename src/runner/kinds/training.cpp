@@ -9,6 +9,7 @@
 
 #include "datasets.hpp"
 #include "kinds.hpp"
+#include "network_blocks.hpp"
 
 #include "dropperc/core/budget.hpp"
 #include "dropperc/core/rng.hpp"
@@ -45,6 +46,8 @@ TrainingConfig replica_config(const JobSpec& job, const Task& task, const DataSp
   c.network.activation = task.activation;
   c.network.bias = task.bias;
   c.network.initialisation = spec.initialisation;
+  c.network.residual = task.topology.residual;
+  c.network.residual_dropout = task.topology.residual_dropout;
   c.dropout = ScanLine::of(task.model, task.p_input).at(task.p);
   c.shared_mask = spec.shared_mask;
   c.steps = spec.steps;
@@ -92,6 +95,7 @@ Settings Training::settings(const JobSpec& job, const Task& task) {
             {"shared_mask", t.shared_mask ? "true" : "false"},
             {"init", std::string(name(t.initialisation))}});
   if (task.p_input > 0.0) s["input_dropout"] = canonical_number(task.p_input);
+  add_topology_setting(task, s);
   if (t.dataset) {
     s.insert(
         {{"dataset", t.dataset->string()}, {"test_fraction", canonical_number(t.test_fraction)}});
