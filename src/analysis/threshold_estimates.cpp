@@ -27,6 +27,23 @@ double exact_theta(const Architecture& arch, const Topology& topology, const std
   }
 }
 
+double exact_p_half(const Architecture& arch, const Topology& topology, const std::string& model,
+                    const ScanLine& line) {
+  if (topology.is_dense_mlp()) return exact_is_affordable(arch, model) ? p_half(arch, line) : kNaN;
+  // Bisection on the exact theta, which falls with p along the line: 60 halvings reach the
+  // resolution of a double, at 60 evaluations of at most 1 ms each.
+  if (exact_theory_seconds(arch, topology) > 1e-3) return kNaN;
+  const auto theta = [&](double p) { return exact_theta(arch, topology, model, line.at(p)); };
+  double low = 0.0, high = 1.0;
+  const double at_low = theta(low), at_high = theta(high);
+  if (!(at_low >= 0.5 && at_high <= 0.5) || at_low == at_high) return kNaN;
+  for (int step = 0; step < 60; ++step) {
+    const double middle = 0.5 * (low + high);
+    (theta(middle) > 0.5 ? low : high) = middle;
+  }
+  return 0.5 * (low + high);
+}
+
 namespace {
 
 // The row of the (p_half, transition_width) fit just added.
@@ -82,9 +99,8 @@ std::vector<ThresholdRow> threshold_rows(const Contents& c, Fits& fits) {
       });
       rows.push_back(threshold_row(
           t.name, t.model, kSpanning[s], t.arch.width_or(-1), t.arch.depth(), values.size(), fits,
-          s == 0 && t.topology.is_dense_mlp() && exact_is_affordable(t.arch, t.model)
-              ? p_half(t.arch, scan_line(t.model, t.p_input))
-              : kNaN));
+          s == 0 ? exact_p_half(t.arch, t.topology, t.model, scan_line(t.model, t.p_input))
+                 : kNaN));
     }
   }
   lattice_threshold_rows(c, fits, rows);

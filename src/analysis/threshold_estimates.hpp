@@ -20,6 +20,11 @@ bool exact_is_affordable(const Architecture& arch, const std::string& model);
 /// most 0.05 s; NaN otherwise (no exact counterpart is printed).
 double exact_theta(const Architecture& arch, const Topology& topology, const std::string& model,
                    const Dropout& dropout);
+/// The exact p at which theta = 1/2 along the line: theory.hpp's p_half for the dense MLP, a
+/// bisection on exact_theta otherwise (when one evaluation takes at most 1 ms); NaN where theta
+/// does not cross 1/2 or has no exact value.
+double exact_p_half(const Architecture& arch, const Topology& topology, const std::string& model,
+                    const ScanLine& line);
 
 /// A row per (thresholds task, spanning) and per lattice task; their fits go to `fits`.
 std::vector<ThresholdRow> threshold_rows(const Contents& c, Fits& fits);

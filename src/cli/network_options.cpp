@@ -300,11 +300,12 @@ Topology resolve_topology(const TopologyOptions& o, const Architecture& arch) {
     }
     t.boundary = *boundary;
   }
-  if (o.residual_dropout && !o.residual) throw UsageError("--residual-dropout: needs --residual");
+  if (o.residual_dropout && o.residual.value_or(0) == 0)
+    throw UsageError("--residual-dropout: needs --residual S with S >= 1");
   if (o.residual) {
-    if (*o.residual < 1) {
-      throw UsageError("--residual: the skip step S must be at least 1, got " +
-                       std::to_string(*o.residual));
+    if (*o.residual < 0) {
+      throw UsageError("--residual " + std::to_string(*o.residual) +
+                       ": the skip step S must be 0 (no skips) or at least 1");
     }
     t.residual = *o.residual;
   }

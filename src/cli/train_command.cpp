@@ -61,6 +61,9 @@ struct TrainOptions {
 // Every setting that determines the run, as text: written to /config of the output file, and
 // compared on --resume so that a run never continues under other settings.
 using Settings = std::map<std::string, std::string>;
+// The settings written only where given, so that runs written before they existed resume.
+constexpr const char* kSettingsOnlyWhereGiven[] = {"p_units", "p_weights", "residual",
+                                                   "residual_dropout"};
 
 // The exact theta of the trained network's masks (docs/theory.md §2-§3, §11.3), beside the
 // measured spanning fraction; nan where the computation would take more than a second (bond on
@@ -270,6 +273,13 @@ TrainingState<Scalar> resume_from(const std::string& path, const Settings& setti
       if (stored != value)
         differences += "\n  " + key + ": file has " + stored + ", command line " + value;
     }
+    // Settings written only where given: a run that has them is not continued without them.
+    for (const char* key : kSettingsOnlyWhereGiven) {
+      if (config.has_attribute(key) && !settings.count(key)) {
+        differences += "\n  " + std::string(key) + ": file has " + config.string_attribute(key) +
+                       ", command line (absent)";
+      }
+    }
     if (!differences.empty()) {
       throw UsageError("--resume: " + path + " was written with other settings:" + differences);
     }
@@ -321,6 +331,15 @@ int train(const TrainOptions& o) {
                                  resume_from<Scalar>(*o.out, settings, config.network.arch))
                : Trainer<Scalar>(config, data);
   const bool csv = o.network.format == "csv";
+  if (!csv) {
+    // The network trained: its widths come from the data unless given (not theory's defaults).
+    std::ostringstream network;
+    network << config.network.arch;
+    const std::string topology = topology_text(config.network.topology());
+    std::printf("# dropperc train: %s dropout, %s%s%s\n",
+                std::string(name(config.dropout.model)).c_str(), network.str().c_str(),
+                topology.empty() ? "" : ", ", topology.c_str());
+  }
   auto report = [&](const Evaluation& e) {
     if (csv) return;
     const auto& steps = trainer.state().steps;

@@ -69,12 +69,54 @@ void for_each_local_tail(const Architecture& arch, const Topology& topology, int
   }
 }
 
-// Edges of gap g, counted.
-std::int64_t gap_edge_count(const Architecture& arch, const Topology& topology, int gap) {
-  if (topology.connectivity == Connectivity::dense) return arch.gap_edges(gap);
+// sum_{u=1}^{n} min(K, u), n >= 0.
+std::int64_t capped_sum(std::int64_t n, std::int64_t k) {
+  return n <= k ? n * (n + 1) / 2 : k * (k + 1) / 2 + (n - k) * k;
+}
+
+// Units of `site` in a layer of `width` units, which occupy the first positions.
+std::int64_t units_at(std::int64_t site, std::int64_t channels, std::int64_t width) {
+  return std::clamp<std::int64_t>(width - site * channels, 0, channels);
+}
+
+// Edges of local gap g, what for_each_local_tail lists, counted in closed form (1-D: O(K) with
+// periodic boundaries, else O(1)) or site by site (2-D: O(W / C)).
+std::int64_t local_gap_edges(const Architecture& arch, const Topology& topology, int gap) {
+  const Lattice lattice = lattice_of(arch, topology);
+  const std::int64_t tails = arch.layer_width(gap), heads = arch.layer_width(gap + 1);
+  const std::int64_t k = topology.kernel, w = lattice.width;
+  const bool periodic = topology.boundary == Boundary::periodic;
+  if (topology.dimensions == 1) {
+    // Open: head j < tails reads min(K, tails - j) tails. Periodic: per offset d, the heads
+    // with j + d < tails, and those that wrap, W - d <= j < W - d + tails.
+    if (!periodic) return capped_sum(tails, k) - capped_sum(tails - std::min(heads, tails), k);
+    std::int64_t n = 0;
+    for (std::int64_t d = 0; d < k; ++d) {
+      n += std::max<std::int64_t>(0, std::min(heads, tails - d));
+      n += std::max<std::int64_t>(0, std::min(heads, w - d + tails) - (w - d));
+    }
+    return n;
+  }
+  // Sites within the kernel along one axis, seen from a head at x (forward) or a tail (back).
+  const std::int64_t side = lattice.side, channels = topology.channels;
+  auto reach = [&](std::int64_t x, bool forward) {
+    return periodic ? k : std::min(k, forward ? side - x : x + 1);
+  };
   std::int64_t n = 0;
-  for (int j = 0; j < arch.layer_width(gap + 1); ++j)
-    for_each_local_tail(arch, topology, gap + 1, j, [&](int) { ++n; });
+  if (tails == w) {
+    // Every head reads every channel of its neighbour sites.
+    for (std::int64_t site = 0; site * channels < heads; ++site) {
+      n += units_at(site, channels, heads) * channels * reach(site % side, true) *
+           reach(site / side, true);
+    }
+    return n;
+  }
+  // A narrower tail layer under a full one (the input gap): every tail is read by every channel
+  // of the sites that see it.
+  for (std::int64_t site = 0; site * channels < tails; ++site) {
+    n += units_at(site, channels, tails) * channels * reach(site % side, false) *
+         reach(site / side, false);
+  }
   return n;
 }
 
@@ -136,8 +178,8 @@ void validate(const Topology& topology, const Architecture& arch) {
     const int side = lattice_of(arch, topology).side;
     if (std::int64_t{side} * side * topology.channels != width) {
       throw std::invalid_argument("--dimensions 2: the width W = " + number(width) +
-                                  " must be C side^2 with C = --channels " +
-                                  number(topology.channels));
+                                  " must be C side^2 with C = " + number(topology.channels) +
+                                  " (--channels)");
     }
     sites = side;
   }
@@ -176,8 +218,19 @@ std::vector<int> in_tails(const Architecture& arch, const Topology& topology, in
 std::int64_t edge_count(const Architecture& arch, const Topology& topology) {
   // Saturates past kMaxGraphEdges: a uniform network may have 10^9 gaps.
   std::int64_t n = 0;
-  for (int g = 0; g < arch.gaps() && n <= kMaxGraphEdges; ++g)
-    n += gap_edge_count(arch, topology, g);
+  if (topology.connectivity == Connectivity::dense) {
+    for (int g = 0; g < arch.gaps() && n <= kMaxGraphEdges; ++g)
+      n += arch.gap_edges(g);
+  } else {
+    // Every hidden layer is the lattice: the gaps between hidden layers are alike.
+    n = local_gap_edges(arch, topology, 0);
+    if (arch.gaps() >= 2) n += local_gap_edges(arch, topology, arch.gaps() - 1);
+    if (arch.gaps() >= 3) {
+      const std::int64_t inner = local_gap_edges(arch, topology, 1), count = arch.gaps() - 2;
+      n = inner > 0 && count > (kMaxGraphEdges + 1) / inner ? kMaxGraphEdges + 1
+                                                            : n + count * inner;
+    }
+  }
   for (int k = 0;
        topology.residual > 0 && k + topology.residual <= arch.output_layer() && n <= kMaxGraphEdges;
        k += topology.residual) {

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <set>
 #include <stdexcept>
@@ -221,9 +222,15 @@ SpanningProbability transfer_matrix(const Architecture& arch, const Topology& to
     slots_of[i] = slots.take();
     matrix.add({true, slots_of[i], 0}, kept, dropped);
   }
-  log_theta.add(matrix.condition_on_survival());
+  // A compensated sum cannot hold -inf ((sum - t) + x is inf - inf): theta = 0 returns at once.
+  auto survive = [&](double log_survival) {
+    if (log_survival == -kInf) return false;
+    log_theta.add(log_survival);
+    return true;
+  };
+  if (!survive(matrix.condition_on_survival())) return {0.0, 1.0, -kInf};
   std::vector<double> success, failure;
-  for (int g = 0; g < arch.gaps() && log_theta.value() > -kInf; ++g) {
+  for (int g = 0; g < arch.gaps(); ++g) {
     reach_tables(dropout.of_gap(g, arch), arch.layer_width(g), arch.is_hidden(g + 1), success,
                  failure);
     for (const Step& step : plan_gap(arch, topology, g, slots_of, slots)) {
@@ -233,7 +240,7 @@ SpanningProbability transfer_matrix(const Architecture& arch, const Topology& to
         matrix.sum_out(step.slot);
       }
     }
-    log_theta.add(matrix.condition_on_survival());
+    if (!survive(matrix.condition_on_survival())) return {0.0, 1.0, -kInf};
   }
   return SpanningProbability::from_log(log_theta.value());
 }
@@ -271,21 +278,51 @@ std::vector<double> hypergeometric_pmf(int total, int marked, int n) {
 }
 
 SpanningProbability block_chain(const Architecture& arch, const Topology& topology,
+                                const Dropout& dropout);
+
+}  // namespace
+
+ThetaBounds skip_theta_bounds(const Architecture& arch, const Topology& topology,
+                              const Dropout& dropout) {
+  const double low = !drops_edges(dropout.model) || chain_seconds(arch) <= 1.0
+                         ? spanning_probability(arch, dropout).theta
+                         : 0.0;
+  const int w = arch.max_width();
+  const Architecture wide{w, w, arch.depth(), w};
+  const double high = 1e-9 * block_chain_work(wide, topology) <= 1.0
+                          ? block_chain(wide, topology, dropout).theta
+                          : 1.0;
+  return {low, high};
+}
+
+namespace {
+
+SpanningProbability block_chain(const Architecture& arch, const Topology& topology,
                                 const Dropout& dropout) {
   const int s = topology.residual;
   if (const int layer = block_chain_obstacle(arch, s); layer >= 0) {
+    const auto [low, high] = skip_theta_bounds(arch, topology, dropout);
+    char bounds[160];
+    std::snprintf(bounds, sizeof bounds,
+                  "; theta lies between %.10g (the network without skips) and %.10g (every layer "
+                  "%d wide)",
+                  low, high, arch.max_width());
     throw std::invalid_argument(
         "no exact theory for these skips: the skips into layer " + std::to_string(layer) +
         " and before it do not cover every unit, so its reached units are not exchangeable, and "
         "its own skips leave from only its first " +
         std::to_string(paired_width(arch, s, layer)) + " of " +
-        std::to_string(arch.layer_width(layer)) + " units: use Monte Carlo (dropperc sample)");
+        std::to_string(arch.layer_width(layer)) + " units" + bounds +
+        ": use Monte Carlo (dropperc sample) for its value");
   }
   if (block_chain_work(arch, topology) > kMaxTransferWork) {
     throw std::invalid_argument(
         "the exact block chain of this residual network needs about " +
         std::to_string(static_cast<long long>(block_chain_work(arch, topology))) +
-        " operations, more than its limit: use Monte Carlo (dropperc sample)");
+        " operations, more than its limit of " +
+        std::to_string(static_cast<long long>(kMaxTransferWork)) +
+        " (the cost grows as the fourth power of the widest layer): use Monte Carlo (dropperc "
+        "sample)");
   }
   const int w_max = arch.max_width();
   const auto n1 = static_cast<std::size_t>(w_max + 1);
@@ -400,6 +437,8 @@ SpanningProbability block_chain(const Architecture& arch, const Topology& topolo
 }  // namespace
 
 int transfer_matrix_bits(const Architecture& arch, const Topology& topology) {
+  // A full layer is tracked at some point: wider lattices are refused without planning them.
+  if (arch.max_width() > kMaxTransferBits) return arch.max_width();
   int peak = arch.input_width;
   for (int g : distinct_gaps(arch)) {
     Slots slots;

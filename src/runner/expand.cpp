@@ -59,7 +59,10 @@ void add_network_tasks(const JobSpec& job, const GridSpec& percolation, DropoutM
     tasks.push_back(std::move(t));
   };
   const Architecture arch = shape.architecture(percolation.input_width, percolation.output_width);
-  GridPoint point{m, shape.width, shape.depth, std::nullopt, std::nullopt, std::nullopt};
+  GridPoint point{
+      m, shape.width, shape.depth, std::nullopt, std::nullopt, std::nullopt, std::nullopt, 0};
+  if (topology.connectivity == Connectivity::local) point.kernel = topology.kernel;
+  point.residual = topology.residual;
   if (job.percolation && job.percolation->thresholds && !matches_any(g.skip, point)) {
     Task t{thresholds_task_name(percolation, m, shape, topology), TaskKind::thresholds, arch, m};
     t.units = blocks(job.percolation->samples, job.percolation->block);

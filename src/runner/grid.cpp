@@ -99,6 +99,10 @@ GridValues grid_values(const GridSpec& g) {
   std::sort(values.p.begin(), values.p.end());
   values.biases.insert(g.biases.begin(), g.biases.end());
   values.activations.insert(g.activations.begin(), g.activations.end());
+  for (const Topology& t : g.topologies) {
+    if (t.connectivity == Connectivity::local) values.kernels.insert(t.kernel);
+    values.residuals.insert(t.residual);
+  }
   return values;
 }
 
@@ -121,7 +125,8 @@ bool matches(const PointRule& rule, const GridPoint& point) {
          agrees(rule.width, std::optional(point.width)) &&
          agrees(rule.depth, std::optional(point.depth)) &&
          agrees(rule.p, point.p, [](double a, double b) { return std::abs(a - b) <= kSameP; }) &&
-         agrees(rule.bias, point.bias) && agrees(rule.activation, point.activation);
+         agrees(rule.bias, point.bias) && agrees(rule.activation, point.activation) &&
+         agrees(rule.kernel, point.kernel) && agrees(rule.residual, std::optional(point.residual));
 }
 
 }  // namespace

@@ -41,6 +41,8 @@ struct GridPoint {
   std::optional<double> p;
   std::optional<bool> bias;
   std::optional<Activation> activation;
+  std::optional<int> kernel;  ///< local networks only
+  int residual = 0;
 };
 
 /// Drop probabilities closer than this are one value to point rules: a rule's p matches a grid p
@@ -58,6 +60,7 @@ struct GridValues {
   std::vector<double> p;  ///< ascending
   std::set<bool> biases;
   std::set<Activation> activations;
+  std::set<int> kernels, residuals;
   /// Whether the grid has a p within kSameP of `value`.
   bool has_p(double value) const;
 };

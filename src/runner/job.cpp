@@ -58,13 +58,35 @@ void check_grid_size(const JobSpec& job, const std::string& file) {
 
 // A message of validate(Topology) names command-line options ("--kernel 5: ..."); in a job it
 // names the [grid] key instead ("grid.kernel = 5: ...").
-std::string as_grid_key(std::string message) {
-  if (message.rfind("--", 0) != 0) return message;
-  const std::size_t end = message.find_first_of(" :");
-  std::string key = message.substr(2, end - 2);
-  std::replace(key.begin(), key.end(), '-', '_');
-  return "grid." + key + (end < message.size() && message[end] == ' ' ? " =" : "") +
-         message.substr(end);
+std::string as_grid_key(const std::string& message) {
+  std::string result;
+  for (std::size_t at = 0; at < message.size();) {
+    const std::size_t option = message.find("--", at);
+    if (option == std::string::npos) {
+      result += message.substr(at);
+      break;
+    }
+    result += message.substr(at, option - at);
+    const std::size_t end = std::min(message.find_first_of(" :)", option), message.size());
+    std::string key = message.substr(option + 2, end - option - 2);
+    std::replace(key.begin(), key.end(), '-', '_');
+    // The leading option is followed by its value: "grid.kernel = 5".
+    result +=
+        "grid." + key + (option == 0 && end < message.size() && message[end] == ' ' ? " =" : "");
+    at = end;
+  }
+  return result;
+}
+
+// A skip rule for the task's network and topology: "skip = [{ width = 8, kernel = 9 }]".
+std::string skip_example(const Task& t) {
+  std::string rule =
+      t.arch.is_uniform() ? "width = " + std::to_string(t.arch.width()) + ", " : std::string();
+  rule += "depth = " + std::to_string(t.arch.depth());
+  if (t.topology.connectivity == Connectivity::local)
+    rule += ", kernel = " + std::to_string(t.topology.kernel);
+  if (t.topology.residual > 0) rule += ", residual = " + std::to_string(t.topology.residual);
+  return "skip = [{ " + rule + " }]";
 }
 
 // A task on local layers or with skips: its topology fits its network, the samplers it needs take
@@ -79,7 +101,8 @@ void check_topology(const JobSpec& job, const Task& t, const std::string& file) 
   try {
     validate(t.topology, t.arch);
   } catch (const std::invalid_argument& e) {
-    throw JobError(where + as_grid_key(e.what()));
+    throw JobError(where + as_grid_key(e.what()) + " (a skip rule leaves such points out, e.g. " +
+                   skip_example(t) + ")");
   }
   if (t.kind == TaskKind::training) return;
   if (job.percolation->method == Method::fast) {
@@ -106,7 +129,8 @@ void check_tasks(const JobSpec& job, const std::vector<Task>& tasks, const std::
       samples += job.percolation->samples;
     if (t.kind == TaskKind::lattice) samples += job.lattice->samples;
     if (t.kind != TaskKind::lattice && !t.topology.is_dense_mlp()) check_topology(job, t, file);
-    if (t.kind != TaskKind::lattice && t.arch.edges() > kMaxEdges) {
+    const bool dense = t.topology.connectivity == Connectivity::dense;
+    if (t.kind != TaskKind::lattice && dense && t.arch.edges() > kMaxEdges) {
       std::ostringstream network;
       network << t.arch;
       throw JobError(file + ": task " + t.name + ": a network of " + network.str() + " has " +

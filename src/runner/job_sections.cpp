@@ -276,7 +276,7 @@ std::vector<PointRule> read_point_rules(const Reader& r, const std::string& key,
     if (t == nullptr || t->empty())
       r.fail(rule, key, "each rule is a non-empty table of parameter values");
     const Reader rr(*t, r.section() + "." + key, r.file());
-    rr.only({"model", "width", "depth", "p", "bias", "activation"});
+    rr.only({"model", "width", "depth", "p", "bias", "activation", "kernel", "residual"});
     // With `within`, every value must be one the grid has (else the rule would match nothing).
     auto on_grid = [&](const char* parameter, bool found, const std::string& value) {
       if (within == nullptr || found) return;
@@ -310,6 +310,14 @@ std::vector<PointRule> read_point_rules(const Reader& r, const std::string& key,
           rr.required<std::string>("activation", "relu, tanh or identity", activation_name));
       on_grid("activation", values.activations.contains(*s.activation),
               std::string(name(*s.activation)));
+    }
+    if (rr.has("kernel")) {
+      s.kernel = rr.required<int>("kernel", ">= 1", positive_int);
+      on_grid("kernel", values.kernels.contains(*s.kernel), std::to_string(*s.kernel));
+    }
+    if (rr.has("residual")) {
+      s.residual = rr.required<int>("residual", ">= 0 (0: no skips)", non_negative_int);
+      on_grid("residual", values.residuals.contains(*s.residual), std::to_string(*s.residual));
     }
     rules.push_back(std::move(s));
   }

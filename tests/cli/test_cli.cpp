@@ -868,9 +868,18 @@ TEST(Cli, TrainPrintsTheExactThetaOfResidualNetworks) {
   ASSERT_EQ(kept.exit_code, 0) << kept.err;
   EXPECT_EQ(value(parse_csv(kept.out)[0], "theta_exact"), 1.0);
   EXPECT_EQ(value(parse_csv(kept.out)[0], "spanning_fraction"), 1.0);
-  const Outcome bad = run("train " + dense + "--residual 0 --p 0.5 --steps 5");
+  // A residual run is not continued as a plain MLP.
+  const Outcome plain = run("train " + dense +
+                            "--p 0.8 --steps 250 --batch 16 --train-size 256 --test-size 64 "
+                            "--seed 3 --format csv --resume --out " +
+                            file);
+  EXPECT_EQ(plain.exit_code, 2);
+  EXPECT_NE(plain.err.find("residual: file has 2, command line (absent)"), std::string::npos)
+      << plain.err;
+  const Outcome bad = run("train " + dense + "--residual -1 --p 0.5 --steps 5");
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.err.find("--residual"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("--residual -1"), std::string::npos) << bad.err;
+  EXPECT_EQ(run("train " + dense + "--residual 0 --p 0.5 --steps 5").exit_code, 0);
 }
 
 TEST(Cli, TrainStopsWhenItDiverges) {

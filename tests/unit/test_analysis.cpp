@@ -447,9 +447,9 @@ per_p = false
     EXPECT_TRUE(std::isfinite(r.theta_exact)) << r.task << " p = " << r.p;
 }
 
-// Local layers and skips: their curves against their own exact theory (the transfer matrix, the
-// block chain) within 4 sigma, no dense exact p_half printed for them, and no scaling family
-// (kappa, collapse) made of them although they have uniform widths.
+// Local layers and skips: their p_half and curves against their own exact theory (the transfer
+// matrix) within 4 sigma, none where there is no exact theory (local layers with skips), and no
+// scaling family (kappa, collapse) made of them although they have uniform widths.
 TEST(Analysis, LocalAndResidualNetworksHaveTheirOwnExactCurves) {
   const auto dir = temporary("topology");
   std::ofstream(dir / "job.toml") << R"([job]
@@ -471,15 +471,20 @@ per_p = false
 )";
   const Analysis a = analyze_file(run_in_process(parse_job(dir / "job.toml")), with_resamples(20));
   ASSERT_EQ(a.thresholds.size(), 8u);
-  for (const ThresholdRow& r : a.thresholds)
-    EXPECT_TRUE(std::isnan(r.p_half_exact)) << r.task;
+  for (const ThresholdRow& r : a.thresholds) {
+    // Local with skips has no exact theory here (refused, NaN); without skips it is exact.
+    const bool skips = r.task.find("_S7") != std::string::npos;
+    ASSERT_EQ(std::isnan(r.p_half_exact), skips) << r.task;
+    if (!skips) {
+      EXPECT_LT(std::abs(r.deviation), 4.0) << r.task << ": " << r.p_half;
+    }
+  }
   for (const FitRow& r : a.fits) {
     EXPECT_EQ(r.fit.rfind("collapse", 0), std::string::npos) << r.fit;
     EXPECT_EQ(r.fit.rfind("kappa", 0), std::string::npos) << r.fit;
   }
   int exact = 0;
   for (const CurveRow& r : a.curves) {
-    // Local with skips has no exact theory here (refused, NaN); without skips it is exact.
     const bool skips = r.task.find("_S7") != std::string::npos;
     ASSERT_EQ(std::isnan(r.theta_exact), skips) << r.task;
     if (skips) continue;

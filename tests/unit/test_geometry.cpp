@@ -117,5 +117,40 @@ TEST(Geometry, RefusesGraphsPastTheEdgeLimitBeforeAllocating) {
   EXPECT_THROW(Graph(Architecture::uniform(4096, 8), Topology{}), std::invalid_argument);
 }
 
+// edge_count's closed forms count what the Graph lists, for every kernel, both boundaries, 1-D
+// and 2-D (1 and 3 channels), and every input and output width up to the lattice's; and they
+// take O(K) at most: a lattice of 10^5 sites with K = 10^5, and 10^9 layers, count at once.
+TEST(Geometry, EdgeCountsAreTheGraphsInClosedForm) {
+  for (Boundary boundary : {Boundary::periodic, Boundary::open}) {
+    for (int w : {1, 5, 7}) {
+      for (int k = 1; k <= w; ++k) {
+        for (int in = 1; in <= w; ++in) {
+          for (int out : {1, w / 2 + 1, w}) {
+            const Architecture arch{in, w, 3, out};
+            const Topology t = Topology::local(k, boundary);
+            ASSERT_EQ(edge_count(arch, t), Graph(arch, t).edges()) << arch << " K = " << k;
+          }
+        }
+      }
+    }
+    for (auto [side, channels] : {std::pair{3, 1}, std::pair{4, 3}}) {
+      const int w = side * side * channels;
+      for (int k = 1; k <= side; ++k) {
+        for (int in : {1, channels + 1, w / 2, w}) {
+          for (int out : {1, w - 1, w}) {
+            const Architecture arch{in, w, 2, out};
+            const Topology t = Topology::local(k, boundary, 2, channels);
+            ASSERT_EQ(edge_count(arch, t), Graph(arch, t).edges()) << arch << " K = " << k;
+          }
+        }
+      }
+    }
+  }
+  const Topology wide = Topology::local(100000, Boundary::periodic);
+  EXPECT_EQ(edge_count({1, 100000, 1, 1}, wide), 2 * 100000);
+  EXPECT_EQ(edge_count({1, 100000, 1000000000, 1}, Topology::local(2, Boundary::periodic)),
+            kMaxGraphEdges + 1);
+}
+
 }  // namespace
 }  // namespace dropperc

@@ -592,6 +592,23 @@ TEST(Job, TopologiesMakeTheirOwnTasks) {
   ASSERT_EQ(trained.size(), 1u);
   EXPECT_EQ(trained[0].name, "train_bond_W8_L3_S3_p0.500_nobias_relu");
   EXPECT_EQ(trained[0].topology, Topology{}.with_skips(3, true));
+  // Skip rules take kernel and residual: a skip step longer than a short network is left out.
+  const std::string shapes =
+      "[job]\nname = \"t\"\n[grid]\nmodels = [\"bond\"]\nwidths = [8]\ndepths = [2, 8]\n"
+      "p = [0.5]\nresidual = [0, 4]\n[percolation]\nsamples = 10\n";
+  EXPECT_THROW(parse_job_text(shapes, "t.toml"), JobError);
+  std::string with_rule = shapes;
+  with_rule.insert(with_rule.find("[percolation]"), "skip = [{ depth = 2, residual = 4 }]\n");
+  names.clear();
+  for (const Task& t : expand(parse_job_text(with_rule, "t.toml")))
+    names.push_back(t.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"bond_W8_L2_p0.500", "bond_W8_L8_p0.500",
+                                             "bond_W8_L8_S4_p0.500"}));
+  // The dense limit of 10^10 edges is not a local network's: W = 50000, K = 3 has 750 000 edges.
+  EXPECT_NO_THROW(parse_job_text(
+      "[job]\nname = \"t\"\n[grid]\nmodels = [\"bond\"]\nwidths = [50000]\ndepths = [4]\n"
+      "p = [0.5]\nconnectivity = \"local\"\nkernel = 3\n[percolation]\nsamples = 10\n",
+      "t.toml"));
 }
 
 TEST(Job, MissingFileIsAJobError) {

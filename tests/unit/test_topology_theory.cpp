@@ -126,6 +126,51 @@ TEST(TopologyTheory, OtherwiseTheLastBlockDecides) {
   }
 }
 
+// p = 0 keeps every path and p = 1 drops every droppable element: theta is exactly 1 and 0,
+// never NaN, on every engine, but where the one skip from input to output (S = L + 1) survives:
+// kept skips, or droppable ones under site dropout, which drops no input or output unit.
+TEST(TopologyTheory, EndsOfTheLineAreExact) {
+  const Architecture arch{4, 4, 6, 4};
+  for (const Topology& t :
+       {Topology::local(2, Boundary::periodic), Topology::local(3, Boundary::open),
+        residual(2, true), residual(7, false), residual(7, true)}) {
+    for (DropoutModel model : {DropoutModel::site, DropoutModel::bond, DropoutModel::site_bond}) {
+      const SpanningProbability none = spanning_probability(arch, t, Dropout::of(model, 0.0));
+      const SpanningProbability all = spanning_probability(arch, t, Dropout::of(model, 1.0));
+      const bool skip_survives =
+          t.residual == 7 && (!t.residual_dropout || model == DropoutModel::site);
+      EXPECT_EQ(none.theta, 1.0) << topology_text(t) << " " << name(model);
+      EXPECT_EQ(all.theta, skip_survives ? 1.0 : 0.0) << topology_text(t) << " " << name(model);
+      EXPECT_EQ(all.one_minus_theta, 1.0 - all.theta) << topology_text(t) << " " << name(model);
+    }
+  }
+}
+
+// Where the block chain refuses, the coupling bounds (without skips; every layer widest) bracket
+// the exact theta of every mask, and the refusal quotes them.
+TEST(TopologyTheory, RefusedSkipNetworksAreBoundedByCouplings) {
+  for (const TheoryCase& c : std::vector<TheoryCase>{
+           {{1, 3, 3, 2}, residual(2, true), Dropout::of(DropoutModel::site, 0.5)},
+           {{1, 2, 3, 1}, residual(2, true), Dropout::of(DropoutModel::bond, 0.6)},
+           {Architecture::layered(3, {5, 3, 2}, 1), residual(1, true),
+            Dropout::of(DropoutModel::site, 0.4)},
+       }) {
+    SCOPED_TRACE(::testing::Message() << c.arch << " " << name(c.dropout.model));
+    const double exact =
+        enumerate_masks(Graph(c.arch, c.topology), c.dropout).directed_spanning.mean;
+    const ThetaBounds bounds = skip_theta_bounds(c.arch, c.topology, c.dropout);
+    EXPECT_LE(bounds.low, exact + 1e-13);
+    EXPECT_GE(bounds.high, exact - 1e-13);
+    EXPECT_LT(bounds.low, bounds.high);
+    try {
+      spanning_probability(c.arch, c.topology, c.dropout);
+      ADD_FAILURE() << "not refused";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("theta lies between"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(TopologyTheory, DenseTopologyIsTheDenseTheory) {
   const Architecture arch = Architecture::layered(2, {5, 3, 4}, 2);
   const Dropout d = Dropout::of(DropoutModel::bond, 0.6);

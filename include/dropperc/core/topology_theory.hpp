@@ -18,7 +18,8 @@ inline constexpr double kMaxTransferWork = 2e10;
 
 /// Units the transfer matrix of a local network tracks at once (docs/theory.md §11.2): the
 /// tails still needed by a later head of their gap and the heads done so far: W + K in one
-/// periodic dimension, W + 1 with open boundaries. O(units x K) work.
+/// periodic dimension, W + 1 with open boundaries. O(units x K) work; a network with a layer
+/// wider than kMaxTransferBits gets that width (at least as many are tracked) at once.
 int transfer_matrix_bits(const Architecture& arch, const Topology& topology);
 
 /// Estimated seconds of one spanning_probability call, for the budget of `theory`; 0 where it
@@ -32,10 +33,23 @@ double exact_theory_seconds(const Architecture& arch, const Topology& topology);
 /// - dense layers with skips: the block chain of reachable counts, O((L / S) W^4 + L W^3) with W
 ///   the widest layer, for any widths except where a block start must be split between the
 ///   units its skips leave from and the others while its reached set is not exchangeable
-///   (docs/theory.md §11.3: e.g. W_in < W and W_out < W with a skip into the output).
+///   (docs/theory.md §11.3: e.g. W_in < W and W_out < W with a skip into the output, or a
+///   taper that widens then narrows within the skips).
 /// Otherwise throws std::invalid_argument saying what has no exact theory here and pointing to
 /// Monte Carlo. 1 - theta and log theta keep their precision as in theory.hpp.
 SpanningProbability spanning_probability(const Architecture& arch, const Topology& topology,
                                          const Dropout& dropout);
+
+/// Bounds on theta of dense layers with skips, for the networks the block chain refuses
+/// (docs/theory.md §11.3), by coupling the same masks: without the skips (fewer edges: below)
+/// and with every layer as wide as the widest (more units, edges and skips: above, exact). A
+/// bound that would cost more than a second of its own is the trivial 0 or 1. The refusal's
+/// message quotes them.
+struct ThetaBounds {
+  double low = 0.0;
+  double high = 1.0;
+};
+ThetaBounds skip_theta_bounds(const Architecture& arch, const Topology& topology,
+                              const Dropout& dropout);
 
 }  // namespace dropperc

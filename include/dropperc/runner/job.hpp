@@ -63,6 +63,8 @@ struct PointRule {
   std::optional<double> p;
   std::optional<bool> bias;
   std::optional<Activation> activation;
+  std::optional<int> kernel;    ///< matches local networks of this kernel only
+  std::optional<int> residual;  ///< the skip step S, 0 for none
 };
 
 /// A grid parameter given at every width W by a power law, one value per scale:
