@@ -115,6 +115,29 @@ double graph_sample_bytes(const Architecture& arch, const Topology& topology, bo
   return (24.0 + (undirected ? 16.0 : 0.0)) * edges + 40.0 * units_of(arch);
 }
 
+namespace {
+
+// The in-edges of a full local layer: K (1-D) or K^2 C (2-D) per unit.
+double local_in_degree(const Topology& topology) {
+  const double k = topology.kernel;
+  return topology.dimensions == 2 ? k * k * topology.channels : k;
+}
+
+}  // namespace
+
+double streamed_threshold_seconds(const Architecture& arch, const Topology& topology) {
+  // Measured: about 10 ns an edge from the command line (W = 256, K = 2, L = 2000, 80 samples in
+  // 0.81 s, docs/performance.md); every gap counted as full, an upper estimate.
+  return 1e-8 * static_cast<double>(arch.max_width()) * local_in_degree(topology) *
+         static_cast<double>(arch.gaps());
+}
+
+double streamed_threshold_bytes(const Architecture& arch, const Topology& topology) {
+  // Two layers of bottlenecks and the in-edge lists of three distinct gaps (12 bytes an edge).
+  const double w = arch.max_width();
+  return 16.0 * w + 3.0 * 12.0 * w * local_in_degree(topology);
+}
+
 double sample_bytes(const Architecture& arch, DropoutModel model, Method method, bool undirected) {
   const double edges = edges_of(arch), units = units_of(arch);
   double bytes = 16.0 * units;  // per-unit state: reachability, labels

@@ -8,6 +8,7 @@
 
 #include "dropperc/core/fast_sampler.hpp"
 #include "dropperc/core/graph_percolation.hpp"
+#include "dropperc/core/local_percolation.hpp"
 
 namespace dropperc {
 
@@ -299,9 +300,18 @@ SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first,
   // as 0, which says the same of every p in [0, 1] and keeps the thresholds probabilities.
   auto stored = [](double threshold) { return std::max(threshold, 0.0); };
   double floor = std::numeric_limits<double>::infinity();
+  // Directed thresholds of local layers stream without a Graph (local_percolation.hpp, the same
+  // bits); the undirected threshold needs the Graph's edge list.
+  const bool streamed = streams_locally(plan.topology) && !plan.undirected;
   std::optional<Graph> graph;
-  if (!plan.topology.is_dense_mlp()) graph.emplace(plan.arch, plan.topology);
+  if (!plan.topology.is_dense_mlp() && !streamed) graph.emplace(plan.arch, plan.topology);
   for (std::int64_t s = first; s < last && !(stop && (*stop)()); ++s) {
+    if (streamed) {
+      const RandomStream rng = stream(plan, kCoupledUniforms, s);
+      result.directed.push_back(
+          stored(layer_thresholds(plan.arch, plan.topology, plan.line, rng).back()));
+      continue;
+    }
     if (graph) {
       RandomStream rng = stream(plan, kCoupledUniforms, s);
       const SpanningThresholds t =

@@ -15,6 +15,8 @@
 #include "toml_reader.hpp"
 #include <toml++/toml.h>
 
+#include "dropperc/core/local_percolation.hpp"
+
 namespace dropperc {
 
 namespace {
@@ -110,8 +112,11 @@ void check_topology(const JobSpec& job, const Task& t, const std::string& file) 
                    "[percolation] method = \"fast\" samples the dense MLP only; local and "
                    "residual networks take method = \"masks\" or \"thresholds\"");
   }
+  // Directed thresholds of local layers stream without a Graph (local_percolation.hpp).
+  const bool streamed =
+      t.kind == TaskKind::thresholds && streams_locally(t.topology) && !job.percolation->undirected;
   const std::int64_t edges = edge_count(t.arch, t.topology);
-  if (edges > kMaxGraphEdges) {
+  if (!streamed && edges > kMaxGraphEdges) {
     throw JobError(where + "the network has " + std::to_string(edges) + " edges, above the limit " +
                    std::to_string(kMaxGraphEdges) + " of local and residual networks" +
                    Reader::kLimitsSection);

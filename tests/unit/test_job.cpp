@@ -604,6 +604,15 @@ TEST(Job, TopologiesMakeTheirOwnTasks) {
     names.push_back(t.name);
   EXPECT_EQ(names, (std::vector<std::string>{"bond_W8_L2_p0.500", "bond_W8_L8_p0.500",
                                              "bond_W8_L8_S4_p0.500"}));
+  // Directed thresholds of local layers stream: no Graph limit for them (W = 4096, L = 10^4 has
+  // 8.2 x 10^7 edges); with undirected spanning, or per-p tasks, the Graph's 2^26 holds.
+  const std::string deep =
+      "[job]\nname = \"t\"\n[grid]\nmodels = [\"bond\"]\nwidths = [4096]\n"
+      "depths = [10000]\np = [0.35]\nconnectivity = \"local\"\nkernel = 2\n"
+      "[percolation]\nsamples = 10\nthresholds = true\n";
+  EXPECT_NO_THROW(parse_job_text(deep + "per_p = false\nundirected = false\n", "t.toml"));
+  EXPECT_THROW(parse_job_text(deep + "per_p = false\n", "t.toml"), JobError);
+  EXPECT_THROW(parse_job_text(deep + "undirected = false\n", "t.toml"), JobError);
   // The dense limit of 10^10 edges is not a local network's: W = 50000, K = 3 has 750 000 edges.
   EXPECT_NO_THROW(parse_job_text(
       "[job]\nname = \"t\"\n[grid]\nmodels = [\"bond\"]\nwidths = [50000]\ndepths = [4]\n"

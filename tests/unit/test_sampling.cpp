@@ -209,6 +209,23 @@ TEST(Sampling, FastMethodDrawsTheChainOnlyWhenAsked) {
   EXPECT_TRUE(draws_chain(plan));
 }
 
+// Directed per-sample thresholds of local layers are streamed without a Graph when undirected
+// spanning is not asked for: the same bits as the Graph's.
+TEST(Sampling, StreamedLocalThresholdsAreTheGraphs) {
+  for (const Topology& t :
+       {Topology::local(2, Boundary::periodic), Topology::local(3, Boundary::open),
+        Topology::local(2, Boundary::periodic, 2)}) {
+    SamplingPlan plan = plan_for({1, 16, 12, 16}, ScanLine::of(DropoutModel::site_bond, 0.1), {0.5},
+                                 Method::thresholds, 200);
+    plan.topology = t;
+    const SampleThresholds graph = sample_thresholds(plan, 0, 200);
+    plan.undirected = false;
+    const SampleThresholds streamed = sample_thresholds(plan, 0, 200);
+    EXPECT_EQ(streamed.directed, graph.directed) << topology_text(t);
+    EXPECT_TRUE(streamed.undirected.empty());
+  }
+}
+
 // Local and residual networks: masks, thresholds and per-sample thresholds against the exact
 // theta of docs/theory.md §11, within 4 standard errors.
 TEST(Sampling, LocalAndResidualNetworksMatchTheirExactTheory) {

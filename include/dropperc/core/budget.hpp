@@ -50,6 +50,10 @@ double threshold_sample_seconds(const Architecture& arch, DropoutModel model, Me
 /// (and the undirected sort). docs/performance.md, "Local and residual networks".
 double graph_point_seconds(const Architecture& arch, const Topology& topology, bool undirected);
 double graph_sample_bytes(const Architecture& arch, const Topology& topology, bool undirected);
+/// Directed thresholds of local layers without skips, streamed (local_percolation.hpp): seconds
+/// and bytes of one sample, with no limit on the edges (counted without saturating).
+double streamed_threshold_seconds(const Architecture& arch, const Topology& topology);
+double streamed_threshold_bytes(const Architecture& arch, const Topology& topology);
 /// Bytes one sample of `method` holds: a mask of bits (masks), a threshold per weight or unit
 /// (thresholds), per-unit state (fast), and with undirected spanning the sorted weights.
 double sample_bytes(const Architecture& arch, DropoutModel model, Method method, bool undirected);

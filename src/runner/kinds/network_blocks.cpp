@@ -3,6 +3,7 @@
 #include "blocks.hpp"
 
 #include "dropperc/core/budget.hpp"
+#include "dropperc/core/local_percolation.hpp"
 #include "dropperc/core/rng.hpp"
 
 namespace dropperc::kinds {
@@ -26,8 +27,13 @@ void add_topology_setting(const Task& task, Settings& settings) {
   if (!task.topology.is_dense_mlp()) settings["topology"] = topology_text(task.topology);
 }
 
+bool streamed(const JobSpec& job, const Task& task, bool thresholds) {
+  return thresholds && streams_locally(task.topology) && !job.percolation->undirected;
+}
+
 double network_sample_seconds(const JobSpec& job, const Task& task, bool thresholds) {
   const PercolationSpec& p = *job.percolation;
+  if (streamed(job, task, thresholds)) return streamed_threshold_seconds(task.arch, task.topology);
   if (!task.topology.is_dense_mlp())
     return graph_point_seconds(task.arch, task.topology, p.undirected);
   return thresholds ? threshold_sample_seconds(task.arch, task.model, p.method, p.undirected)
@@ -36,6 +42,7 @@ double network_sample_seconds(const JobSpec& job, const Task& task, bool thresho
 
 double network_sample_bytes(const JobSpec& job, const Task& task, bool thresholds) {
   const PercolationSpec& p = *job.percolation;
+  if (streamed(job, task, thresholds)) return streamed_threshold_bytes(task.arch, task.topology);
   if (!task.topology.is_dense_mlp())
     return graph_sample_bytes(task.arch, task.topology, p.undirected);
   return thresholds ? threshold_sample_bytes(task.arch, task.model, p.undirected)

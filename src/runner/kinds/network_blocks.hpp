@@ -21,9 +21,13 @@ Settings network_block_settings(const JobSpec& job, const Task& task);
 /// fingerprints of old jobs, do not change).
 void add_topology_setting(const Task& task, Settings& settings);
 
+/// Whether the task's samples are streamed (local_percolation.hpp): directed thresholds of
+/// local layers without skips, with `thresholds` (a thresholds task) and undirected = false.
+bool streamed(const JobSpec& job, const Task& task, bool thresholds);
+
 /// Estimated seconds and bytes of one sample of the task (docs/performance.md): a percolation
 /// sample, or with `thresholds` a threshold sample; the Graph engine's for local and residual
-/// networks.
+/// networks, the streamed recursion's where it applies.
 double network_sample_seconds(const JobSpec& job, const Task& task, bool thresholds);
 double network_sample_bytes(const JobSpec& job, const Task& task, bool thresholds);
 

@@ -1,0 +1,28 @@
+#pragma once
+// Directed percolation of local networks without skips, streamed (docs/theory.md §11.2, §11.4):
+// the bottleneck recursion of graph_percolation.hpp layer by layer, each element's uniform drawn
+// from the sample's stream at the position graph_thresholds gives it, so the results are the
+// Graph engine's bit for bit while memory is O(W K) and no edge is stored: a stack of 10^4
+// layers of 10^4 units, beyond any Graph, takes one pass of one uniform per element.
+
+#include <vector>
+
+#include "dropperc/core/geometry.hpp"
+#include "dropperc/core/mask.hpp"
+#include "dropperc/core/rng.hpp"
+
+namespace dropperc {
+
+/// Whether the streamed recursion takes the network: local connectivity, no skips.
+bool streams_locally(const Topology& topology);
+
+/// Per layer k = 0..L+1 the largest bottleneck threshold B_k of its units, b(j) = min(t_j, max
+/// over in-edges min(t_e, b(tail))): the sample reaches layer k at line parameter p iff
+/// p < B_k, so B_{L+1} is the directed spanning threshold of spanning_thresholds(graph, ...)
+/// and the extinction depth at p is the first hidden k with B_k <= p. `rng` is the sample's
+/// stream at position 0 (the stream graph_thresholds would draw from); throws
+/// std::invalid_argument unless streams_locally and validate(topology, arch) hold.
+std::vector<double> layer_thresholds(const Architecture& arch, const Topology& topology,
+                                     const ScanLine& line, const RandomStream& rng);
+
+}  // namespace dropperc
