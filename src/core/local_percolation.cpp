@@ -11,19 +11,34 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// The in-edges of one gap, head by head in canonical order (compressed rows of tails).
+// The in-edges of one gap, head by head in canonical order (compressed rows of tails), and the
+// heads reading each tail (for the pruned pass).
 struct GapEdges {
   std::vector<std::int64_t> begin;  // heads + 1 offsets into tails
   std::vector<int> tails;
+  std::vector<std::int64_t> out_begin;  // tails + 1 offsets into heads
+  std::vector<int> heads;
 };
 
-GapEdges gap_edges(const Architecture& arch, const Topology& topology, int gap) {
+GapEdges gap_edges(const Architecture& arch, const Topology& topology, int gap, bool reverse) {
   GapEdges g;
   g.begin.push_back(0);
   for (int j = 0; j < arch.layer_width(gap + 1); ++j) {
     const std::vector<int> tails = in_tails(arch, topology, gap + 1, j);
     g.tails.insert(g.tails.end(), tails.begin(), tails.end());
     g.begin.push_back(static_cast<std::int64_t>(g.tails.size()));
+  }
+  if (!reverse) return g;
+  g.out_begin.assign(static_cast<std::size_t>(arch.layer_width(gap)) + 1, 0);
+  for (int t : g.tails)
+    ++g.out_begin[static_cast<std::size_t>(t) + 1];
+  for (std::size_t t = 1; t < g.out_begin.size(); ++t)
+    g.out_begin[t] += g.out_begin[t - 1];
+  g.heads.resize(g.tails.size());
+  std::vector<std::int64_t> cursor(g.out_begin.begin(), g.out_begin.end() - 1);
+  for (int j = 0; j + 1 < static_cast<int>(g.begin.size()); ++j) {
+    for (std::int64_t e = g.begin[j]; e < g.begin[j + 1]; ++e)
+      g.heads[static_cast<std::size_t>(cursor[static_cast<std::size_t>(g.tails[e])]++)] = j;
   }
   return g;
 }
@@ -35,7 +50,7 @@ bool streams_locally(const Topology& topology) {
 }
 
 std::vector<double> layer_thresholds(const Architecture& arch, const Topology& topology,
-                                     const ScanLine& line, const RandomStream& rng) {
+                                     const ScanLine& line, const RandomStream& rng, double floor) {
   if (!streams_locally(topology)) {
     throw std::invalid_argument("layer_thresholds: local connectivity without skips only");
   }
@@ -43,9 +58,10 @@ std::vector<double> layer_thresholds(const Architecture& arch, const Topology& t
   // Every hidden layer is the lattice, so gaps 1..L-1 share their edges; gap 0 and gap L may
   // differ (narrower input or output layers).
   const int gaps = arch.gaps();
-  std::vector<GapEdges> distinct = {gap_edges(arch, topology, 0)};
-  if (gaps >= 3) distinct.push_back(gap_edges(arch, topology, 1));
-  if (gaps >= 2) distinct.push_back(gap_edges(arch, topology, gaps - 1));
+  const bool pruned = floor > -kInf;
+  std::vector<GapEdges> distinct = {gap_edges(arch, topology, 0, pruned)};
+  if (gaps >= 3) distinct.push_back(gap_edges(arch, topology, 1, pruned));
+  if (gaps >= 2) distinct.push_back(gap_edges(arch, topology, gaps - 1, pruned));
   auto edges_of = [&](int g) -> const GapEdges& {
     return g == 0 ? distinct.front() : g == gaps - 1 ? distinct.back() : distinct[1];
   };
@@ -73,6 +89,76 @@ std::vector<double> layer_thresholds(const Architecture& arch, const Topology& t
       x = rule(input_stream.uniform());
   }
   result.push_back(*std::max_element(b.begin(), b.end()));
+  if (pruned) {
+    // Only the units alive above the floor, and the heads they feed; each element's uniform at
+    // its stream position (the full pass's order: edges gap by gap and head by head, units
+    // layer-major), seeking where the stream is not already there.
+    auto at = [](RandomStream& stream, std::uint64_t position) {
+      if (stream.position() != position) stream.seek(position);
+    };
+    const std::size_t widest = static_cast<std::size_t>(arch.max_width());
+    b.resize(widest, -kInf);
+    next.assign(widest, -kInf);
+    std::vector<int> alive, born;
+    std::vector<char> marked(widest, 0);
+    for (int i = 0; i < arch.input_width; ++i) {
+      if (b[i] > floor) alive.push_back(i);
+    }
+    for (std::size_t i = 0; i < widest; ++i) {
+      if (i >= static_cast<std::size_t>(arch.input_width) || !(b[i] > floor)) b[i] = -kInf;
+    }
+    std::uint64_t gap_offset = 0;
+    for (int g = 0; g < gaps; ++g) {
+      const GapEdges& in = edges_of(g);
+      const int head_layer = g + 1;
+      const bool hidden_head = arch.is_hidden(head_layer);
+      const ThresholdRule edge = edge_rule(line, g);
+      const ThresholdRule unit =
+          hidden_head && units ? unit_rule(line, head_layer) : ThresholdRule{};
+      std::vector<int> candidates;
+      for (int t : alive) {
+        for (std::int64_t o = in.out_begin[t]; o < in.out_begin[t + 1]; ++o) {
+          const int j = in.heads[static_cast<std::size_t>(o)];
+          if (!marked[j]) {
+            marked[j] = 1;
+            candidates.push_back(j);
+          }
+        }
+      }
+      std::sort(candidates.begin(), candidates.end());
+      born.clear();
+      double top = -kInf;
+      for (int j : candidates) {
+        marked[j] = 0;
+        if (edges) at(edge_stream, hidden + gap_offset + static_cast<std::uint64_t>(in.begin[j]));
+        double best = -kInf;
+        for (std::int64_t e = in.begin[j]; e < in.begin[j + 1]; ++e) {
+          const double t_edge = edges ? edge(edge_stream.uniform()) : kInf;
+          best = std::max(best, std::min(t_edge, b[static_cast<std::size_t>(in.tails[e])]));
+        }
+        double t_unit = kInf;
+        if (hidden_head && units) {
+          at(unit_stream,
+             static_cast<std::uint64_t>(arch.unit_offset(head_layer) - arch.input_width) +
+                 static_cast<std::uint64_t>(j));
+          t_unit = unit(unit_stream.uniform());
+        }
+        const double value = std::min(t_unit, best);
+        if (value > floor) {
+          next[j] = value;
+          born.push_back(j);
+          top = std::max(top, value);
+        }
+      }
+      for (int t : alive)
+        b[t] = -kInf;
+      b.swap(next);
+      alive.swap(born);
+      result.push_back(top);
+      gap_offset += edges ? count(in) : 0;
+    }
+    return result;
+  }
   for (int g = 0; g < gaps; ++g) {
     const GapEdges& in = edges_of(g);
     const int head_layer = g + 1, heads = arch.layer_width(head_layer);

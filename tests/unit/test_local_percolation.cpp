@@ -61,6 +61,44 @@ TEST(LocalPercolation, StreamedThresholdsAreTheGraphs) {
   }
 }
 
+// Followed above a floor, the layer thresholds are the full pass's where they exceed it and
+// -inf where they do not, for every case above and floors from 0 to 0.9.
+TEST(LocalPercolation, PrunedThresholdsAreExactAboveTheFloor) {
+  ScanLine per_layer = ScanLine::of(DropoutModel::site_bond, 0.2);
+  per_layer.scan_site = false;
+  per_layer.site_layers = std::vector<double>(30, 0.1);
+  const std::vector<LocalCase> cases = {
+      {{1, 64, 30, 64}, Topology::local(2, Boundary::periodic), ScanLine::of(DropoutModel::bond)},
+      {{1, 64, 30, 64}, Topology::local(2, Boundary::periodic), ScanLine::of(DropoutModel::site)},
+      {{3, 40, 30, 5}, Topology::local(3, Boundary::open), per_layer},
+      {{2, 36, 20, 36},
+       Topology::local(2, Boundary::periodic, 2),
+       ScanLine::of(DropoutModel::bond, 0.1)},
+  };
+  for (const LocalCase& c : cases) {
+    SCOPED_TRACE(::testing::Message()
+                 << c.arch << " " << topology_text(c.topology) << " " << name(c.line.model));
+    int followed = 0;
+    for (std::uint64_t s = 0; s < 30; ++s) {
+      const RandomStream rng({5, 2, s, 0});
+      const std::vector<double> full = layer_thresholds(c.arch, c.topology, c.line, rng);
+      for (double floor : {0.0, 0.2, 0.35, 0.5, 0.9}) {
+        const std::vector<double> pruned = layer_thresholds(c.arch, c.topology, c.line, rng, floor);
+        ASSERT_EQ(pruned.size(), full.size());
+        for (std::size_t k = 1; k < full.size(); ++k) {
+          if (full[k] > floor) {
+            ASSERT_EQ(pruned[k], full[k]) << "sample " << s << " layer " << k << " floor " << floor;
+            ++followed;
+          } else {
+            ASSERT_EQ(pruned[k], -std::numeric_limits<double>::infinity());
+          }
+        }
+      }
+    }
+    EXPECT_GT(followed, 100);
+  }
+}
+
 TEST(LocalPercolation, RefusesWhatItDoesNotStream) {
   EXPECT_FALSE(streams_locally(Topology{}));
   EXPECT_FALSE(streams_locally(Topology::local(2, Boundary::periodic).with_skips(2, true)));

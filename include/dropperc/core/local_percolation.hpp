@@ -5,6 +5,7 @@
 // Graph engine's bit for bit while memory is O(W K) and no edge is stored: a stack of 10^4
 // layers of 10^4 units, beyond any Graph, takes one pass of one uniform per element.
 
+#include <limits>
 #include <vector>
 
 #include "dropperc/core/geometry.hpp"
@@ -22,7 +23,15 @@ bool streams_locally(const Topology& topology);
 /// and the extinction depth at p is the first hidden k with B_k <= p. `rng` is the sample's
 /// stream at position 0 (the stream graph_thresholds would draw from); throws
 /// std::invalid_argument unless streams_locally and validate(topology, arch) hold.
+///
+/// With `floor` > -inf only units whose bottleneck exceeds it are followed: they alone can be
+/// reached at any p >= floor, so B_k is exact where it exceeds the floor and -inf where it does
+/// not, and a sample's work is that of its units alive above the floor, each element's uniform
+/// taken by seeking its stream position (a seed's cluster near the critical point, not the
+/// whole lattice). The full pass and the pruned one draw the same uniforms for every unit both
+/// compute.
 std::vector<double> layer_thresholds(const Architecture& arch, const Topology& topology,
-                                     const ScanLine& line, const RandomStream& rng);
+                                     const ScanLine& line, const RandomStream& rng,
+                                     double floor = -std::numeric_limits<double>::infinity());
 
 }  // namespace dropperc
