@@ -18,10 +18,11 @@ const Topology kLattice = Topology::local(2, Boundary::periodic);
 // One sample per iteration; the counter reports nanoseconds per edge of the whole network.
 void run(benchmark::State& state, double floor) {
   const ScanLine line = ScanLine::of(DropoutModel::bond);
+  const LocalLayers layers(kArch, kLattice, line);
   std::uint64_t sample = 0;
   for (auto _ : state) {
     const RandomStream rng({1, 2, sample++, 0});
-    benchmark::DoNotOptimize(layer_thresholds(kArch, kLattice, line, rng, floor));
+    benchmark::DoNotOptimize(layers.thresholds(rng, floor));
   }
   const double edges = 2.0 * 4096 * 10001;
   state.counters["ns_per_edge"] = benchmark::Counter(

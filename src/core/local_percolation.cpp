@@ -11,24 +11,14 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// The in-edges of one gap, head by head in canonical order (compressed rows of tails), and the
-// heads reading each tail (for the pruned pass).
-struct GapEdges {
-  std::vector<std::int64_t> begin;  // heads + 1 offsets into tails
-  std::vector<int> tails;
-  std::vector<std::int64_t> out_begin;  // tails + 1 offsets into heads
-  std::vector<int> heads;
-};
-
-GapEdges gap_edges(const Architecture& arch, const Topology& topology, int gap, bool reverse) {
-  GapEdges g;
+LocalLayers::GapEdges gap_edges(const Architecture& arch, const Topology& topology, int gap) {
+  LocalLayers::GapEdges g;
   g.begin.push_back(0);
   for (int j = 0; j < arch.layer_width(gap + 1); ++j) {
     const std::vector<int> tails = in_tails(arch, topology, gap + 1, j);
     g.tails.insert(g.tails.end(), tails.begin(), tails.end());
     g.begin.push_back(static_cast<std::int64_t>(g.tails.size()));
   }
-  if (!reverse) return g;
   g.out_begin.assign(static_cast<std::size_t>(arch.layer_width(gap)) + 1, 0);
   for (int t : g.tails)
     ++g.out_begin[static_cast<std::size_t>(t) + 1];
@@ -49,8 +39,12 @@ bool streams_locally(const Topology& topology) {
   return topology.connectivity == Connectivity::local && topology.residual == 0;
 }
 
-std::vector<double> layer_thresholds(const Architecture& arch, const Topology& topology,
-                                     const ScanLine& line, const RandomStream& rng, double floor) {
+std::uint64_t gap_size(const LocalLayers::GapEdges& g) {
+  return static_cast<std::uint64_t>(g.tails.size());
+}
+
+LocalLayers::LocalLayers(const Architecture& arch, const Topology& topology, const ScanLine& line)
+    : arch_(arch), line_(line) {
   if (!streams_locally(topology)) {
     throw std::invalid_argument("layer_thresholds: local connectivity without skips only");
   }
@@ -58,28 +52,39 @@ std::vector<double> layer_thresholds(const Architecture& arch, const Topology& t
   // Every hidden layer is the lattice, so gaps 1..L-1 share their edges; gap 0 and gap L may
   // differ (narrower input or output layers).
   const int gaps = arch.gaps();
-  const bool pruned = floor > -kInf;
-  std::vector<GapEdges> distinct = {gap_edges(arch, topology, 0, pruned)};
-  if (gaps >= 3) distinct.push_back(gap_edges(arch, topology, 1, pruned));
-  if (gaps >= 2) distinct.push_back(gap_edges(arch, topology, gaps - 1, pruned));
-  auto edges_of = [&](int g) -> const GapEdges& {
-    return g == 0 ? distinct.front() : g == gaps - 1 ? distinct.back() : distinct[1];
-  };
-  auto count = [](const GapEdges& g) { return static_cast<std::uint64_t>(g.tails.size()); };
+  distinct_ = {gap_edges(arch, topology, 0)};
+  if (gaps >= 3) distinct_.push_back(gap_edges(arch, topology, 1));
+  if (gaps >= 2) distinct_.push_back(gap_edges(arch, topology, gaps - 1));
   // Stream positions as graph_thresholds draws them (graph_percolation.hpp): hidden units, the
   // edges in canonical order, then the inputs.
-  const bool units = drops_units(line.model), edges = drops_edges(line.model);
-  const std::uint64_t hidden = units ? static_cast<std::uint64_t>(arch.hidden_units()) : 0;
-  std::uint64_t all_edges = 0;
-  if (edges) {
-    all_edges = count(distinct.front());
-    if (gaps >= 2) all_edges += count(distinct.back());
-    if (gaps >= 3) all_edges += static_cast<std::uint64_t>(gaps - 2) * count(distinct[1]);
+  hidden_ = drops_units(line.model) ? static_cast<std::uint64_t>(arch.hidden_units()) : 0;
+  if (drops_edges(line.model)) {
+    all_edges_ = gap_size(distinct_.front());
+    if (gaps >= 2) all_edges_ += gap_size(distinct_.back());
+    if (gaps >= 3) all_edges_ += static_cast<std::uint64_t>(gaps - 2) * gap_size(distinct_[1]);
   }
+}
+
+const LocalLayers::GapEdges& LocalLayers::edges_of(int gap) const {
+  return gap == 0 ? distinct_.front() : gap == arch_.gaps() - 1 ? distinct_.back() : distinct_[1];
+}
+
+std::vector<double> layer_thresholds(const Architecture& arch, const Topology& topology,
+                                     const ScanLine& line, const RandomStream& rng, double floor) {
+  return LocalLayers(arch, topology, line).thresholds(rng, floor);
+}
+
+std::vector<double> LocalLayers::thresholds(const RandomStream& rng, double floor) const {
+  const Architecture& arch = arch_;
+  const ScanLine& line = line_;
+  const int gaps = arch.gaps();
+  const bool pruned = floor > -kInf;
+  const bool units = drops_units(line.model), edges = drops_edges(line.model);
+  const std::uint64_t hidden = hidden_;
   RandomStream unit_stream = rng, edge_stream = rng, input_stream = rng;
   unit_stream.seek(0);
   edge_stream.seek(hidden);
-  input_stream.seek(hidden + all_edges);
+  input_stream.seek(hidden + all_edges_);
 
   std::vector<double> result;
   std::vector<double> b(static_cast<std::size_t>(arch.input_width), kInf), next;
@@ -155,7 +160,7 @@ std::vector<double> layer_thresholds(const Architecture& arch, const Topology& t
       b.swap(next);
       alive.swap(born);
       result.push_back(top);
-      gap_offset += edges ? count(in) : 0;
+      gap_offset += edges ? gap_size(in) : 0;
     }
     return result;
   }

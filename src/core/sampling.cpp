@@ -303,13 +303,14 @@ SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first,
   // Directed thresholds of local layers stream without a Graph (local_percolation.hpp, the same
   // bits); the undirected threshold needs the Graph's edge list.
   const bool streamed = streams_locally(plan.topology) && !plan.undirected;
+  std::optional<LocalLayers> local;
+  if (streamed) local.emplace(plan.arch, plan.topology, plan.line);
   std::optional<Graph> graph;
   if (!plan.topology.is_dense_mlp() && !streamed) graph.emplace(plan.arch, plan.topology);
   for (std::int64_t s = first; s < last && !(stop && (*stop)()); ++s) {
     if (streamed) {
       const RandomStream rng = stream(plan, kCoupledUniforms, s);
-      result.directed.push_back(
-          stored(layer_thresholds(plan.arch, plan.topology, plan.line, rng).back()));
+      result.directed.push_back(stored(local->thresholds(rng).back()));
       continue;
     }
     if (graph) {

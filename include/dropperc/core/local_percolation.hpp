@@ -5,6 +5,7 @@
 // Graph engine's bit for bit while memory is O(W K) and no edge is stored: a stack of 10^4
 // layers of 10^4 units, beyond any Graph, takes one pass of one uniform per element.
 
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -33,5 +34,32 @@ bool streams_locally(const Topology& topology);
 std::vector<double> layer_thresholds(const Architecture& arch, const Topology& topology,
                                      const ScanLine& line, const RandomStream& rng,
                                      double floor = -std::numeric_limits<double>::infinity());
+
+/// layer_thresholds with the network prepared once (its distinct gaps' in- and out-edge lists,
+/// O(W K)) for every sample of a plan.
+class LocalLayers {
+ public:
+  LocalLayers(const Architecture& arch, const Topology& topology, const ScanLine& line);
+  std::vector<double> thresholds(const RandomStream& rng,
+                                 double floor = -std::numeric_limits<double>::infinity()) const;
+
+  /// The in-edges of one gap, head by head in canonical order (compressed rows of tails), and
+  /// the heads reading each tail (for the pass above a floor).
+  struct GapEdges {
+    std::vector<std::int64_t> begin;  ///< heads + 1 offsets into tails
+    std::vector<int> tails;
+    std::vector<std::int64_t> out_begin;  ///< tails + 1 offsets into heads
+    std::vector<int> heads;
+  };
+
+ private:
+  const GapEdges& edges_of(int gap) const;
+
+  Architecture arch_;
+  ScanLine line_;
+  std::vector<GapEdges> distinct_;  // gap 0, an inner gap, gap L (those the network has)
+  std::uint64_t hidden_ = 0;        // stream words of the hidden units
+  std::uint64_t all_edges_ = 0;     // stream words of the edges
+};
 
 }  // namespace dropperc
