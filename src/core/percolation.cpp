@@ -204,48 +204,90 @@ class Sweep {
   Clusters clusters_;
 };
 
-}  // namespace
-
-UnitSet forward_reachable(const Mask& mask) {
+// Units reached from the input: through a kept edge from a reached unit of the layer below
+// (every kept unit of a layer after a non-empty one when every edge is kept), or through a kept
+// skip from its block start.
+UnitSet reached_from_input(const Mask& mask, const SkipMask* skips) {
   const Architecture& arch = mask.architecture();
-  UnitSet reach(arch, false);
-  std::ranges::copy(mask.units().layer(0), reach.layer(0).begin());
-  if (mask.all_edges_kept()) {
-    // Adjacent layers are complete: a layer is reached whole as long as the one before is not
-    // empty.
-    for (int k = 1; k < arch.layers() && reach.any(k - 1); ++k) {
-      std::ranges::copy(mask.units().layer(k), reach.layer(k).begin());
-    }
-    return reach;
-  }
+  const UnitSet& kept = mask.units();
+  UnitSet forward(arch, false);
+  std::ranges::copy(kept.layer(0), forward.layer(0).begin());
   for (int g = 0; g < arch.gaps(); ++g) {
-    for (int j = 0; j < arch.layer_width(g + 1); ++j) {
-      if (mask.unit(g + 1, j) && intersects(reach.layer(g), mask.incoming(g, j))) {
-        reach.set(g + 1, j, true);
+    const int h = g + 1;
+    auto to = forward.layer(h);
+    if (mask.all_edges_kept()) {
+      if (forward.any(g)) std::ranges::copy(kept.layer(h), to.begin());
+    } else {
+      for (int j = 0; j < arch.layer_width(h); ++j) {
+        if (mask.unit(h, j) && intersects(forward.layer(g), mask.incoming(g, j))) {
+          forward.set(h, j, true);
+        }
       }
     }
+    if (const int b = skips != nullptr ? skips->block_into(h) : -1; b >= 0) {
+      const auto from = forward.layer(skips->tail(b));
+      const auto skip = skips->kept(b);
+      for (std::size_t w = 0; w < skip.size(); ++w)
+        to[w] |= from[w] & skip[w] & kept.layer(h)[w];
+    }
   }
-  return reach;
+  return forward;
 }
 
-UnitSet backward_reachable(const Mask& mask) {
+// Kept units that reach the output through a kept edge or skip into a unit that does, from the
+// output down.
+UnitSet reaching_output(const Mask& mask, const SkipMask* skips) {
   const Architecture& arch = mask.architecture();
-  UnitSet back(arch, false);
-  std::ranges::copy(mask.units().layer(arch.output_layer()),
-                    back.layer(arch.output_layer()).begin());
+  const UnitSet& kept = mask.units();
+  UnitSet backward(arch, false);
+  std::ranges::copy(kept.layer(arch.output_layer()), backward.layer(arch.output_layer()).begin());
   for (int g = arch.gaps() - 1; g >= 0; --g) {
-    auto into = back.layer(g);
+    auto into = backward.layer(g);
     for (int j = 0; j < arch.layer_width(g + 1); ++j) {
-      if (!back.contains(g + 1, j)) continue;
+      if (!backward.contains(g + 1, j)) continue;
       const auto row = mask.incoming(g, j);
       for (std::size_t w = 0; w < into.size(); ++w)
         into[w] |= row[w];
     }
-    const auto kept = mask.units().layer(g);
+    if (const int b = skips != nullptr ? skips->block_from(g) : -1; b >= 0) {
+      const auto from = backward.layer(skips->head(b));
+      const auto skip = skips->kept(b);
+      for (std::size_t w = 0; w < skip.size(); ++w)
+        into[w] |= from[w] & skip[w];
+    }
     for (std::size_t w = 0; w < into.size(); ++w)
-      into[w] &= kept[w];
+      into[w] &= kept.layer(g)[w];
   }
-  return back;
+  return backward;
+}
+
+// Hidden units and weights on a directed input-output path: a unit in both sets; a weight
+// i -> j kept with i reached and j reaching the output (then both ends are on the path).
+void count_backbone(const Mask& mask, const UnitSet& forward, const UnitSet& backward,
+                    std::int64_t& units, std::int64_t& weights) {
+  const Architecture& arch = mask.architecture();
+  for (int k = 1; k <= arch.depth(); ++k)
+    units += common_count(forward.layer(k), backward.layer(k));
+  for (int g = 0; g < arch.gaps(); ++g) {
+    if (mask.all_edges_kept()) {
+      weights += std::int64_t{forward.count(g)} * backward.count(g + 1);
+      continue;
+    }
+    for (int j = 0; j < arch.layer_width(g + 1); ++j) {
+      if (backward.contains(g + 1, j))
+        weights += common_count(forward.layer(g), mask.incoming(g, j));
+    }
+  }
+}
+
+}  // namespace
+
+UnitSet forward_reachable(const Mask& mask) {
+  return reached_from_input(mask, nullptr);
+}
+
+UnitSet backward_reachable(const Mask& mask) {
+  return reaching_output(mask, nullptr);
 }
 
 bool directed_spanning(const Mask& mask) {
@@ -306,73 +348,11 @@ Backbone backbone(const Mask& mask) {
 }
 
 Backbone backbone(const Mask& mask, const SkipMask& skips) {
-  const Architecture& arch = mask.architecture();
-  const UnitSet& kept = mask.units();
-  // Forward: a unit is reached through a kept edge from a reached unit of the layer below (every
-  // unit of a non-empty layer when every edge is kept), or through a kept skip.
-  UnitSet forward(arch, false);
-  std::ranges::copy(kept.layer(0), forward.layer(0).begin());
-  for (int g = 0; g < arch.gaps(); ++g) {
-    const int h = g + 1;
-    auto to = forward.layer(h);
-    if (mask.all_edges_kept()) {
-      if (forward.any(g)) std::ranges::copy(kept.layer(h), to.begin());
-    } else {
-      for (int j = 0; j < arch.layer_width(h); ++j) {
-        if (mask.unit(h, j) && intersects(forward.layer(g), mask.incoming(g, j))) {
-          forward.set(h, j, true);
-        }
-      }
-    }
-    if (const int b = skips.block_into(h); b >= 0) {
-      const auto from = forward.layer(skips.tail(b));
-      const auto skip = skips.kept(b);
-      for (std::size_t w = 0; w < skip.size(); ++w)
-        to[w] |= from[w] & skip[w] & kept.layer(h)[w];
-    }
-  }
-  // Backward, from the output down: a kept unit reaches the output through a kept edge or skip
-  // into a unit that does.
-  UnitSet backward(arch, false);
-  std::ranges::copy(kept.layer(arch.output_layer()), backward.layer(arch.output_layer()).begin());
-  for (int g = arch.gaps() - 1; g >= 0; --g) {
-    auto into = backward.layer(g);
-    if (mask.all_edges_kept()) {
-      if (backward.any(g + 1)) std::ranges::copy(kept.layer(g), into.begin());
-    } else {
-      for (int j = 0; j < arch.layer_width(g + 1); ++j) {
-        if (!backward.contains(g + 1, j)) continue;
-        const auto row = mask.incoming(g, j);
-        for (std::size_t w = 0; w < into.size(); ++w)
-          into[w] |= row[w];
-      }
-    }
-    if (const int b = skips.block_from(g); b >= 0) {
-      const auto from = backward.layer(skips.head(b));
-      const auto skip = skips.kept(b);
-      for (std::size_t w = 0; w < skip.size(); ++w)
-        into[w] |= from[w] & skip[w];
-    }
-    for (std::size_t w = 0; w < into.size(); ++w)
-      into[w] &= kept.layer(g)[w];
-  }
   Backbone result;
-  result.directed_spanning = forward.any(arch.output_layer());
-  if (!result.directed_spanning) return result;
-  for (int k = 1; k <= arch.depth(); ++k)
-    result.units += common_count(forward.layer(k), backward.layer(k));
-  // Weight i -> j is on a path iff it is kept, i is reached and j reaches the output.
-  for (int g = 0; g < arch.gaps(); ++g) {
-    if (mask.all_edges_kept()) {
-      result.weights += std::int64_t{forward.count(g)} * backward.count(g + 1);
-      continue;
-    }
-    for (int j = 0; j < arch.layer_width(g + 1); ++j) {
-      if (backward.contains(g + 1, j)) {
-        result.weights += common_count(forward.layer(g), mask.incoming(g, j));
-      }
-    }
-  }
+  const UnitSet forward = reached_from_input(mask, &skips);
+  result.directed_spanning = forward.any(mask.architecture().output_layer());
+  if (result.directed_spanning)
+    count_backbone(mask, forward, reaching_output(mask, &skips), result.units, result.weights);
   return result;
 }
 
@@ -385,21 +365,7 @@ Observation observe(const Mask& mask, bool undirected) {
     result.reachable.push_back(forward.count(k));
   result.directed_spanning = result.reachable.back() > 0;
   result.extinction_depth = extinction_depth(result.reachable);
-  for (int k = 1; k <= arch.depth(); ++k) {
-    result.backbone_units += common_count(forward.layer(k), backward.layer(k));
-  }
-  // Edge i -> j is on a directed input-output path iff i is forward-reachable and j reaches
-  // the output (then j is forward-reachable and i reaches the output too).
-  for (int g = 0; g < arch.gaps() && mask.all_edges_kept(); ++g) {
-    result.backbone_weights += std::int64_t{forward.count(g)} * backward.count(g + 1);
-  }
-  for (int g = 0; g < arch.gaps() && !mask.all_edges_kept(); ++g) {
-    for (int j = 0; j < arch.layer_width(g + 1); ++j) {
-      if (backward.contains(g + 1, j)) {
-        result.backbone_weights += common_count(forward.layer(g), mask.incoming(g, j));
-      }
-    }
-  }
+  count_backbone(mask, forward, backward, result.backbone_units, result.backbone_weights);
   if (undirected) observe_clusters(mask, result);
   return result;
 }
