@@ -12,10 +12,11 @@
 
 #include "grid.hpp"
 #include "job_sections.hpp"
+#include "kinds/network_blocks.hpp"
 #include "toml_reader.hpp"
 #include <toml++/toml.h>
 
-#include "dropperc/core/local_percolation.hpp"
+#include "dropperc/core/budget.hpp"
 
 namespace dropperc {
 
@@ -112,11 +113,20 @@ void check_topology(const JobSpec& job, const Task& t, const std::string& file) 
                    "[percolation] method = \"fast\" samples the dense MLP only; local and "
                    "residual networks take method = \"masks\" or \"thresholds\"");
   }
-  // Directed thresholds of local layers stream without a Graph (local_percolation.hpp).
-  const bool streamed =
-      t.kind == TaskKind::thresholds && streams_locally(t.topology) && !job.percolation->undirected;
+  // Directed thresholds of local layers stream without a Graph (local_percolation.hpp), but a
+  // stop signal is answered between samples: one sample may take at most kMaxStreamedSeconds.
+  if (kinds::streamed(job, t, t.kind == TaskKind::thresholds)) {
+    const double seconds = streamed_threshold_seconds(t.arch, t.topology);
+    if (seconds > kMaxStreamedSeconds) {
+      throw JobError(where + "one sample of this network streams for about " +
+                     Reader::number(seconds) + " s, above the limit " +
+                     Reader::number(kMaxStreamedSeconds) +
+                     " s (a stop signal waits for the sample)" + Reader::kLimitsSection);
+    }
+    return;
+  }
   const std::int64_t edges = edge_count(t.arch, t.topology);
-  if (!streamed && edges > kMaxGraphEdges) {
+  if (edges > kMaxGraphEdges) {
     throw JobError(where + "the network has " + std::to_string(edges) + " edges, above the limit " +
                    std::to_string(kMaxGraphEdges) + " of local and residual networks" +
                    Reader::kLimitsSection);

@@ -53,6 +53,9 @@ inline constexpr int kMaxReplicas = 10'000;                    ///< replicas per
 inline constexpr std::int64_t kMaxEvaluations = 10'000'000;    ///< per task: replicas x evals
 inline constexpr std::int64_t kMaxDataValues = 1'000'000'000;  ///< numbers of a teacher's data
 inline constexpr double kMaxSeconds = 1e8;                     ///< walltime, checkpoint interval
+/// Estimated seconds of one streamed sample (local layers, directed thresholds): a stop signal
+/// is answered between samples.
+inline constexpr double kMaxStreamedSeconds = 10.0;
 
 /// Matches the grid points whose parameters equal every value the rule gives: [grid] skip rules
 /// and [training] only rules. p matches within 1e-9 (a value a range or a law computes, however
