@@ -7,6 +7,7 @@
 #include "fit_table.hpp"
 #include "keep_law_fits.hpp"
 #include "scaling_fits.hpp"
+#include "survival_fits.hpp"
 #include "threshold_estimates.hpp"
 #include "training_trends.hpp"
 
@@ -50,6 +51,8 @@ Analysis analyze_file(const std::filesystem::path& file, const AnalysisOptions& 
     Analysis a;
     a.curves = curve_rows(contents);
     a.thresholds = threshold_rows(contents, fits);
+    a.survival = survival_rows(contents);
+    survival_fits(contents, fits);
     lattice_fits(contents, fits);
     layered_fits(contents, fits);
     critical_fits(contents, fits);

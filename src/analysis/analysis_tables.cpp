@@ -63,6 +63,23 @@ void write_analysis(h5::Group& root, const Analysis& a, const Fits& fits, int re
                  "theta = 0.9 and 0.1, bootstrap errors and 95% intervals; exact p_half where "
                  "known and the deviation from it in errors",
                  "1"});
+  using S = SurvivalRow;
+  g.write_table(schema::kSurvival,
+                {{"task", column(a.survival, &S::task)},
+                 {"model", column(a.survival, &S::model)},
+                 {"width", column(a.survival, &S::width)},
+                 {"depth", column(a.survival, &S::depth)},
+                 {"input_width", column(a.survival, &S::input_width)},
+                 {"samples", column(a.survival, &S::samples)},
+                 {"t", column(a.survival, &S::t)},
+                 {"p", column(a.survival, &S::p)},
+                 {"survival", column(a.survival, &S::survival)},
+                 {"survival_low", column(a.survival, &S::survival_low)},
+                 {"survival_high", column(a.survival, &S::survival_high)}},
+                {"P(t; p): the fraction of samples reaching hidden layer t at drop probability p, "
+                 "per thresholds task with survival depths, at its depths and the grid's p at or "
+                 "above its floor, with 95% Clopper-Pearson intervals",
+                 "1"});
   using F = FitRow;
   g.write_table(schema::kFits,
                 {{"fit", column(a.fits, &F::fit)},
@@ -85,6 +102,7 @@ void write_analysis(h5::Group& root, const Analysis& a, const Fits& fits, int re
                  {"keep_scale", column(a.fits, &F::keep_scale)},
                  {"input_width", column(a.fits, &F::input_width)},
                  {"min_size", column(a.fits, &F::min_size)},
+                 {"correction", column(a.fits, &F::correction)},
                  {"valid", column(a.fits, &F::valid)},
                  {"reason", column(a.fits, &F::reason)},
                  {"dof", column(a.fits, &F::dof)},
@@ -93,7 +111,8 @@ void write_analysis(h5::Group& root, const Analysis& a, const Fits& fits, int re
                  "95% percentile interval, the known value (published, or the fit on exact "
                  "theta; NaN if none), fit quality (collapse) and failed resamples; what the "
                  "fit is (family, spanning, scaling variable, fixed size, depth and keep scales, "
-                 "input width, smallest size; empty or NaN where not applicable) and its verdict "
+                 "input width, smallest size, correction to scaling; empty or NaN where not "
+                 "applicable) and its verdict "
                  "(valid 0/1, the reason it is not a result, dof, chi2 per dof)",
                  "1"});
   g.write_table(schema::kFitTasks,

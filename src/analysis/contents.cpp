@@ -1,5 +1,6 @@
 #include "contents.hpp"
 
+#include <algorithm>
 #include <numeric>
 #include <optional>
 
@@ -114,7 +115,19 @@ Contents read_contents(const h5::Group& root) {
       t.thresholds[1] = optional_vector(g, schema::kUndirectedThresholds);
       t.depth_scale = depth_scale_of(g);
       t.curve_keep = optional_vector(g, schema::kCurveKeep);
-      if (!t.curve_keep.empty()) t.curve_p = g.read<double>(schema::kCurveP);
+      t.curve_p = optional_vector(g, schema::kCurveP);
+      if (g.has_attribute(schema::kFloor)) t.floor = g.number_attribute(schema::kFloor);
+      if (g.contains(schema::kSurvivalThresholds)) {
+        t.survival.depths = g.read<double>(schema::kSurvivalDepths);
+        t.survival.thresholds = g.read<double>(schema::kSurvivalThresholds);
+        const std::vector<double>& d = t.survival.depths;
+        if (d.empty() || !std::is_sorted(d.begin(), d.end()) ||
+            t.survival.thresholds.size() != d.size() * t.thresholds[0].size()) {
+          throw h5::Error("task " + name + ": " + std::string(schema::kSurvivalThresholds) +
+                          " is not one row of " + std::string(schema::kSurvivalDepths) +
+                          " (ascending) per sample");
+        }
+      }
       c.thresholds.push_back(std::move(t));
     } else if (kind == "percolation") {
       if (auto t = keep_law_task(name, g)) c.keep_law.push_back(std::move(*t));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dropperc/analysis/bootstrap.hpp"
+#include "dropperc/analysis/survival.hpp"
 #include "dropperc/core/geometry.hpp"
 #include "dropperc/core/mask.hpp"
 #include "dropperc/core/network.hpp"
@@ -29,6 +30,9 @@ struct ThresholdTask {
   double p_input = 0;                       // input dropout
   std::vector<double> curve_p, curve_keep;  // with a keep law: c of each p of the job's grid
   Topology topology = {};                   // the dense MLP unless the task says otherwise
+  // At or below it a stored threshold means only p* <= floor (-inf: none).
+  double floor = -std::numeric_limits<double>::infinity();
+  SurvivalSamples survival;  // B_t per sample at its survival depths, if stored
 };
 
 // What it reads of a percolation task whose p is a keep law: the mean extinction depth.

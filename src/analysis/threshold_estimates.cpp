@@ -80,11 +80,17 @@ void lattice_threshold_rows(const Contents& c, Fits& fits, std::vector<Threshold
   }
 }
 
+// A task with a floor knows its thresholds below it only as "p* <= floor": quantiles of them are
+// not estimates of anything (its theta at the grid's p, all at or above the floor, is in
+// /tasks, and its survival in /analysis/survival).
+bool censored(const ThresholdTask& t) { return t.floor > -std::numeric_limits<double>::infinity(); }
+
 }  // namespace
 
 std::vector<ThresholdRow> threshold_rows(const Contents& c, Fits& fits) {
   std::vector<ThresholdRow> rows;
   for (const ThresholdTask& t : c.thresholds) {
+    if (censored(t)) continue;
     for (int s = 0; s < 2; ++s) {
       const std::vector<double>& values = t.thresholds[s];
       if (values.empty()) continue;
@@ -110,6 +116,7 @@ std::vector<ThresholdRow> threshold_rows(const Contents& c, Fits& fits) {
 std::vector<CurveRow> curve_rows(const Contents& c) {
   std::vector<CurveRow> rows;
   for (const ThresholdTask& t : c.thresholds) {
+    if (censored(t)) continue;
     const ScanLine line = scan_line(t.model, t.p_input);
     for (int s = 0; s < 2; ++s) {
       if (t.thresholds[s].empty()) continue;

@@ -303,6 +303,18 @@ SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first,
   // Directed thresholds of local layers stream without a Graph (local_percolation.hpp, the same
   // bits); the undirected threshold needs the Graph's edge list.
   const bool streamed = streams_locally(plan.topology) && !plan.undirected;
+  const bool partial = !plan.survival_depths.empty() || plan.floor > -std::numeric_limits<double>::infinity();
+  if (partial && !streamed) {
+    throw std::invalid_argument(
+        "survival depths and a floor need local layers without skips and directed spanning "
+        "alone (undirected off)");
+  }
+  for (int t : plan.survival_depths) {
+    if (t < 1 || t > plan.arch.depth()) {
+      throw std::invalid_argument("survival depth " + std::to_string(t) + " is not a hidden layer 1.." +
+                                  std::to_string(plan.arch.depth()));
+    }
+  }
   std::optional<LocalLayers> local;
   if (streamed) local.emplace(plan.arch, plan.topology, plan.line);
   std::optional<Graph> graph;
@@ -310,7 +322,10 @@ SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first,
   for (std::int64_t s = first; s < last && !(stop && (*stop)()); ++s) {
     if (streamed) {
       const RandomStream rng = stream(plan, kCoupledUniforms, s);
-      result.directed.push_back(stored(local->thresholds(rng).back()));
+      const std::vector<double> b = local->thresholds(rng, plan.floor);
+      result.directed.push_back(stored(b.back()));
+      for (int t : plan.survival_depths)
+        result.survival.push_back(stored(b[static_cast<std::size_t>(t)]));
       continue;
     }
     if (graph) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -133,6 +134,28 @@ void check_topology(const JobSpec& job, const Task& t, const std::string& file) 
   }
 }
 
+// Survival depths and a floor are results of the streamed pass, and a floor leaves thresholds
+// below it unresolved: the task's theta curves must stay at p >= floor.
+void check_survival(const JobSpec& job, const Task& t, const std::string& file) {
+  const PercolationSpec& spec = *job.percolation;
+  const bool floored = spec.floor > -std::numeric_limits<double>::infinity();
+  if (t.kind != TaskKind::thresholds || (spec.survival_per_decade == 0 && !floored)) return;
+  const std::string key = spec.survival_per_decade > 0 ? "survival_per_decade" : "floor";
+  if (!kinds::streamed(job, t, true)) {
+    throw JobError(file + ": [percolation]: " + key + ": task " + t.name +
+                   ": survival depths and a floor need local layers without skips ([grid] "
+                   "connectivity = \"local\", no residual) and undirected = false");
+  }
+  if (!floored) return;
+  for (const GridValue& p : p_at(job.grid, t.arch.is_uniform() ? t.arch.width() : 0)) {
+    if (p.value < spec.floor) {
+      throw JobError(file + ": [grid]: p = " + Reader::number(p.value) + " is below [percolation] floor = " +
+                     Reader::number(spec.floor) +
+                     ": thresholds below the floor are not resolved, so theta there is unknown");
+    }
+  }
+}
+
 // Every network below kMaxEdges; the job's work units below kMaxJobUnits and its samples below
 // kMaxJobSamples (sums of bounded terms: no overflow).
 void check_tasks(const JobSpec& job, const std::vector<Task>& tasks, const std::string& file) {
@@ -144,6 +167,7 @@ void check_tasks(const JobSpec& job, const std::vector<Task>& tasks, const std::
       samples += job.percolation->samples;
     if (t.kind == TaskKind::lattice) samples += job.lattice->samples;
     if (t.kind != TaskKind::lattice && !t.topology.is_dense_mlp()) check_topology(job, t, file);
+    if (job.percolation) check_survival(job, t, file);
     const bool dense = t.topology.connectivity == Connectivity::dense;
     if (t.kind != TaskKind::lattice && dense && t.arch.edges() > kMaxEdges) {
       std::ostringstream network;
@@ -182,6 +206,17 @@ void check_work(const JobSpec& job, const std::string& file) {
 }
 
 }  // namespace
+
+std::vector<int> survival_depths(int per_decade, int depth) {
+  std::vector<int> depths;
+  for (int k = 0;; ++k) {
+    const double t = std::round(std::pow(10.0, static_cast<double>(k) / per_decade));
+    if (t >= depth) break;
+    if (depths.empty() || depths.back() < t) depths.push_back(static_cast<int>(t));
+  }
+  depths.push_back(depth);
+  return depths;
+}
 
 std::optional<double> parse_duration(std::string_view text) {
   double seconds = 0.0;

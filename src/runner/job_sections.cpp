@@ -605,7 +605,8 @@ GridSpec read_grid(const toml::table& root, const std::string& file) {
 
 PercolationSpec read_percolation(const toml::table& t, const std::string& file) {
   const Reader r(t, "percolation", file);
-  r.only({"samples", "method", "undirected", "block", "thresholds", "per_p"});
+  r.only({"samples", "method", "undirected", "block", "thresholds", "per_p", "survival_per_decade",
+          "floor"});
   PercolationSpec s;
   s.samples = read_samples(r, "samples per grid point");
   s.method = *parse_method(
@@ -614,6 +615,18 @@ PercolationSpec read_percolation(const toml::table& t, const std::string& file) 
   s.block = read_block(r, s.samples);
   s.thresholds = r.optional<bool>("thresholds", false, "true or false");
   s.per_p = r.optional<bool>("per_p", true, "true or false");
+  s.survival_per_decade = r.at_most(
+      "survival_per_decade",
+      r.optional<int>("survival_per_decade", 0, "survival depths per decade, >= 1", positive_int),
+      kMaxSurvivalPerDecade);
+  if (r.has("floor")) {
+    s.floor = r.required<double>("floor", "a drop probability in [0, 1)", below_one);
+  }
+  for (const char* key : {"survival_per_decade", "floor"}) {
+    if (r.has(key) && !s.thresholds) {
+      r.fail(*t.get(key), key, std::string(key) + " is a setting of thresholds tasks: set thresholds = true");
+    }
+  }
   if (!s.per_p && !s.thresholds) {
     r.fail(*t.get("per_p"), "per_p",
            "per_p = false leaves nothing to measure without thresholds = true");

@@ -50,7 +50,7 @@ struct FitRow {
   std::int64_t held = 0;      ///< 1: held at --fix-p-c / --fix-b (nu with b), not fitted
   // What the fit is, as columns (docs/hdf5-layout.md): "" or NaN where one does not apply.
   /// threshold, collapse, lattice_collapse, kappa, keep_collapse, theta_at_keep_1,
-  /// extinction_depth or steps_to_target
+  /// extinction_depth, steps_to_target or survival
   std::string family;
   std::string spanning;  ///< directed, undirected or top-bottom (lattices); "" for training
   std::string scaling;   ///< the size S of a collapse or law: width, depth or size (lattice L)
@@ -59,6 +59,8 @@ struct FitRow {
   double keep_scale = kNoValue;   ///< c of the keep law p = 1 - c W^power of its tasks
   double input_width = kNoValue;  ///< the input width of its tasks when they share one
   double min_size = kNoValue;     ///< the smallest size S used (a collapse, a power law in W)
+  /// The correction to scaling in the fitted form: "" none, "1/t" (survival fits).
+  std::string correction;
   // The verdict (docs/theory.md §10.8): whether the fit is a result, and why not.
   std::int64_t valid = 1;
   std::string reason;              ///< "" when valid
@@ -108,9 +110,19 @@ struct CurveRow {
   double p = 0, theta = 0, theta_low = 0, theta_high = 0, theta_exact = 0;
 };
 
+/// The fraction of samples of a thresholds task with survival depths that reach hidden layer t
+/// at drop probability p (/analysis/survival), at every stored depth and every p of the job's
+/// grid at or above the task's floor, with its 95 % Clopper-Pearson interval (§12.3).
+struct SurvivalRow {
+  std::string task, model;
+  std::int64_t width = 0, depth = 0, input_width = 0, samples = 0, t = 0;
+  double p = 0, survival = 0, survival_low = 0, survival_high = 0;
+};
+
 struct Analysis {
   std::vector<CurveRow> curves;
   std::vector<ThresholdRow> thresholds;
+  std::vector<SurvivalRow> survival;
   std::vector<FitRow> fits;
   std::vector<FitTaskRow> fit_tasks;
   std::vector<CollapsePoint> collapse_points;

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -80,6 +81,13 @@ struct SamplingPlan {
   /// Graph (graph_percolation.hpp), every observable at every grid point from the sample's
   /// thresholds in O(units + edges) each; the fast method is refused.
   Topology topology = {};
+  /// Hidden layers t (1..L, ascending) at which sample_thresholds also reports each sample's
+  /// survival threshold B_t: the sample reaches layer t iff p < B_t (local_percolation.hpp).
+  /// Only for the streamed pass: local layers, no skips, directed spanning alone.
+  std::vector<int> survival_depths = {};
+  /// Thresholds at or below it are not resolved (the streamed pass follows only units alive
+  /// above it): reported as 0, which then means only p* <= floor. -inf: every threshold exact.
+  double floor = -std::numeric_limits<double>::infinity();
 };
 
 /// Whether the plan reports `observable`: the method measures it and the plan asks for it.
@@ -125,9 +133,13 @@ std::vector<PointEstimate> run_sampling(const SamplingPlan& plan, const Progress
 /// Thresholds are in [0, 1] or +inf: a sample that spans at no p has 0, one that spans at every
 /// p, p = 1 included, +inf (kept skips that chain the input to the output, docs/theory.md
 /// §11.3; only local and residual networks have such samples).
+/// With plan.survival_depths, `survival` holds B_t per sample at those depths, row by row
+/// ([sample][depth]); with a finite plan.floor every value at or below it is reported as 0.
+/// Survival depths and a floor need the streamed pass (throws std::invalid_argument otherwise).
 struct SampleThresholds {
   std::vector<double> directed;
   std::vector<double> undirected;
+  std::vector<double> survival;
 };
 /// With `stop`, asked between samples, it returns early (with the samples done) once that says so.
 SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first, std::int64_t last,

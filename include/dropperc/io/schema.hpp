@@ -79,6 +79,8 @@ inline constexpr std::string_view kReachableSquares = "reachable_squares";
 inline constexpr std::string_view kDirectedThresholds =
     "directed_thresholds";  ///< thresholds block
 inline constexpr std::string_view kUndirectedThresholds = "undirected_thresholds";
+/// [sample, depth]: B_t, the sample reaches hidden layer t iff p < B_t (with survival depths)
+inline constexpr std::string_view kSurvivalThresholds = "survival_thresholds";
 
 // A merged job file <name>.h5 (merge.hpp, docs/hdf5-layout.md).
 inline constexpr std::string_view kJob = "job";
@@ -135,11 +137,16 @@ inline constexpr std::string_view kStderrSuffix = "_stderr";
 inline constexpr std::string_view kReachable = "reachable";  ///< per layer k = 0..L+1
 inline constexpr std::string_view kTheta = "theta";          ///< also a kSummary column
 
-// Datasets of a thresholds task: kDirectedThresholds, kUndirectedThresholds (as in unit files),
-// and theta on the job's p grid: kCurveP, kDirectedCurve + kTheta (+ suffixes), and the same
+// Datasets of a thresholds task: kDirectedThresholds, kUndirectedThresholds and
+// kSurvivalThresholds (as in unit files), and theta on the job's p grid: kCurveP, kDirectedCurve + kTheta (+ suffixes), and the same
 // for kUndirectedCurve.
 inline constexpr std::string_view kCurveP = "curve_p";
 inline constexpr std::string_view kCurveKeep = "curve_keep";  ///< with a keep law: c of each p
+/// With survival depths: the hidden layers t of kSurvivalThresholds' columns.
+inline constexpr std::string_view kSurvivalDepths = "survival_depths";
+/// Attribute of a thresholds task with a floor: its stored thresholds at or below it mean only
+/// p* <= floor.
+inline constexpr std::string_view kFloor = "floor";
 inline constexpr std::string_view kDirectedCurve = "curve_";
 inline constexpr std::string_view kUndirectedCurve = "curve_undirected_";
 
@@ -173,6 +180,7 @@ inline constexpr std::string_view kFitTasks = "fit_tasks";  ///< table, a row pe
 inline constexpr std::string_view kCollapsePoints = "collapse_points";
 inline constexpr std::string_view kKappaSlopes = "kappa_slopes";   ///< table, a row per width
 inline constexpr std::string_view kAnalysisTraining = "training";  ///< table, a row per task
+inline constexpr std::string_view kSurvival = "survival";  ///< table, a row per (task, t, p)
 inline constexpr std::string_view kResamples = "resamples";  ///< group: [resample, parameter] sets
 inline constexpr std::string_view kParameterNames = "parameters";  ///< attribute of a resample set
 inline constexpr std::string_view kResampleCount = "resample_count";

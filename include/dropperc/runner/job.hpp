@@ -56,6 +56,7 @@ inline constexpr double kMaxSeconds = 1e8;                     ///< walltime, ch
 /// Estimated seconds of one streamed sample (local layers, directed thresholds): a stop signal
 /// is answered between samples.
 inline constexpr double kMaxStreamedSeconds = 10.0;
+inline constexpr int kMaxSurvivalPerDecade = 100;  ///< survival depths per decade
 
 /// Matches the grid points whose parameters equal every value the rule gives: [grid] skip rules
 /// and [training] only rules. p matches within 1e-9 (a value a range or a law computes, however
@@ -112,7 +113,17 @@ struct PercolationSpec {
   std::int64_t block = 0;   ///< samples per work unit
   bool thresholds = false;  ///< also store per-sample thresholds and theta(p) curves
   bool per_p = true;        ///< a percolation task per grid point (false: thresholds only)
+  /// Survival depths per decade, 0: none. Thresholds tasks then also store each sample's B_t,
+  /// the largest p at which it reaches hidden layer t, at survival_depths(per_decade, L).
+  int survival_per_decade = 0;
+  /// Thresholds at or below it are not resolved (stored as 0, meaning p* <= floor), which
+  /// confines a seed's work to its cluster near the critical point; -inf: none.
+  double floor = -std::numeric_limits<double>::infinity();
 };
+
+/// Hidden layers t = round(10^(k / per_decade)), k = 0, 1, ..., distinct and at most L, and L:
+/// log-spaced survival depths from 1 to L (docs/job-file.md).
+std::vector<int> survival_depths(int per_decade, int depth);
 
 /// 2D square-lattice percolation (lattice.hpp): per-sample spanning thresholds q* of every
 /// (model, size), in blocks of samples like a thresholds task.

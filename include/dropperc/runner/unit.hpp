@@ -32,6 +32,8 @@ struct ThresholdBlock {
   std::int64_t last = 0;
   std::vector<double> directed;
   std::vector<double> undirected;  ///< empty when the job does not measure undirected spanning
+  /// [sample][depth] B_t at the job's survival depths (sampling.hpp); empty without them.
+  std::vector<double> survival = {};
 };
 
 /// Samples [first, last) of a lattice task: each sample's occupation threshold q* (it spans iff

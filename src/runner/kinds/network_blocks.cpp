@@ -20,6 +20,11 @@ SamplingPlan plan_for(const JobSpec& job, const Task& task) {
   plan.stream = name_stream(task.name);
   plan.undirected = spec.undirected;
   plan.topology = task.topology;
+  if (task.kind == TaskKind::thresholds) {
+    if (spec.survival_per_decade > 0)
+      plan.survival_depths = survival_depths(spec.survival_per_decade, task.arch.depth());
+    plan.floor = spec.floor;
+  }
   return plan;
 }
 
@@ -61,6 +66,10 @@ Settings network_block_settings(const JobSpec& job, const Task& task) {
                 {"method", std::string(name(p.method))},
                 {"undirected", p.undirected ? "true" : "false"}};
   if (task.p_input > 0.0) s["input_dropout"] = canonical_number(task.p_input);
+  if (task.kind == TaskKind::thresholds && p.survival_per_decade > 0)
+    s["survival_per_decade"] = std::to_string(p.survival_per_decade);
+  if (task.kind == TaskKind::thresholds && p.floor > -std::numeric_limits<double>::infinity())
+    s["floor"] = canonical_number(p.floor);
   add_topology_setting(task, s);
   return s;
 }

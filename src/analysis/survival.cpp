@@ -1,0 +1,211 @@
+#include "dropperc/analysis/survival.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include <nlopt.hpp>
+
+namespace dropperc {
+
+namespace {
+
+// levels[s * T + i]: how many of the (ascending) p a sample's B_{t_i} exceeds; it reaches t_i at
+// p[j] iff j < its level.
+std::vector<std::size_t> levels_of(const SurvivalSamples& data, const std::vector<double>& p) {
+  std::vector<std::size_t> levels(data.thresholds.size());
+  for (std::size_t k = 0; k < levels.size(); ++k) {
+    levels[k] = static_cast<std::size_t>(
+        std::lower_bound(p.begin(), p.end(), data.thresholds[k]) - p.begin());
+  }
+  return levels;
+}
+
+}  // namespace
+
+std::vector<std::vector<std::int64_t>> count_survivors(const SurvivalSamples& data,
+                                                       const std::vector<double>& p,
+                                                       const std::vector<std::size_t>& samples) {
+  const std::size_t depths = data.depths.size();
+  std::vector<std::vector<std::int64_t>> histogram(depths,
+                                                   std::vector<std::int64_t>(p.size() + 1, 0));
+  for (std::size_t s : samples) {
+    for (std::size_t i = 0; i < depths; ++i) {
+      const double b = data.thresholds[s * depths + i];
+      ++histogram[i][static_cast<std::size_t>(std::lower_bound(p.begin(), p.end(), b) -
+                                              p.begin())];
+    }
+  }
+  // survivors at p[j]: the samples of level > j.
+  std::vector<std::vector<std::int64_t>> survivors(depths, std::vector<std::int64_t>(p.size()));
+  for (std::size_t i = 0; i < depths; ++i) {
+    std::int64_t above = 0;
+    for (std::size_t j = p.size(); j-- > 0;) {
+      above += histogram[i][j + 1];
+      survivors[i][j] = above;
+    }
+  }
+  return survivors;
+}
+
+SurvivalFitter::SurvivalFitter(const SurvivalSamples& data, std::vector<double> p,
+                               SurvivalModel model)
+    : data_(data), p_(std::move(p)), model_(model) {
+  if (p_.empty() || !std::is_sorted(p_.begin(), p_.end()))
+    throw std::invalid_argument("survival fit: the p must be given in ascending order");
+  const std::size_t n = data.count(), depths = data.depths.size();
+  std::vector<std::size_t> every(n);
+  for (std::size_t s = 0; s < n; ++s)
+    every[s] = s;
+  const auto survivors = count_survivors(data, p_, every);
+  // The points, each a set of surviving samples: one that repeats the set of the point before
+  // it at the same depth (no threshold between the two p) or at the same p (no sample lost
+  // between the two depths) is the same random variable, and is left out.
+  for (std::size_t i = 0; i < depths; ++i) {
+    if (data.depths[i] < model.t_min) continue;
+    for (std::size_t j = 0; j < p_.size(); ++j) {
+      const std::int64_t k = survivors[i][j];
+      if (k < kMinSurvivalCount || static_cast<std::int64_t>(n) - k < kMinSurvivalCount) continue;
+      const bool repeats = (j > 0 && survivors[i][j - 1] == k) ||
+                           (!depth_.empty() && i > 0 && survivors[i - 1][j] == k &&
+                            data.depths[i - 1] >= model.t_min);
+      if (repeats) continue;
+      depth_.push_back(i);
+      level_.push_back(j);
+      t_.push_back(data.depths[i]);
+      x_p_.push_back(p_[j]);
+    }
+  }
+  const auto m = static_cast<Eigen::Index>(t_.size());
+  if (m == 0) return;
+  // Joint survivors of every pair of points: per pair of depths, the histogram of the samples'
+  // levels at the two, summed from above (O(n T^2) rather than O(n m^2)).
+  const std::vector<std::size_t> levels = levels_of(data, p_);
+  const std::size_t side = p_.size() + 2;
+  std::vector<double> above(side * side);
+  Eigen::MatrixXd joint = Eigen::MatrixXd::Zero(m, m);
+  for (std::size_t u = 0; u < depths; ++u) {
+    for (std::size_t v = 0; v <= u; ++v) {
+      const bool used = std::find(depth_.begin(), depth_.end(), u) != depth_.end() &&
+                        std::find(depth_.begin(), depth_.end(), v) != depth_.end();
+      if (!used) continue;
+      std::fill(above.begin(), above.end(), 0.0);
+      for (std::size_t s = 0; s < n; ++s)
+        above[levels[s * depths + u] * side + levels[s * depths + v]] += 1.0;
+      // above[a][b]: samples of level >= a at u and >= b at v.
+      for (std::size_t a = side - 1; a-- > 0;) {
+        for (std::size_t b = side - 1; b-- > 0;) {
+          above[a * side + b] += above[(a + 1) * side + b] + above[a * side + b + 1] -
+                                 above[(a + 1) * side + b + 1];
+        }
+      }
+      for (Eigen::Index a = 0; a < m; ++a) {
+        if (depth_[static_cast<std::size_t>(a)] != u) continue;
+        for (Eigen::Index b = 0; b < m; ++b) {
+          if (depth_[static_cast<std::size_t>(b)] != v) continue;
+          joint(a, b) = joint(b, a) =
+              above[(level_[static_cast<std::size_t>(a)] + 1) * side +
+                    level_[static_cast<std::size_t>(b)] + 1];
+        }
+      }
+    }
+  }
+  const auto count = static_cast<double>(n);
+  Eigen::MatrixXd covariance(m, m);
+  for (Eigen::Index a = 0; a < m; ++a) {
+    for (Eigen::Index b = 0; b < m; ++b) {
+      const double pa = joint(a, a) / count, pb = joint(b, b) / count;
+      covariance(a, b) = (joint(a, b) / count - pa * pb) / (count * pa * pb);
+    }
+  }
+  covariance_.compute(covariance);
+  if (covariance_.info() != Eigen::Success)
+    throw std::runtime_error("survival fit: the points' covariance is not positive definite");
+  const Eigen::Index columns = model_.correction ? 3 : 2;
+  Eigen::MatrixXd fixed(m, columns);
+  for (Eigen::Index a = 0; a < m; ++a) {
+    const double t = t_[static_cast<std::size_t>(a)];
+    fixed(a, 0) = 1.0;
+    fixed(a, 1) = -std::log(t);
+    if (model_.correction) fixed(a, 2) = 1.0 / t;
+  }
+  fixed_ = covariance_.matrixL().solve(fixed);
+}
+
+double SurvivalFitter::chi2(const Eigen::VectorXd& y, double p_c, double inverse_nu,
+                            Eigen::VectorXd* coefficients) const {
+  const Eigen::Index m = fixed_.rows(), k = fixed_.cols();
+  Eigen::MatrixXd scaling(m, 2);
+  for (Eigen::Index a = 0; a < m; ++a) {
+    const auto at = static_cast<std::size_t>(a);
+    const double x = (x_p_[at] - p_c) * std::pow(t_[at], inverse_nu);
+    scaling(a, 0) = x;
+    scaling(a, 1) = x * x;
+  }
+  Eigen::MatrixXd design(m, k + 2);
+  design << fixed_, covariance_.matrixL().solve(scaling);
+  const Eigen::VectorXd beta = design.colPivHouseholderQr().solve(y);
+  if (coefficients != nullptr) *coefficients = beta;
+  return (y - design * beta).squaredNorm();
+}
+
+SurvivalFit SurvivalFitter::fit(const std::vector<std::size_t>& samples,
+                                const std::optional<SurvivalFit>& start) const {
+  SurvivalFit result;
+  result.points = points();
+  result.free = static_cast<int>(fixed_.cols()) + 4;
+  if (result.points - result.free < 2) return result;
+  const auto survivors = count_survivors(data_, p_, samples);
+  const auto n = static_cast<double>(samples.size());
+  Eigen::VectorXd y(points());
+  for (std::size_t a = 0; a < t_.size(); ++a) {
+    const auto k = static_cast<double>(survivors[depth_[a]][level_[a]]);
+    if (k <= 0.0) return result;  // a resample without survivors at a point
+    y(static_cast<Eigen::Index>(a)) = std::log(k / n);
+  }
+  const Eigen::VectorXd white = covariance_.matrixL().solve(y);
+  std::vector<double> lower = {p_.front(), kMinInverseNuPar};
+  std::vector<double> upper = {p_.back(), kMaxInverseNuPar};
+  std::vector<double> x;
+  if (start && std::isfinite(start->p_c)) {
+    x = {start->p_c, 1.0 / start->nu_par};
+  } else {
+    // A grid over the bounds: the chi^2 surface can have several valleys.
+    double best = std::numeric_limits<double>::infinity();
+    for (int a = 0; a <= 20; ++a) {
+      for (int b = 0; b <= 13; ++b) {
+        const double p_c = lower[0] + (upper[0] - lower[0]) * a / 20.0;
+        const double inverse_nu = lower[1] + (upper[1] - lower[1]) * b / 13.0;
+        if (const double c = chi2(white, p_c, inverse_nu); c < best) {
+          best = c;
+          x = {p_c, inverse_nu};
+        }
+      }
+    }
+  }
+  auto objective = [&](const std::vector<double>& v) { return chi2(white, v[0], v[1]); };
+  using Objective = decltype(objective);
+  nlopt::opt optimiser(nlopt::LN_NELDERMEAD, 2);
+  optimiser.set_min_objective([](const std::vector<double>& v, std::vector<double>&,
+                                 void* d) { return (*static_cast<Objective*>(d))(v); },
+                              &objective);
+  optimiser.set_lower_bounds(lower);
+  optimiser.set_upper_bounds(upper);
+  optimiser.set_initial_step({(upper[0] - lower[0]) / 20.0, 0.05});
+  optimiser.set_xtol_rel(1e-9);
+  optimiser.set_maxeval(2000);
+  double best = 0.0;
+  try {
+    optimiser.optimize(x, best);
+  } catch (const nlopt::roundoff_limited&) {
+    // As good as floating point allows.
+  }
+  Eigen::VectorXd beta;
+  result.chi2 = chi2(white, x[0], x[1], &beta);
+  result.p_c = x[0];
+  result.nu_par = 1.0 / x[1];
+  result.delta = beta(1);
+  return result;
+}
+
+}  // namespace dropperc

@@ -1,0 +1,129 @@
+#include "survival_fits.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <optional>
+#include <stdexcept>
+
+#include "dropperc/core/statistics.hpp"
+
+namespace dropperc::detail {
+
+namespace {
+
+// The job's p at or above the task's floor (below it the thresholds are censored).
+std::vector<double> resolved_p(const ThresholdTask& t) {
+  std::vector<double> p;
+  for (double x : t.curve_p) {
+    if (x >= t.floor) p.push_back(x);
+  }
+  std::sort(p.begin(), p.end());
+  return p;
+}
+
+// Directed percolation on the square lattice, series expansions of I. Jensen, J. Phys. A 32,
+// 5233 (1999), arXiv cond-mat/9906036: keep thresholds q_c and the exponents delta = beta /
+// nu_par and nu_par, in the order of the fit's parameters (p_c = 1 - q_c, delta, nu_par). A local
+// network of K = 2 on a 1-D periodic layer is that lattice (§12.1).
+std::vector<double> published(const ThresholdTask& t) {
+  const Topology& g = t.topology;
+  const bool square = g.connectivity == Connectivity::local && g.kernel == 2 &&
+                      g.dimensions == 1 && g.channels == 1 && g.boundary == Boundary::periodic &&
+                      t.p_input == 0.0;
+  if (!square || (t.model != "bond" && t.model != "site")) return {};
+  const double q_c = t.model == "bond" ? 0.644700185 : 0.705485;
+  const double beta = 0.276486, nu_par = 1.733847;
+  return {1.0 - q_c, beta / nu_par, nu_par};
+}
+
+std::vector<std::size_t> every(std::size_t n) {
+  std::vector<std::size_t> all(n);
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  return all;
+}
+
+// The t_min of a task's fits: 10^(1 + k/2) while at least 4 stored depths lie at or above
+// 3 t_min (a decade of depths at least).
+std::vector<double> smallest_depths(const std::vector<double>& depths) {
+  std::vector<double> t_min;
+  for (int k = 0;; ++k) {
+    const double t = std::round(std::pow(10.0, 1.0 + k / 2.0));
+    const auto deep = std::count_if(depths.begin(), depths.end(),
+                                    [&](double d) { return d >= 3.0 * t; });
+    if (deep < 4) break;
+    t_min.push_back(t);
+  }
+  return t_min;
+}
+
+void fit_task(const ThresholdTask& t, double t_min, bool correction, Fits& fits) {
+  const std::vector<double> p = resolved_p(t);
+  std::string fit = "survival_" + t.name + "_tmin" + std::to_string(static_cast<long long>(t_min));
+  if (correction) fit += "_corrected";
+  FitSpec spec = describe(fit, t.model, "seed_survival", "survival", kSpanning[0],
+                          {"p_c", "delta", "nu_par"});
+  spec.about.scaling = "depth";
+  spec.about.fixed_size = static_cast<double>(t.arch.width());
+  spec.about.input_width = 1;
+  spec.about.min_size = t_min;
+  spec.about.correction = correction ? "1/t" : "";
+  spec.tasks = {t.name};
+  spec.chi2 = true;
+  spec.lower = {p.front(), -kInfinity, 1.0 / kMaxInverseNuPar};
+  spec.upper = {p.back(), kInfinity, 1.0 / kMinInverseNuPar};
+  std::optional<SurvivalFitter> fitter;
+  try {
+    fitter.emplace(t.survival, p, SurvivalModel{t_min, correction});
+  } catch (const std::runtime_error&) {
+    fitter.reset();  // a singular covariance: reported as a fit without values
+  }
+  spec.free = fitter ? static_cast<double>((correction ? 3 : 2) + 4) : 0.0;
+  const std::size_t n = t.survival.count();
+  std::optional<SurvivalFit> best;
+  fits.add(
+      spec, {n},
+      [&](const Resample& r) -> std::vector<double> {
+        if (!fitter) return {kNaN, kNaN, kNaN, kNaN, 0.0};
+        const SurvivalFit f = best ? fitter->fit(r[0], best) : fitter->fit(r[0]);
+        if (!best) best = f;  // the data come first (bootstrap.hpp)
+        return {f.p_c, f.delta, f.nu_par, f.chi2, static_cast<double>(f.points)};
+      },
+      published(t));
+}
+
+}  // namespace
+
+std::vector<SurvivalRow> survival_rows(const Contents& c) {
+  std::vector<SurvivalRow> rows;
+  for (const ThresholdTask& t : c.thresholds) {
+    if (t.survival.depths.empty()) continue;
+    const std::vector<double> p = resolved_p(t);
+    const std::size_t n = t.survival.count();
+    const auto survivors = count_survivors(t.survival, p, every(n));
+    for (std::size_t i = 0; i < t.survival.depths.size(); ++i) {
+      for (std::size_t j = 0; j < p.size(); ++j) {
+        const Interval ci = clopper_pearson(survivors[i][j], static_cast<std::int64_t>(n));
+        rows.push_back({t.name, t.model, t.arch.is_uniform() ? t.arch.width() : -1,
+                        t.arch.depth(), t.arch.input_width, static_cast<std::int64_t>(n),
+                        static_cast<std::int64_t>(t.survival.depths[i]), p[j],
+                        static_cast<double>(survivors[i][j]) / static_cast<double>(n), ci.low,
+                        ci.high});
+      }
+    }
+  }
+  return rows;
+}
+
+void survival_fits(const Contents& c, Fits& fits) {
+  for (const ThresholdTask& t : c.thresholds) {
+    if (t.survival.depths.empty() || t.arch.input_width != 1 || resolved_p(t).size() < 3)
+      continue;
+    for (double t_min : smallest_depths(t.survival.depths)) {
+      for (bool correction : {false, true})
+        fit_task(t, t_min, correction, fits);
+    }
+  }
+}
+
+}  // namespace dropperc::detail
