@@ -23,7 +23,7 @@ Run with Debian's /usr/bin/python3 (h5py, numpy). The layout (docs/hdf5-layout.m
       fits             fit, model, observable, parameter, value, error, low, high, exact, quality,
                        failures, held (one row per fitted parameter); what the fit is: family,
                        spanning, scaling, fixed_size, depth_scale, keep_scale, input_width,
-                       min_size ("" or NaN where not applicable); its verdict: valid (0/1),
+                       min_size, correction ("" or NaN where not applicable); its verdict: valid (0/1),
                        reason, dof, chi2_per_dof (docs/theory.md §10.8)
       fit_tasks        fit, task: the tasks each fit used
       collapse_points  fit, task, size, p, value, x, y, error: every collapse's points on its
@@ -34,6 +34,9 @@ Run with Debian's /usr/bin/python3 (h5py, numpy). The layout (docs/hdf5-layout.m
                        theta, test_loss(_error), test_accuracy(_error), zero_gradient_fraction,
                        zero_gradient_error, steps_to_target(_error): means over the replicas
                        that did not diverge
+      survival         task, model, width, depth, input_width, samples, t, p, survival,
+                       survival_low, survival_high: P(t; p) of thresholds tasks with survival
+                       depths (docs/theory.md §12.2)
       resamples/<fit>  float64 [resample, parameter] (a '/' in the fit name stored as ':'),
                        attribute "parameters" = comma-separated parameter names
 
@@ -57,7 +60,7 @@ import h5py
 import numpy as np
 
 ANALYSIS_TABLES = ("curves", "thresholds", "fits", "fit_tasks", "collapse_points", "kappa_slopes",
-                   "training")
+                   "training", "survival")
 FORMAT_VERSIONS = (1,)  # the values of the root attribute dropperc_format_version read here
 
 

@@ -69,7 +69,7 @@ BAND_ALPHA = 0.25
 INVALID_COLOUR = "0.6"
 INVALID_ALPHA = 0.6
 DRAWN_FAMILIES = ("threshold", "collapse", "lattice_collapse", "kappa", "keep_collapse",
-                  "theta_at_keep_1", "extinction_depth", "steps_to_target")
+                  "theta_at_keep_1", "extinction_depth", "steps_to_target", "survival")
 LATTICE_PREFIX = "lattice_"  # model of the 2D square-lattice tasks: lattice_site, lattice_bond
 
 # What every figure is drawn from: the file, its /analysis (dropperc_h5.load_analysis), the
@@ -942,6 +942,69 @@ def plot_extinction_depths(context):
     return paths
 
 
+def plot_survival(context):
+    """survival_<task>.png: P(t; p) of a task with survival depths against t, one curve per p,
+    with 95 % Clopper-Pearson bars; for a single seed, the published t^-delta as a guide
+    (dashed, through the middle p at the largest t; not a fit). survival_drift_<task>.png: p_c,
+    delta and nu_par of its survival fits against t_min, with and without the 1/t correction,
+    against the published values (docs/theory.md §12.3)."""
+    table = context.analysis["survival"]
+    fits = context.analysis["fits"]
+    paths = []
+    for task in sorted(set(table["task"].tolist())):
+        rows = table[table["task"] == task]
+        ps = sorted(set(rows["p"].tolist()))
+        fig, (ax,) = panels(1)
+        for index, p in enumerate(ps):
+            curve = rows[rows["p"] == p]
+            curve = curve[np.argsort(curve["t"])]
+            shown = curve["survival"] > 0
+            curve = curve[shown]
+            error = np.vstack([curve["survival"] - curve["survival_low"],
+                               curve["survival_high"] - curve["survival"]])
+            ax.errorbar(curve["t"], curve["survival"], yerr=error, fmt="o-", ms=2, lw=0.8,
+                        capsize=1, color=matplotlib.colormaps["viridis"](index / max(1, len(ps) - 1)),
+                        label=f"p = {canonical_number(p)}")
+        names = [n for n in fit_names(fits, "survival") if task in fit_tasks(context.analysis, n)]
+        delta = [known_value(fit_parameters(fits, n)["delta"]) for n in names]
+        if names and np.isfinite(delta[0]):
+            middle = rows[rows["p"] == ps[len(ps) // 2]]
+            t_max = middle["t"].max()
+            anchor = middle[middle["t"] == t_max]["survival"][0]
+            t = np.array(sorted(set(rows["t"].tolist())), dtype=float)
+            ax.plot(t, anchor * (t / t_max) ** -delta[0], "k--", lw=1,
+                    label=f"t^-δ, published δ = {delta[0]:.6g} (guide)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set(xlabel="depth t (hidden layer)", ylabel="P(t; p): fraction reaching layer t",
+               title=f"{task}: survival from the input layer")
+        legend_beside(fig, ax)
+        paths.append(save(context, fig, f"survival_{file_stem(task)}"))
+        if not names:
+            continue
+        fig, axes = panels(3)
+        for ax, parameter, symbol in zip(axes, ("p_c", "delta", "nu_par"), ("p_c", "δ", "ν_∥")):
+            for correction, colour, shift in (("", "C0", 0.97), ("1/t", "C1", 1.03)):
+                chosen = [n for n in names if first_row(fits, n)["correction"] == correction]
+                chosen.sort(key=lambda n: first_row(fits, n)["min_size"])
+                for n in chosen:
+                    row = fit_parameters(fits, n)[parameter]
+                    ax.errorbar([first_row(fits, n)["min_size"] * shift], [row["value"]],
+                                yerr=[row["error"]], fmt="o", ms=4, capsize=3,
+                                **fit_style(row, colour))
+                ax.plot([], [], "o", color=colour,
+                        label="with b/t" if correction else "without correction")
+            known = known_value(fit_parameters(fits, names[0])[parameter])
+            if np.isfinite(known):
+                ax.axhline(known, color="k", ls="--", lw=1, label="published")
+            ax.set_xscale("log")
+            ax.set(xlabel="smallest depth t_min", ylabel=symbol)
+        legend(axes[0])
+        fig.suptitle(f"{task}: survival fits against t_min (hollow: not a result)")
+        paths.append(save(context, fig, f"survival_drift_{file_stem(task)}"))
+    return paths
+
+
 # (f) what no figure draws ------------------------------------------------------------------------
 
 
@@ -961,7 +1024,7 @@ def note_undrawn_fits(context):
 
 FIGURES = (plot_theta_curves, plot_collapses, plot_kappa_fits, plot_p_half, plot_training_points,
            plot_loss_curves, plot_steps_to_target, plot_critical_fits, plot_extinction_depths,
-           note_undrawn_fits)
+           plot_survival, note_undrawn_fits)
 
 
 def parse_arguments(argv):

@@ -15,8 +15,8 @@ namespace {
 std::vector<std::size_t> levels_of(const SurvivalSamples& data, const std::vector<double>& p) {
   std::vector<std::size_t> levels(data.thresholds.size());
   for (std::size_t k = 0; k < levels.size(); ++k) {
-    levels[k] = static_cast<std::size_t>(
-        std::lower_bound(p.begin(), p.end(), data.thresholds[k]) - p.begin());
+    levels[k] = static_cast<std::size_t>(std::lower_bound(p.begin(), p.end(), data.thresholds[k]) -
+                                         p.begin());
   }
   return levels;
 }
@@ -32,8 +32,7 @@ std::vector<std::vector<std::int64_t>> count_survivors(const SurvivalSamples& da
   for (std::size_t s : samples) {
     for (std::size_t i = 0; i < depths; ++i) {
       const double b = data.thresholds[s * depths + i];
-      ++histogram[i][static_cast<std::size_t>(std::lower_bound(p.begin(), p.end(), b) -
-                                              p.begin())];
+      ++histogram[i][static_cast<std::size_t>(std::lower_bound(p.begin(), p.end(), b) - p.begin())];
     }
   }
   // survivors at p[j]: the samples of level > j.
@@ -95,17 +94,16 @@ SurvivalFitter::SurvivalFitter(const SurvivalSamples& data, std::vector<double> 
       // above[a][b]: samples of level >= a at u and >= b at v.
       for (std::size_t a = side - 1; a-- > 0;) {
         for (std::size_t b = side - 1; b-- > 0;) {
-          above[a * side + b] += above[(a + 1) * side + b] + above[a * side + b + 1] -
-                                 above[(a + 1) * side + b + 1];
+          above[a * side + b] +=
+              above[(a + 1) * side + b] + above[a * side + b + 1] - above[(a + 1) * side + b + 1];
         }
       }
       for (Eigen::Index a = 0; a < m; ++a) {
         if (depth_[static_cast<std::size_t>(a)] != u) continue;
         for (Eigen::Index b = 0; b < m; ++b) {
           if (depth_[static_cast<std::size_t>(b)] != v) continue;
-          joint(a, b) = joint(b, a) =
-              above[(level_[static_cast<std::size_t>(a)] + 1) * side +
-                    level_[static_cast<std::size_t>(b)] + 1];
+          joint(a, b) = joint(b, a) = above[(level_[static_cast<std::size_t>(a)] + 1) * side +
+                                            level_[static_cast<std::size_t>(b)] + 1];
         }
       }
     }

@@ -28,9 +28,8 @@ std::vector<double> resolved_p(const ThresholdTask& t) {
 // network of K = 2 on a 1-D periodic layer is that lattice (§12.1).
 std::vector<double> published(const ThresholdTask& t) {
   const Topology& g = t.topology;
-  const bool square = g.connectivity == Connectivity::local && g.kernel == 2 &&
-                      g.dimensions == 1 && g.channels == 1 && g.boundary == Boundary::periodic &&
-                      t.p_input == 0.0;
+  const bool square = g.connectivity == Connectivity::local && g.kernel == 2 && g.dimensions == 1 &&
+                      g.channels == 1 && g.boundary == Boundary::periodic && t.p_input == 0.0;
   if (!square || (t.model != "bond" && t.model != "site")) return {};
   const double q_c = t.model == "bond" ? 0.644700185 : 0.705485;
   const double beta = 0.276486, nu_par = 1.733847;
@@ -49,8 +48,8 @@ std::vector<double> smallest_depths(const std::vector<double>& depths) {
   std::vector<double> t_min;
   for (int k = 0;; ++k) {
     const double t = std::round(std::pow(10.0, 1.0 + k / 2.0));
-    const auto deep = std::count_if(depths.begin(), depths.end(),
-                                    [&](double d) { return d >= 3.0 * t; });
+    const auto deep =
+        std::count_if(depths.begin(), depths.end(), [&](double d) { return d >= 3.0 * t; });
     if (deep < 4) break;
     t_min.push_back(t);
   }
@@ -61,8 +60,8 @@ void fit_task(const ThresholdTask& t, double t_min, bool correction, Fits& fits)
   const std::vector<double> p = resolved_p(t);
   std::string fit = "survival_" + t.name + "_tmin" + std::to_string(static_cast<long long>(t_min));
   if (correction) fit += "_corrected";
-  FitSpec spec = describe(fit, t.model, "seed_survival", "survival", kSpanning[0],
-                          {"p_c", "delta", "nu_par"});
+  FitSpec spec =
+      describe(fit, t.model, "seed_survival", "survival", kSpanning[0], {"p_c", "delta", "nu_par"});
   spec.about.scaling = "depth";
   spec.about.fixed_size = static_cast<double>(t.arch.width());
   spec.about.input_width = 1;
@@ -104,8 +103,8 @@ std::vector<SurvivalRow> survival_rows(const Contents& c) {
     for (std::size_t i = 0; i < t.survival.depths.size(); ++i) {
       for (std::size_t j = 0; j < p.size(); ++j) {
         const Interval ci = clopper_pearson(survivors[i][j], static_cast<std::int64_t>(n));
-        rows.push_back({t.name, t.model, t.arch.is_uniform() ? t.arch.width() : -1,
-                        t.arch.depth(), t.arch.input_width, static_cast<std::int64_t>(n),
+        rows.push_back({t.name, t.model, t.arch.is_uniform() ? t.arch.width() : -1, t.arch.depth(),
+                        t.arch.input_width, static_cast<std::int64_t>(n),
                         static_cast<std::int64_t>(t.survival.depths[i]), p[j],
                         static_cast<double>(survivors[i][j]) / static_cast<double>(n), ci.low,
                         ci.high});
@@ -117,8 +116,7 @@ std::vector<SurvivalRow> survival_rows(const Contents& c) {
 
 void survival_fits(const Contents& c, Fits& fits) {
   for (const ThresholdTask& t : c.thresholds) {
-    if (t.survival.depths.empty() || t.arch.input_width != 1 || resolved_p(t).size() < 3)
-      continue;
+    if (t.survival.depths.empty() || t.arch.input_width != 1 || resolved_p(t).size() < 3) continue;
     for (double t_min : smallest_depths(t.survival.depths)) {
       for (bool correction : {false, true})
         fit_task(t, t_min, correction, fits);

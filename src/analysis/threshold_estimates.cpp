@@ -83,7 +83,9 @@ void lattice_threshold_rows(const Contents& c, Fits& fits, std::vector<Threshold
 // A task with a floor knows its thresholds below it only as "p* <= floor": quantiles of them are
 // not estimates of anything (its theta at the grid's p, all at or above the floor, is in
 // /tasks, and its survival in /analysis/survival).
-bool censored(const ThresholdTask& t) { return t.floor > -std::numeric_limits<double>::infinity(); }
+bool censored(const ThresholdTask& t) {
+  return t.floor > -std::numeric_limits<double>::infinity();
+}
 
 }  // namespace
 

@@ -303,7 +303,8 @@ SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first,
   // Directed thresholds of local layers stream without a Graph (local_percolation.hpp, the same
   // bits); the undirected threshold needs the Graph's edge list.
   const bool streamed = streams_locally(plan.topology) && !plan.undirected;
-  const bool partial = !plan.survival_depths.empty() || plan.floor > -std::numeric_limits<double>::infinity();
+  const bool partial =
+      !plan.survival_depths.empty() || plan.floor > -std::numeric_limits<double>::infinity();
   if (partial && !streamed) {
     throw std::invalid_argument(
         "survival depths and a floor need local layers without skips and directed spanning "
@@ -311,8 +312,8 @@ SampleThresholds sample_thresholds(const SamplingPlan& plan, std::int64_t first,
   }
   for (int t : plan.survival_depths) {
     if (t < 1 || t > plan.arch.depth()) {
-      throw std::invalid_argument("survival depth " + std::to_string(t) + " is not a hidden layer 1.." +
-                                  std::to_string(plan.arch.depth()));
+      throw std::invalid_argument("survival depth " + std::to_string(t) +
+                                  " is not a hidden layer 1.." + std::to_string(plan.arch.depth()));
     }
   }
   std::optional<LocalLayers> local;

@@ -149,8 +149,8 @@ void check_survival(const JobSpec& job, const Task& t, const std::string& file) 
   if (!floored) return;
   for (const GridValue& p : p_at(job.grid, t.arch.is_uniform() ? t.arch.width() : 0)) {
     if (p.value < spec.floor) {
-      throw JobError(file + ": [grid]: p = " + Reader::number(p.value) + " is below [percolation] floor = " +
-                     Reader::number(spec.floor) +
+      throw JobError(file + ": [grid]: p = " + Reader::number(p.value) +
+                     " is below [percolation] floor = " + Reader::number(spec.floor) +
                      ": thresholds below the floor are not resolved, so theta there is unknown");
     }
   }

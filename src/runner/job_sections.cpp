@@ -624,7 +624,8 @@ PercolationSpec read_percolation(const toml::table& t, const std::string& file) 
   }
   for (const char* key : {"survival_per_decade", "floor"}) {
     if (r.has(key) && !s.thresholds) {
-      r.fail(*t.get(key), key, std::string(key) + " is a setting of thresholds tasks: set thresholds = true");
+      r.fail(*t.get(key), key,
+             std::string(key) + " is a setting of thresholds tasks: set thresholds = true");
     }
   }
   if (!s.per_p && !s.thresholds) {

@@ -3,11 +3,13 @@
 #include <limits>
 #include <map>
 #include <sstream>
+#include <variant>
 
 #include <gtest/gtest.h>
 
 #include "dropperc/io/h5.hpp"
 #include "dropperc/runner/job.hpp"
+#include "dropperc/runner/unit.hpp"
 
 namespace dropperc {
 namespace {
@@ -622,6 +624,33 @@ TEST(Job, TopologiesMakeTheirOwnTasks) {
 
 TEST(Job, MissingFileIsAJobError) {
   EXPECT_THROW(parse_job("/nonexistent/job.toml"), JobError);
+}
+
+// Survival depths are log-spaced, distinct and end at L; the job's survival keys reach the
+// thresholds tasks' plans and settings (so that a changed floor is a changed job), and leave
+// the settings of a job without them as they were.
+TEST(Job, SurvivalDepthsAndFloorReachTheThresholdsTasks) {
+  EXPECT_EQ(survival_depths(10, 100),
+            (std::vector<int>{1, 2, 3, 4, 5, 6, 8, 10, 13, 16, 20, 25, 32, 40, 50, 63, 79, 100}));
+  EXPECT_EQ(survival_depths(1, 1), (std::vector<int>{1}));
+  EXPECT_EQ(survival_depths(1, 5), (std::vector<int>{1, 5}));
+  EXPECT_EQ(survival_depths(2, 10), (std::vector<int>{1, 3, 10}));
+  const std::string text =
+      "[job]\nname = \"s\"\n[grid]\nmodels = [\"bond\"]\nwidths = [64]\ndepths = [100]\n"
+      "p = [0.35, 0.36]\ninput_width = 1\nconnectivity = \"local\"\nkernel = 2\n"
+      "[percolation]\nsamples = 10\nthresholds = true\nper_p = false\nundirected = false\n";
+  const JobSpec plain = parse_job_text(text, "s.toml");
+  const JobSpec job = parse_job_text(text + "survival_per_decade = 10\nfloor = 0.35\n", "s.toml");
+  EXPECT_EQ(job.percolation->survival_per_decade, 10);
+  EXPECT_EQ(job.percolation->floor, 0.35);
+  const Task task = expand(job).front();
+  const auto block = std::get<ThresholdBlock>(*run_unit({&job, &task, nullptr}, 0, {}));
+  ASSERT_EQ(block.survival.size(), 10u * survival_depths(10, 100).size());
+  for (double b : block.survival)
+    EXPECT_TRUE(b == 0.0 || b > 0.35) << b;  // censored at the floor
+  const Task plain_task = expand(plain).front();
+  EXPECT_TRUE(
+      std::get<ThresholdBlock>(*run_unit({&plain, &plain_task, nullptr}, 0, {})).survival.empty());
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -224,6 +225,43 @@ TEST(Sampling, StreamedLocalThresholdsAreTheGraphs) {
     EXPECT_EQ(streamed.directed, graph.directed) << topology_text(t);
     EXPECT_TRUE(streamed.undirected.empty());
   }
+}
+
+// Survival thresholds B_t at every hidden layer give each sample's extinction depth at p,
+// 1 + #{t : B_t > p}: its mean over the samples is the Graph engine's, from the same uniforms,
+// exactly. Above a floor they are the unfloored values; at or below it, 0.
+TEST(Sampling, SurvivalThresholdsAreTheGraphsExtinctionDepths) {
+  const Architecture arch{1, 16, 12, 16};
+  SamplingPlan plan =
+      plan_for(arch, ScanLine::of(DropoutModel::bond), {0.3, 0.45, 0.6}, Method::thresholds, 300);
+  plan.topology = Topology::local(2, Boundary::periodic);
+  const auto graph = run_sampling(plan);
+  plan.undirected = false;
+  plan.survival_depths = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};  // every hidden layer
+  const SampleThresholds s = sample_thresholds(plan, 0, plan.samples);
+  ASSERT_EQ(s.survival.size(), 12u * 300u);
+  for (std::size_t j = 0; j < plan.grid.size(); ++j) {
+    double depth = 0;
+    for (std::size_t k = 0; k < 300; ++k) {
+      depth += 1.0 + static_cast<double>(std::count_if(
+                         s.survival.begin() + static_cast<std::ptrdiff_t>(12 * k),
+                         s.survival.begin() + static_cast<std::ptrdiff_t>(12 * k + 12),
+                         [&](double b) { return b > plan.grid[j]; }));
+    }
+    EXPECT_DOUBLE_EQ(depth / 300.0, graph[j].mean(Observable::extinction_depth).mean());
+  }
+  plan.floor = 0.4;
+  const SampleThresholds floored = sample_thresholds(plan, 0, plan.samples);
+  ASSERT_EQ(floored.survival.size(), s.survival.size());
+  for (std::size_t k = 0; k < s.survival.size(); ++k)
+    EXPECT_EQ(floored.survival[k], s.survival[k] > 0.4 ? s.survival[k] : 0.0);
+  for (std::size_t k = 0; k < s.directed.size(); ++k)
+    EXPECT_EQ(floored.directed[k], s.directed[k] > 0.4 ? s.directed[k] : 0.0);
+  plan.undirected = true;  // survival needs the streamed pass
+  EXPECT_THROW(sample_thresholds(plan, 0, 1), std::invalid_argument);
+  plan.undirected = false;
+  plan.survival_depths = {13};
+  EXPECT_THROW(sample_thresholds(plan, 0, 1), std::invalid_argument);
 }
 
 // Local and residual networks: masks, thresholds and per-sample thresholds against the exact

@@ -35,15 +35,17 @@ SurvivalSamples synthetic(const Truth& truth, std::size_t samples, int per_decad
     const double u = rng.uniform();
     for (double t : data.depths) {
       const double a = truth.amplitude * std::pow(t, -truth.delta) * (1.0 + truth.b / t);
-      data.thresholds.push_back(truth.p_c +
-                                (std::log(a) - std::log(u)) / (truth.g * std::pow(t, 1.0 / truth.nu)));
+      data.thresholds.push_back(truth.p_c + (std::log(a) - std::log(u)) /
+                                                (truth.g * std::pow(t, 1.0 / truth.nu)));
     }
   }
   return data;
 }
 
 // Where the synthetic P stays below 1 at every depth fitted.
-std::vector<double> window() { return {0.353, 0.354, 0.355, 0.356, 0.357}; }
+std::vector<double> window() {
+  return {0.353, 0.354, 0.355, 0.356, 0.357};
+}
 
 std::vector<std::size_t> every(std::size_t n) {
   std::vector<std::size_t> all(n);
@@ -56,9 +58,8 @@ Bootstrap fitted(const SurvivalSamples& data, const SurvivalModel& model, int re
   const SurvivalFitter fitter(data, window(), model);
   const SurvivalFit best = fitter.fit(every(data.count()));
   return bootstrap({data.count()}, resamples, seed, 7, [&](const Resample& r) {
-    const SurvivalFit f = r[0].size() == data.count() && r[0] == every(data.count())
-                              ? best
-                              : fitter.fit(r[0], best);
+    const SurvivalFit f =
+        r[0].size() == data.count() && r[0] == every(data.count()) ? best : fitter.fit(r[0], best);
     return std::vector<double>{f.p_c, f.delta, f.nu_par, f.chi2,
                                static_cast<double>(f.points - f.free)};
   });

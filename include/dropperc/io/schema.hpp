@@ -138,8 +138,8 @@ inline constexpr std::string_view kReachable = "reachable";  ///< per layer k = 
 inline constexpr std::string_view kTheta = "theta";          ///< also a kSummary column
 
 // Datasets of a thresholds task: kDirectedThresholds, kUndirectedThresholds and
-// kSurvivalThresholds (as in unit files), and theta on the job's p grid: kCurveP, kDirectedCurve + kTheta (+ suffixes), and the same
-// for kUndirectedCurve.
+// kSurvivalThresholds (as in unit files), and theta on the job's p grid: kCurveP, kDirectedCurve +
+// kTheta (+ suffixes), and the same for kUndirectedCurve.
 inline constexpr std::string_view kCurveP = "curve_p";
 inline constexpr std::string_view kCurveKeep = "curve_keep";  ///< with a keep law: c of each p
 /// With survival depths: the hidden layers t of kSurvivalThresholds' columns.
@@ -180,7 +180,7 @@ inline constexpr std::string_view kFitTasks = "fit_tasks";  ///< table, a row pe
 inline constexpr std::string_view kCollapsePoints = "collapse_points";
 inline constexpr std::string_view kKappaSlopes = "kappa_slopes";   ///< table, a row per width
 inline constexpr std::string_view kAnalysisTraining = "training";  ///< table, a row per task
-inline constexpr std::string_view kSurvival = "survival";  ///< table, a row per (task, t, p)
+inline constexpr std::string_view kSurvival = "survival";    ///< table, a row per (task, t, p)
 inline constexpr std::string_view kResamples = "resamples";  ///< group: [resample, parameter] sets
 inline constexpr std::string_view kParameterNames = "parameters";  ///< attribute of a resample set
 inline constexpr std::string_view kResampleCount = "resample_count";

@@ -44,7 +44,8 @@ void check_survival(const h5::Group& unit, ThresholdBlock& block, std::size_t de
     const double* row = block.survival.data() + k * depths;
     const bool falling = std::is_sorted(row, row + depths, std::greater<>());
     if (!falling || row[depths - 1] < block.directed[k]) {
-      throw h5::Error(unit.file_name() + ": sample " + std::to_string(block.first + static_cast<std::int64_t>(k)) +
+      throw h5::Error(unit.file_name() + ": sample " +
+                      std::to_string(block.first + static_cast<std::int64_t>(k)) +
                       ": survival thresholds rise with depth or fall below the spanning one");
     }
   }
@@ -61,7 +62,8 @@ double Thresholds::memory(const JobSpec& job, const Task& task) {
   // One sample's arrays, and the block's thresholds (directed, undirected and survival).
   const auto [first, last] = network_block(job, 0);
   return network_sample_bytes(job, task, true) +
-         8.0 * static_cast<double>(2 + depths(job, task).size()) * static_cast<double>(last - first);
+         8.0 * static_cast<double>(2 + depths(job, task).size()) *
+             static_cast<double>(last - first);
 }
 
 Settings Thresholds::settings(const JobSpec& job, const Task& task) {
