@@ -53,6 +53,7 @@ Analysis analyze_file(const std::filesystem::path& file, const AnalysisOptions& 
     a.thresholds = threshold_rows(contents, fits);
     a.survival = survival_rows(contents);
     survival_fits(contents, fits);
+    depth_scaling_fits(contents, fits);
     lattice_fits(contents, fits);
     layered_fits(contents, fits);
     critical_fits(contents, fits);

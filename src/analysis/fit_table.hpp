@@ -44,6 +44,9 @@ class Fits {
  public:
   Fits(std::uint64_t seed, const AnalysisOptions& options) : options_(options), seed_(seed) {}
 
+  // Bootstrap resamples per estimate.
+  int resamples() const { return options_.resamples; }
+
   // A collapse spec with the user's fixed parameters applied.
   CollapseSpec collapse(CollapseSpec spec) const;
 

@@ -1,10 +1,14 @@
 #include "dropperc/analysis/survival.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <functional>
 #include <stdexcept>
 
 #include <nlopt.hpp>
+
+#include "dropperc/analysis/bootstrap.hpp"
 
 namespace dropperc {
 
@@ -19,6 +23,55 @@ std::vector<std::size_t> levels_of(const SurvivalSamples& data, const std::vecto
                                          p.begin());
   }
   return levels;
+}
+
+// The minimum of chi^2(p_c, 1/nu) within the bounds: NLopt's Nelder-Mead from `start`, or from the
+// best point of a 21 x 14 grid over the bounds (the surface can have several valleys).
+std::vector<double> minimise(const std::function<double(double, double)>& chi2,
+                             const std::vector<double>& lower, const std::vector<double>& upper,
+                             const std::optional<std::array<double, 2>>& start) {
+  std::vector<double> x;
+  if (start) {
+    x = {std::clamp((*start)[0], lower[0], upper[0]), std::clamp((*start)[1], lower[1], upper[1])};
+  } else {
+    double best = std::numeric_limits<double>::infinity();
+    for (int a = 0; a <= 20; ++a) {
+      for (int b = 0; b <= 13; ++b) {
+        const double p_c = lower[0] + (upper[0] - lower[0]) * a / 20.0;
+        const double inverse_nu = lower[1] + (upper[1] - lower[1]) * b / 13.0;
+        if (const double c = chi2(p_c, inverse_nu); c < best) {
+          best = c;
+          x = {p_c, inverse_nu};
+        }
+      }
+    }
+  }
+  auto objective = [&](const std::vector<double>& v) { return chi2(v[0], v[1]); };
+  using Objective = decltype(objective);
+  nlopt::opt optimiser(nlopt::LN_NELDERMEAD, 2);
+  optimiser.set_min_objective([](const std::vector<double>& v, std::vector<double>&,
+                                 void* d) { return (*static_cast<Objective*>(d))(v); },
+                              &objective);
+  optimiser.set_lower_bounds(lower);
+  optimiser.set_upper_bounds(upper);
+  optimiser.set_initial_step({(upper[0] - lower[0]) / 20.0, 0.05});
+  optimiser.set_xtol_rel(1e-9);
+  optimiser.set_maxeval(2000);
+  double best = 0.0;
+  try {
+    optimiser.optimize(x, best);
+  } catch (const nlopt::roundoff_limited&) {
+    // As good as floating point allows.
+  }
+  return x;
+}
+
+// beta minimising |y - X beta|^2 (whitened points and columns), and that minimum.
+double least_squares(const Eigen::MatrixXd& design, const Eigen::VectorXd& y,
+                     Eigen::VectorXd* coefficients) {
+  const Eigen::VectorXd beta = design.colPivHouseholderQr().solve(y);
+  if (coefficients != nullptr) *coefficients = beta;
+  return (y - design * beta).squaredNorm();
 }
 
 }  // namespace
@@ -142,9 +195,7 @@ double SurvivalFitter::chi2(const Eigen::VectorXd& y, double p_c, double inverse
   }
   Eigen::MatrixXd design(m, k + 2);
   design << fixed_, covariance_.matrixL().solve(scaling);
-  const Eigen::VectorXd beta = design.colPivHouseholderQr().solve(y);
-  if (coefficients != nullptr) *coefficients = beta;
-  return (y - design * beta).squaredNorm();
+  return least_squares(design, y, coefficients);
 }
 
 SurvivalFit SurvivalFitter::fit(const std::vector<std::size_t>& samples,
@@ -162,47 +213,145 @@ SurvivalFit SurvivalFitter::fit(const std::vector<std::size_t>& samples,
     y(static_cast<Eigen::Index>(a)) = std::log(k / n);
   }
   const Eigen::VectorXd white = covariance_.matrixL().solve(y);
-  std::vector<double> lower = {p_.front(), kMinInverseNuPar};
-  std::vector<double> upper = {p_.back(), kMaxInverseNuPar};
-  std::vector<double> x;
-  if (start && std::isfinite(start->p_c)) {
-    x = {start->p_c, 1.0 / start->nu_par};
-  } else {
-    // A grid over the bounds: the chi^2 surface can have several valleys.
-    double best = std::numeric_limits<double>::infinity();
-    for (int a = 0; a <= 20; ++a) {
-      for (int b = 0; b <= 13; ++b) {
-        const double p_c = lower[0] + (upper[0] - lower[0]) * a / 20.0;
-        const double inverse_nu = lower[1] + (upper[1] - lower[1]) * b / 13.0;
-        if (const double c = chi2(white, p_c, inverse_nu); c < best) {
-          best = c;
-          x = {p_c, inverse_nu};
-        }
-      }
-    }
-  }
-  auto objective = [&](const std::vector<double>& v) { return chi2(white, v[0], v[1]); };
-  using Objective = decltype(objective);
-  nlopt::opt optimiser(nlopt::LN_NELDERMEAD, 2);
-  optimiser.set_min_objective([](const std::vector<double>& v, std::vector<double>&,
-                                 void* d) { return (*static_cast<Objective*>(d))(v); },
-                              &objective);
-  optimiser.set_lower_bounds(lower);
-  optimiser.set_upper_bounds(upper);
-  optimiser.set_initial_step({(upper[0] - lower[0]) / 20.0, 0.05});
-  optimiser.set_xtol_rel(1e-9);
-  optimiser.set_maxeval(2000);
-  double best = 0.0;
-  try {
-    optimiser.optimize(x, best);
-  } catch (const nlopt::roundoff_limited&) {
-    // As good as floating point allows.
-  }
+  const std::vector<double> x =
+      minimise([&](double p_c, double inverse_nu) { return chi2(white, p_c, inverse_nu); },
+               {p_.front(), kMinInverseNuPar}, {p_.back(), kMaxInverseNuPar},
+               start && std::isfinite(start->p_c)
+                   ? std::optional(std::array{start->p_c, 1.0 / start->nu_par})
+                   : std::nullopt);
   Eigen::VectorXd beta;
   result.chi2 = chi2(white, x[0], x[1], &beta);
   result.p_c = x[0];
   result.nu_par = 1.0 / x[1];
   result.delta = beta(1);
+  return result;
+}
+
+}  // namespace dropperc
+
+namespace dropperc {
+
+double median_depth(const SurvivalSamples& data, double p,
+                    const std::vector<std::size_t>& samples) {
+  const auto survivors = count_survivors(data, {p}, samples);
+  const auto n = static_cast<double>(samples.size());
+  const auto fraction = [&](std::size_t i) { return static_cast<double>(survivors[i][0]) / n; };
+  if (samples.empty() || fraction(0) <= 0.5) return std::numeric_limits<double>::quiet_NaN();
+  for (std::size_t i = 1; i < data.depths.size(); ++i) {
+    if (fraction(i) > 0.5) continue;
+    // Interpolated in ln(-ln fraction), linear in ln t where the survival decays as a
+    // stretched exponential (exactly so for the exponential decay of a finite system); in the
+    // fraction itself where a side has none left.
+    const double a = fraction(i - 1), b = fraction(i);
+    const auto g = [](double f) { return std::log(-std::log(f)); };
+    const double u = b > 0.0 && a < 1.0 ? (g(0.5) - g(a)) / (g(b) - g(a)) : (a - 0.5) / (a - b);
+    return std::exp(std::log(data.depths[i - 1]) +
+                    u * (std::log(data.depths[i]) - std::log(data.depths[i - 1])));
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+std::vector<double> ln_median_depths(const SurvivalSamples& data, const std::vector<double>& p,
+                                     const std::vector<std::size_t>& samples) {
+  std::vector<double> ln_t;
+  for (double x : p)
+    ln_t.push_back(std::log(median_depth(data, x, samples)));
+  return ln_t;
+}
+
+MedianDepths median_depths(const SurvivalSamples& data, const std::vector<double>& p, int resamples,
+                           std::uint64_t seed, std::uint64_t stream) {
+  const Bootstrap b = bootstrap({data.count()}, resamples, seed, stream,
+                                [&](const Resample& r) { return ln_median_depths(data, p, r[0]); });
+  std::vector<std::size_t> kept;
+  for (std::size_t j = 0; j < p.size(); ++j) {
+    if (std::isfinite(b.estimate[j]) && b.failures(j) == 0) kept.push_back(j);
+  }
+  MedianDepths m;
+  const auto k = static_cast<Eigen::Index>(kept.size());
+  m.covariance = Eigen::MatrixXd::Zero(k, k);
+  for (std::size_t a = 0; a < kept.size(); ++a) {
+    m.p.push_back(p[kept[a]]);
+    m.ln_t.push_back(b.estimate[kept[a]]);
+  }
+  const auto count = static_cast<double>(b.resamples.size());
+  for (Eigen::Index a = 0; a < k; ++a) {
+    for (Eigen::Index c = 0; c < k; ++c) {
+      double mean_a = 0, mean_c = 0, product = 0;
+      for (const auto& r : b.resamples) {
+        mean_a += r[kept[static_cast<std::size_t>(a)]] / count;
+        mean_c += r[kept[static_cast<std::size_t>(c)]] / count;
+        product +=
+            r[kept[static_cast<std::size_t>(a)]] * r[kept[static_cast<std::size_t>(c)]] / count;
+      }
+      m.covariance(a, c) = (product - mean_a * mean_c) * count / (count - 1.0);
+    }
+  }
+  return m;
+}
+
+DepthScalingFit fit_depth_scaling(const DepthScalingPoints& points, bool correction, double p_low,
+                                  double p_high, const std::optional<DepthScalingFit>& start) {
+  DepthScalingFit result;
+  std::vector<Eigen::LLT<Eigen::MatrixXd>> factors;
+  Eigen::Index m = 0;
+  for (std::size_t w = 0; w < points.widths.size(); ++w) {
+    for (double y : points.ln_t[w]) {
+      if (!std::isfinite(y)) return result;
+    }
+    factors.emplace_back(points.covariance[w]);
+    if (factors.back().info() != Eigen::Success) return result;
+    m += static_cast<Eigen::Index>(points.ln_t[w].size());
+  }
+  const Eigen::Index fixed = correction ? 3 : 2;
+  result.points = m;
+  result.free = static_cast<int>(fixed) + 4;
+  if (result.points - result.free < 2) return result;
+  // The whitened points and the columns that do not depend on (p_c, 1/nu_perp), block by block.
+  Eigen::VectorXd white(m);
+  Eigen::MatrixXd columns(m, fixed);
+  for (std::size_t w = 0, row = 0; w < points.widths.size(); ++w) {
+    const auto k = static_cast<Eigen::Index>(points.ln_t[w].size());
+    Eigen::MatrixXd block(k, fixed);
+    for (Eigen::Index j = 0; j < k; ++j) {
+      block(j, 0) = std::log(points.widths[w]);
+      block(j, 1) = 1.0;
+      if (correction) block(j, 2) = 1.0 / points.widths[w];
+    }
+    const Eigen::Map<const Eigen::VectorXd> y(points.ln_t[w].data(), k);
+    white.segment(static_cast<Eigen::Index>(row), k) = factors[w].matrixL().solve(y);
+    columns.middleRows(static_cast<Eigen::Index>(row), k) = factors[w].matrixL().solve(block);
+    row += static_cast<std::size_t>(k);
+  }
+  auto chi2 = [&](double p_c, double inverse_nu, Eigen::VectorXd* beta) {
+    Eigen::MatrixXd design(m, fixed + 2);
+    design.leftCols(fixed) = columns;
+    for (std::size_t w = 0, row = 0; w < points.widths.size(); ++w) {
+      const auto k = static_cast<Eigen::Index>(points.ln_t[w].size());
+      Eigen::MatrixXd scaling(k, 2);
+      for (Eigen::Index j = 0; j < k; ++j) {
+        const double x = (points.p[w][static_cast<std::size_t>(j)] - p_c) *
+                         std::pow(points.widths[w], inverse_nu);
+        scaling(j, 0) = x;
+        scaling(j, 1) = x * x;
+      }
+      design.block(static_cast<Eigen::Index>(row), fixed, k, 2) =
+          factors[w].matrixL().solve(scaling);
+      row += static_cast<std::size_t>(k);
+    }
+    return least_squares(design, white, beta);
+  };
+  const std::vector<double> x =
+      minimise([&](double p_c, double inverse_nu) { return chi2(p_c, inverse_nu, nullptr); },
+               {p_low, kMinInverseNuPerp}, {p_high, kMaxInverseNuPerp},
+               start && std::isfinite(start->p_c)
+                   ? std::optional(std::array{start->p_c, 1.0 / start->nu_perp})
+                   : std::nullopt);
+  Eigen::VectorXd beta;
+  result.chi2 = chi2(x[0], x[1], &beta);
+  result.p_c = x[0];
+  result.nu_perp = 1.0 / x[1];
+  result.z = beta(0);
   return result;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <stdexcept>
@@ -91,7 +92,96 @@ void fit_task(const ThresholdTask& t, double t_min, bool correction, Fits& fits)
       published(t));
 }
 
+// The local network's part of a fit's name, as in task names: K3, K3open, K2_2dC4.
+std::string topology_key(const Topology& t) {
+  std::string key = "K" + std::to_string(t.kernel);
+  if (t.boundary == Boundary::open) key += "open";
+  if (t.dimensions == 2) key += "_2dC" + std::to_string(t.channels);
+  return key;
+}
+
+// Full input layers of one model and topology, by width: the families of depth-scaling fits.
+std::map<std::string, std::vector<const ThresholdTask*>> full_input_families(const Contents& c) {
+  std::map<std::string, std::vector<const ThresholdTask*>> families;
+  for (const ThresholdTask& t : c.thresholds) {
+    const bool full = t.arch.is_uniform() && t.arch.input_width == t.arch.width() &&
+                      t.p_input == 0.0 && !t.survival.depths.empty() &&
+                      t.topology.connectivity == Connectivity::local && t.topology.residual == 0 &&
+                      resolved_p(t).size() >= 3;
+    if (full) families[t.model + "_" + topology_key(t.topology)].push_back(&t);
+  }
+  for (auto& [key, tasks] : families) {
+    std::sort(tasks.begin(), tasks.end(), [](const ThresholdTask* a, const ThresholdTask* b) {
+      return a->arch.width() < b->arch.width();
+    });
+  }
+  return families;
+}
+
+// Jensen's p_c, and z and nu_perp (docs/results.md §4), for the directed square lattice.
+std::vector<double> published_depth_scaling(const ThresholdTask& t) {
+  const std::vector<double> seed = published(t);
+  if (seed.empty()) return {};
+  return {seed[0], 1.733847 / 1.096854, 1.096854};
+}
+
+void fit_depth_family(const Contents& c, const std::string& key,
+                      const std::vector<const ThresholdTask*>& tasks, std::size_t first,
+                      bool correction, Fits& fits) {
+  const std::vector<const ThresholdTask*> used(tasks.begin() + static_cast<std::ptrdiff_t>(first),
+                                               tasks.end());
+  const std::vector<double> p = resolved_p(*used.front());
+  DepthScalingPoints points;
+  std::vector<std::size_t> groups;
+  for (const ThresholdTask* t : used) {
+    const MedianDepths m = median_depths(t->survival, p, fits.resamples(), c.seed,
+                                         name_stream(t->name + "/median_depths"));
+    points.widths.push_back(t->arch.width());
+    points.p.push_back(m.p);
+    points.ln_t.push_back(m.ln_t);
+    points.covariance.push_back(m.covariance);
+    groups.push_back(t->survival.count());
+  }
+  const double w_min = used.front()->arch.width();
+  std::string fit =
+      "depth_scaling_" + key + "_Wmin" + std::to_string(static_cast<long long>(w_min));
+  if (correction) fit += "_corrected";
+  FitSpec spec = describe(fit, used.front()->model, "median_survival_depth", "depth_scaling",
+                          kSpanning[0], {"p_c", "z", "nu_perp"});
+  spec.about.scaling = "width";
+  spec.about.min_size = w_min;
+  spec.about.correction = correction ? "1/W" : "";
+  spec.tasks = task_names(used);
+  spec.chi2 = true;
+  spec.free = (correction ? 3 : 2) + 4;
+  spec.lower = {p.front(), -kInfinity, 1.0 / kMaxInverseNuPerp};
+  spec.upper = {p.back(), kInfinity, 1.0 / kMinInverseNuPerp};
+  std::optional<DepthScalingFit> best;
+  fits.add(
+      spec, groups,
+      [&](const Resample& r) -> std::vector<double> {
+        DepthScalingPoints again = points;
+        for (std::size_t k = 0; k < used.size(); ++k)
+          again.ln_t[k] = ln_median_depths(used[k]->survival, points.p[k], r[k]);
+        const DepthScalingFit f = fit_depth_scaling(again, correction, p.front(), p.back(), best);
+        if (!best) best = f;  // the data come first (bootstrap.hpp)
+        return {f.p_c, f.z, f.nu_perp, f.chi2, static_cast<double>(f.points)};
+      },
+      published_depth_scaling(*used.front()));
+}
+
 }  // namespace
+
+void depth_scaling_fits(const Contents& c, Fits& fits) {
+  for (const auto& [key, tasks] : full_input_families(c)) {
+    for (std::size_t first = 0; first + 3 <= tasks.size(); ++first) {
+      for (bool correction : {false, true}) {
+        if (correction && first + 4 > tasks.size()) continue;  // 3 widths, 1/W: no dof left
+        fit_depth_family(c, key, tasks, first, correction, fits);
+      }
+    }
+  }
+}
 
 std::vector<SurvivalRow> survival_rows(const Contents& c) {
   std::vector<SurvivalRow> rows;

@@ -19,4 +19,10 @@ std::vector<SurvivalRow> survival_rows(const Contents& c);
 /// network is the directed square lattice (1-D, K = 2, periodic).
 void survival_fits(const Contents& c, Fits& fits);
 
+/// Per model and topology, over thresholds tasks of full input layers (input width W) of 3 or
+/// more widths with survival depths: ln T(p, W) of the median survival depth fitted as
+/// z ln W + g(x), x = (p - p_c) W^(1/nu_perp), for every smallest width leaving 3 widths, without
+/// and (with 4 widths or more) with a 1/W correction (§12.4).
+void depth_scaling_fits(const Contents& c, Fits& fits);
+
 }  // namespace dropperc::detail

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 #include <numeric>
 #include <vector>
 
@@ -122,6 +123,85 @@ TEST(Survival, FitWithoutTheDataCorrectionIsRejectedByItsChi2) {
   const SurvivalFit g = SurvivalFitter(data, window(), {1.0, true}).fit(every(data.count()));
   const boost::math::chi_squared chi2g(static_cast<double>(g.points - g.free));
   EXPECT_GT(boost::math::cdf(boost::math::complement(chi2g, g.chi2)), 1e-4);
+}
+
+// The median depth of samples whose survival depth is exponential with median T (B_t = T e / t
+// in a p-independent form: one p) is T, within 4 sigma of ln T's sampling error
+// 1 / (sqrt(n) ln 2) (the median of n exponentials).
+TEST(Survival, MedianDepthIsTheMedianSurvivalDepth) {
+  constexpr double median = 137.0;
+  constexpr std::size_t n = 20000;
+  SurvivalSamples data;
+  for (int k = 0; k <= 80; ++k)
+    data.depths.push_back(std::round(std::pow(10.0, k / 20.0)));
+  data.depths.erase(std::unique(data.depths.begin(), data.depths.end()), data.depths.end());
+  RandomStream rng({5, 6, 7, 8});
+  for (std::size_t s = 0; s < n; ++s) {
+    const double depth = -median * std::log(rng.uniform()) / std::log(2.0);
+    for (double t : data.depths)
+      data.thresholds.push_back(t < depth ? 1.0 : 0.0);  // reaches t at p = 0.5 iff t < D
+  }
+  const double ln_t = std::log(median_depth(data, 0.5, every(n)));
+  EXPECT_NEAR(ln_t, std::log(median), 4.0 / (std::sqrt(double{n}) * std::log(2.0)));
+  EXPECT_TRUE(std::isnan(median_depth(data, 1.0, every(n))));  // nobody survives at p = 1
+  SurvivalSamples shallow{{1, 2}, std::vector<double>(2 * n, 1.0)};
+  EXPECT_TRUE(std::isnan(median_depth(shallow, 0.5, every(n))));  // all alive at the last depth
+}
+
+// ln T points of 4 widths from the scaling form plus correlated Gaussian noise of a known
+// covariance (correlation 0.8 between neighbouring p, sd 0.03): over 30 noise draws the fit's
+// estimates are unbiased within 4 standard errors of their mean, and chi^2 averages its dof.
+TEST(Survival, DepthScalingFitRecoversZAndNuPerpWithItsChi2) {
+  constexpr double p_c = 0.355, z = 1.58, nu_perp = 1.1, g_0 = -1.0, g_1 = -3.0, sd = 0.03;
+  const std::vector<double> widths = {8, 16, 32, 64, 128};
+  const std::vector<double> p = {0.345, 0.35, 0.355, 0.36, 0.365};
+  const auto k = static_cast<Eigen::Index>(p.size());
+  Eigen::MatrixXd covariance(k, k);
+  for (Eigen::Index a = 0; a < k; ++a) {
+    for (Eigen::Index b = 0; b < k; ++b)
+      covariance(a, b) = sd * sd * std::pow(0.8, std::abs(static_cast<double>(a - b)));
+  }
+  const Eigen::MatrixXd factor = covariance.llt().matrixL();
+  RandomStream rng({7, 8, 9, 10});
+  auto normal = [&] {  // Box-Muller
+    return std::sqrt(-2.0 * std::log(rng.uniform())) *
+           std::cos(2.0 * std::numbers::pi * rng.uniform());
+  };
+  constexpr int kSets = 30;
+  std::vector<double> sum(3, 0.0), squares(3, 0.0);
+  double chi2 = 0, dof = 0;
+  for (int set = 0; set < kSets; ++set) {
+    DepthScalingPoints points;
+    for (double w : widths) {
+      Eigen::VectorXd noise(k);
+      for (Eigen::Index a = 0; a < k; ++a)
+        noise(a) = normal();
+      noise = factor * noise;
+      std::vector<double> ln_t;
+      for (Eigen::Index a = 0; a < k; ++a) {
+        const double x = (p[static_cast<std::size_t>(a)] - p_c) * std::pow(w, 1.0 / nu_perp);
+        ln_t.push_back(z * std::log(w) + g_0 + g_1 * x + noise(a));
+      }
+      points.widths.push_back(w);
+      points.p.push_back(p);
+      points.ln_t.push_back(ln_t);
+      points.covariance.push_back(covariance);
+    }
+    const DepthScalingFit f = fit_depth_scaling(points, false, p.front(), p.back());
+    const std::vector<double> values = {f.p_c, f.z, f.nu_perp};
+    for (std::size_t i = 0; i < 3; ++i) {
+      sum[i] += values[i] / kSets;
+      squares[i] += values[i] * values[i] / kSets;
+    }
+    chi2 += f.chi2 / kSets;
+    dof = static_cast<double>(f.points - f.free);
+  }
+  const std::vector<double> truth = {p_c, z, nu_perp};
+  for (std::size_t i = 0; i < 3; ++i) {
+    const double spread = std::sqrt((squares[i] - sum[i] * sum[i]) * kSets / (kSets - 1));
+    EXPECT_NEAR(sum[i], truth[i], 4 * spread / std::sqrt(double{kSets})) << i;
+  }
+  EXPECT_NEAR(chi2, dof, 4 * std::sqrt(2 * dof / kSets));
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ struct FitRow {
   std::int64_t held = 0;      ///< 1: held at --fix-p-c / --fix-b (nu with b), not fitted
   // What the fit is, as columns (docs/hdf5-layout.md): "" or NaN where one does not apply.
   /// threshold, collapse, lattice_collapse, kappa, keep_collapse, theta_at_keep_1,
-  /// extinction_depth, steps_to_target or survival
+  /// extinction_depth, steps_to_target, survival or depth_scaling
   std::string family;
   std::string spanning;  ///< directed, undirected or top-bottom (lattices); "" for training
   std::string scaling;   ///< the size S of a collapse or law: width, depth or size (lattice L)
@@ -59,7 +59,8 @@ struct FitRow {
   double keep_scale = kNoValue;   ///< c of the keep law p = 1 - c W^power of its tasks
   double input_width = kNoValue;  ///< the input width of its tasks when they share one
   double min_size = kNoValue;     ///< the smallest size S used (a collapse, a power law in W)
-  /// The correction to scaling in the fitted form: "" none, "1/t" (survival fits).
+  /// The correction to scaling in the fitted form: "" none, "1/t" (survival), "1/W"
+  /// (depth_scaling).
   std::string correction;
   // The verdict (docs/theory.md §10.8): whether the fit is a result, and why not.
   std::int64_t valid = 1;

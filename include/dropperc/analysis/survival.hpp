@@ -86,4 +86,46 @@ class SurvivalFitter {
   Eigen::MatrixXd fixed_;  // the whitened columns that do not depend on p_c, 1/nu_par
 };
 
+/// The depth at which the fraction of `samples` reaching it at p falls to 1/2, between the two
+/// stored depths around 1/2: ln(-ln fraction) linear in ln t (§12.4). NaN where the fraction is
+/// still above 1/2 at the last depth, or already at or below it at the first.
+double median_depth(const SurvivalSamples& data, double p, const std::vector<std::size_t>& samples);
+
+/// ln median_depth at each p (ascending).
+std::vector<double> ln_median_depths(const SurvivalSamples& data, const std::vector<double>& p,
+                                     const std::vector<std::size_t>& samples);
+
+/// The covariance of ln_median_depths over `resamples` bootstrap resamples of the samples
+/// (bootstrap.hpp, keyed by seed and stream), and the p where every resample and the data
+/// define it: what a fit of several widths holds fixed (§12.4).
+struct MedianDepths {
+  std::vector<double> p, ln_t;
+  Eigen::MatrixXd covariance;
+};
+MedianDepths median_depths(const SurvivalSamples& data, const std::vector<double>& p, int resamples,
+                           std::uint64_t seed, std::uint64_t stream);
+
+/// Full input layers of widths W: the median survival depth T(p, W) near p_c follows
+/// ln T = z ln W + g_0 + g_1 x + g_2 x^2 [+ e / W], x = (p - p_c) W^(1/nu_perp) (§12.4).
+struct DepthScalingPoints {
+  std::vector<double> widths;                ///< one entry per task
+  std::vector<std::vector<double>> p, ln_t;  ///< per task: its p and ln T there
+  std::vector<Eigen::MatrixXd> covariance;   ///< per task: of its ln T (tasks independent)
+};
+struct DepthScalingFit {
+  static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  double p_c = kNaN, z = kNaN, nu_perp = kNaN;
+  double chi2 = kNaN;
+  std::int64_t points = 0;
+  int free = 0;
+};
+inline constexpr double kMinInverseNuPerp = 0.2;
+inline constexpr double kMaxInverseNuPerp = 2.5;
+/// Generalised least squares with the tasks' covariances (block diagonal); p_c searched within
+/// [p_low, p_high], 1/nu_perp within the bounds above, from `start` or a grid. NaN parameters
+/// if a point is not finite or fewer than 2 degrees of freedom remain.
+DepthScalingFit fit_depth_scaling(const DepthScalingPoints& points, bool correction, double p_low,
+                                  double p_high,
+                                  const std::optional<DepthScalingFit>& start = std::nullopt);
+
 }  // namespace dropperc
