@@ -105,6 +105,10 @@ SurvivalFitter::SurvivalFitter(const SurvivalSamples& data, std::vector<double> 
     : data_(data), p_(std::move(p)), model_(model) {
   if (p_.empty() || !std::is_sorted(p_.begin(), p_.end()))
     throw std::invalid_argument("survival fit: the p must be given in ascending order");
+  if (p_.size() * data.depths.size() > kMaxSurvivalPoints) {
+    throw std::runtime_error("survival fit: more than " + std::to_string(kMaxSurvivalPoints) +
+                             " (depth, p) points");
+  }
   const std::size_t n = data.count(), depths = data.depths.size();
   std::vector<std::size_t> every(n);
   for (std::size_t s = 0; s < n; ++s)
@@ -231,12 +235,15 @@ SurvivalFit SurvivalFitter::fit(const std::vector<std::size_t>& samples,
 
 namespace dropperc {
 
-double median_depth(const SurvivalSamples& data, double p,
-                    const std::vector<std::size_t>& samples) {
-  const auto survivors = count_survivors(data, {p}, samples);
-  const auto n = static_cast<double>(samples.size());
-  const auto fraction = [&](std::size_t i) { return static_cast<double>(survivors[i][0]) / n; };
-  if (samples.empty() || fraction(0) <= 0.5) return std::numeric_limits<double>::quiet_NaN();
+namespace {
+
+// The median depth from the survivors at one p, survivors[i][j] at depth i (count_survivors).
+double median_of(const SurvivalSamples& data,
+                 const std::vector<std::vector<std::int64_t>>& survivors, std::size_t j,
+                 std::size_t samples) {
+  const auto n = static_cast<double>(samples);
+  const auto fraction = [&](std::size_t i) { return static_cast<double>(survivors[i][j]) / n; };
+  if (samples == 0 || fraction(0) <= 0.5) return std::numeric_limits<double>::quiet_NaN();
   for (std::size_t i = 1; i < data.depths.size(); ++i) {
     if (fraction(i) > 0.5) continue;
     // Interpolated in ln(-ln fraction), linear in ln t where the survival decays as a
@@ -251,11 +258,19 @@ double median_depth(const SurvivalSamples& data, double p,
   return std::numeric_limits<double>::quiet_NaN();
 }
 
+}  // namespace
+
+double median_depth(const SurvivalSamples& data, double p,
+                    const std::vector<std::size_t>& samples) {
+  return median_of(data, count_survivors(data, {p}, samples), 0, samples.size());
+}
+
 std::vector<double> ln_median_depths(const SurvivalSamples& data, const std::vector<double>& p,
                                      const std::vector<std::size_t>& samples) {
+  const auto survivors = count_survivors(data, p, samples);  // one pass for every p
   std::vector<double> ln_t;
-  for (double x : p)
-    ln_t.push_back(std::log(median_depth(data, x, samples)));
+  for (std::size_t j = 0; j < p.size(); ++j)
+    ln_t.push_back(std::log(median_of(data, survivors, j, samples.size())));
   return ln_t;
 }
 

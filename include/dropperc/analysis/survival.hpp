@@ -51,6 +51,9 @@ inline constexpr double kMaxInverseNuPar = 1.5;
 /// A point enters the fit only with at least this many samples on each side (surviving and
 /// not), where the normal approximation of ln P that the chi^2 assumes holds.
 inline constexpr std::int64_t kMinSurvivalCount = 25;
+/// At most this many (depth, p) pairs are fitted (the covariance is dense): throws
+/// std::runtime_error above it, and the analysis reports such a fit without values.
+inline constexpr std::size_t kMaxSurvivalPoints = 4000;
 
 /// The points of a model on one task's data, their covariance from the data, factorised once:
 /// the fits of every resample use it (a bootstrap with the covariance held fixed).
