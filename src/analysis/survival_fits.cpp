@@ -27,14 +27,22 @@ std::vector<double> resolved_p(const ThresholdTask& t) {
 // 5233 (1999), arXiv cond-mat/9906036: keep thresholds q_c and the exponents delta = beta /
 // nu_par and nu_par, in the order of the fit's parameters (p_c = 1 - q_c, delta, nu_par). A local
 // network of K = 2 on a 1-D periodic layer is that lattice (§12.1).
-std::vector<double> published(const ThresholdTask& t) {
+constexpr double kBeta = 0.276486, kNuPar = 1.733847, kNuPerp = 1.096854;
+
+// Jensen's p_c = 1 - q_c of the task's lattice, NaN where it is not the directed square lattice.
+double published_p_c(const ThresholdTask& t) {
   const Topology& g = t.topology;
   const bool square = g.connectivity == Connectivity::local && g.kernel == 2 && g.dimensions == 1 &&
                       g.channels == 1 && g.boundary == Boundary::periodic && t.p_input == 0.0;
-  if (!square || (t.model != "bond" && t.model != "site")) return {};
-  const double q_c = t.model == "bond" ? 0.644700185 : 0.705485;
-  const double beta = 0.276486, nu_par = 1.733847;
-  return {1.0 - q_c, beta / nu_par, nu_par};
+  if (!square || (t.model != "bond" && t.model != "site")) return kNaN;
+  return 1.0 - (t.model == "bond" ? 0.644700185 : 0.705485);
+}
+
+// The seed fits' parameters: p_c, delta and nu_par.
+std::vector<double> published(const ThresholdTask& t) {
+  const double p_c = published_p_c(t);
+  if (std::isnan(p_c)) return {};
+  return {p_c, kBeta / kNuPar, kNuPar};
 }
 
 std::vector<std::size_t> every(std::size_t n) {
@@ -118,24 +126,26 @@ std::map<std::string, std::vector<const ThresholdTask*>> full_input_families(con
   return families;
 }
 
-// Jensen's p_c, and z and nu_perp (docs/results.md §4), for the directed square lattice.
+// The depth-scaling fits' parameters: p_c, z = nu_par / nu_perp and nu_perp.
 std::vector<double> published_depth_scaling(const ThresholdTask& t) {
-  const std::vector<double> seed = published(t);
-  if (seed.empty()) return {};
-  return {seed[0], 1.733847 / 1.096854, 1.096854};
+  const double p_c = published_p_c(t);
+  if (std::isnan(p_c)) return {};
+  return {p_c, kNuPar / kNuPerp, kNuPerp};
 }
 
-void fit_depth_family(const Contents& c, const std::string& key,
-                      const std::vector<const ThresholdTask*>& tasks, std::size_t first,
-                      bool correction, Fits& fits) {
+// The fit of the family's tasks from `first` on; `medians` holds each task's median depths and
+// their covariance, computed once for all the fits of the family.
+void fit_depth_family(const std::string& key, const std::vector<const ThresholdTask*>& tasks,
+                      const std::vector<MedianDepths>& medians, std::size_t first, bool correction,
+                      Fits& fits) {
   const std::vector<const ThresholdTask*> used(tasks.begin() + static_cast<std::ptrdiff_t>(first),
                                                tasks.end());
   const std::vector<double> p = resolved_p(*used.front());
   DepthScalingPoints points;
   std::vector<std::size_t> groups;
-  for (const ThresholdTask* t : used) {
-    const MedianDepths m = median_depths(t->survival, p, fits.resamples(), c.seed,
-                                         name_stream(t->name + "/median_depths"));
+  for (std::size_t k = first; k < tasks.size(); ++k) {
+    const ThresholdTask* t = tasks[k];
+    const MedianDepths& m = medians[k];
     points.widths.push_back(t->arch.width());
     points.p.push_back(m.p);
     points.ln_t.push_back(m.ln_t);
@@ -174,10 +184,16 @@ void fit_depth_family(const Contents& c, const std::string& key,
 
 void depth_scaling_fits(const Contents& c, Fits& fits) {
   for (const auto& [key, tasks] : full_input_families(c)) {
+    if (tasks.size() < 3) continue;
+    std::vector<MedianDepths> medians;
+    for (const ThresholdTask* t : tasks) {
+      medians.push_back(median_depths(t->survival, resolved_p(*t), fits.resamples(), c.seed,
+                                      name_stream(t->name + "/median_depths")));
+    }
     for (std::size_t first = 0; first + 3 <= tasks.size(); ++first) {
       for (bool correction : {false, true}) {
         if (correction && first + 4 > tasks.size()) continue;  // 3 widths, 1/W: no dof left
-        fit_depth_family(c, key, tasks, first, correction, fits);
+        fit_depth_family(key, tasks, medians, first, correction, fits);
       }
     }
   }
